@@ -1,0 +1,1 @@
+#include "assign/condition.h"
