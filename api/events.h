@@ -1,0 +1,57 @@
+// POST /v1/events: validation of whole batches, then a durable group commit.
+// Also the log_exposure path of assignment and metric definitions.
+#pragma once
+
+#include <atomic>
+#include <string_view>
+
+#include "api/experiments.h"
+#include "api/handler.h"
+#include "store/event_writer.h"
+
+namespace causeway::api {
+
+struct EventLimits {
+  size_t max_events = 10000;
+  size_t max_body_bytes = 5 * 1024 * 1024;
+  size_t max_id_bytes = 128;
+};
+
+class EventService {
+ public:
+  EventService(store::Store* store, store::EventWriter* writer, ExperimentService* experiments,
+               EventLimits limits = {})
+      : store_(store), writer_(writer), experiments_(experiments), limits_(limits) {}
+
+  // POST /v1/events. Nothing of a batch is stored unless all of it is valid.
+  HandlerResult Ingest(std::string_view body);
+
+  // Exposure of `user` to the current phase of `experiment`, with an id derived
+  // from (experiment, phase, user) so repeated assignments dedupe. Blocks until
+  // durable. Returns false when the writer refused (queue full / shutting down).
+  bool LogExposure(std::string_view experiment, int phase, std::string_view user,
+                   std::string_view variant);
+
+  // Metric definitions: POST/GET /v1/metrics, GET /v1/metrics/{key}.
+  HandlerResult CreateMetric(const Json& body);
+  HandlerResult ListMetrics();
+  HandlerResult GetMetric(std::string_view key);
+
+  // GET /v1/experiments/{key}/exposures
+  HandlerResult Exposures(std::string_view key);
+
+  std::atomic<uint64_t>* accepted_counter = nullptr;  // optional Prometheus counters
+  std::atomic<uint64_t>* duplicate_counter = nullptr;
+  std::atomic<uint64_t>* rejected_counter = nullptr;
+
+ private:
+  store::Store* store_;
+  store::EventWriter* writer_;
+  ExperimentService* experiments_;
+  EventLimits limits_;
+};
+
+// The id used for exposures logged by the assignment endpoints.
+std::string DerivedExposureId(std::string_view experiment, int phase, std::string_view user);
+
+}  // namespace causeway::api

@@ -1,0 +1,94 @@
+#include "api/json_util.h"
+
+#include <charconv>
+
+namespace causeway::api {
+
+assign::Value ToValue(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      return assign::Value();
+    case Json::value_t::boolean:
+      return assign::Value(j.get<bool>());
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float:
+      return assign::Value(j.get<double>());
+    case Json::value_t::string:
+      return assign::Value(j.get<std::string>());
+    case Json::value_t::array: {
+      assign::Value::Array a;
+      a.reserve(j.size());
+      for (const auto& e : j) a.push_back(ToValue(e));
+      return assign::Value(std::move(a));
+    }
+    case Json::value_t::object: {
+      assign::Value::Object o;
+      o.reserve(j.size());
+      for (const auto& [k, v] : j.items()) o.emplace_back(k, ToValue(v));
+      return assign::Value(std::move(o));
+    }
+    case Json::value_t::binary:
+      break;
+  }
+  return assign::Value();
+}
+
+std::optional<ApiError> RejectUnknownFields(const Json& obj, std::string_view path,
+                                            std::span<const std::string_view> allowed) {
+  for (const auto& [k, v] : obj.items()) {
+    bool known = false;
+    for (auto a : allowed) known = known || a == k;
+    if (!known) return InvalidArgument(Path(path, k), "unknown field");
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseJsonObject(std::string_view body, Json* out) {
+  *out = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return InvalidArgument("", "request body is not valid JSON");
+  if (!out->is_object()) return InvalidArgument("", "request body must be a JSON object");
+  return std::nullopt;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void AppendNumber(std::string& out, double v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace causeway::api

@@ -1,0 +1,43 @@
+// Small JSON helpers shared by the endpoint handlers.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "api/handler.h"
+#include "assign/value.h"
+
+namespace causeway::api {
+
+// Converts parsed JSON into the assignment core's Value tree.
+assign::Value ToValue(const Json& j);
+
+// "a.b" / "a[3]" paths for error messages.
+inline std::string Path(std::string_view parent, std::string_view child) {
+  return parent.empty() ? std::string(child) : std::string(parent) + "." + std::string(child);
+}
+inline std::string Path(std::string_view parent, size_t index) {
+  return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+// Error naming the first member of `obj` not in `allowed`, if any.
+std::optional<ApiError> RejectUnknownFields(const Json& obj, std::string_view path,
+                                            std::span<const std::string_view> allowed);
+inline std::optional<ApiError> RejectUnknownFields(
+    const Json& obj, std::string_view path, std::initializer_list<std::string_view> allowed) {
+  return RejectUnknownFields(obj, path, std::span(allowed.begin(), allowed.size()));
+}
+
+// Parses a request body as a JSON object, or an error naming the problem.
+std::optional<ApiError> ParseJsonObject(std::string_view body, Json* out);
+
+// Appends `s` to `out` as a JSON string literal (with quotes).
+void AppendJsonString(std::string& out, std::string_view s);
+
+// Appends the shortest decimal form that reads back to the same double.
+void AppendNumber(std::string& out, double v);
+
+}  // namespace causeway::api

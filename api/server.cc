@@ -1,0 +1,399 @@
+#include "api/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+#include "api/auth.h"
+#include "api/events.h"
+#include "api/experiments.h"
+#include "api/json_util.h"
+#include "api/log.h"
+#include "api/metrics.h"
+#include "assign/engine.h"
+#include "store/event_writer.h"
+
+namespace causeway::api {
+namespace {
+
+enum class Access { kPublic, kSdk, kAdmin };
+
+constexpr const char* kJson = "application/json";
+constexpr size_t kMaxBodyBytes = 50 * 1024 * 1024;  // DiD panels; events enforce 5 MB themselves
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+void Respond(httplib::Response& res, const HandlerResult& r) {
+  res.status = r.status();
+  if (r.ok()) {
+    res.set_content(Dump(r.body()), kJson);
+  } else {
+    if (r.status() == 503) res.set_header("Retry-After", "1");
+    res.set_content(Dump(ErrorBody(r.error())), kJson);
+  }
+}
+
+void RespondError(httplib::Response& res, ApiError e) { Respond(res, HandlerResult(std::move(e))); }
+
+bool ParseBool(const std::string& s, bool* out) {
+  if (s == "true" || s == "1") return *out = true, true;
+  if (s == "false" || s == "0" || s.empty()) return *out = false, true;
+  return false;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::unique_ptr<store::Store> store;
+  assign::SnapshotHolder snapshots;
+  std::unique_ptr<store::EventWriter> writer;
+  std::unique_ptr<ExperimentService> experiments;
+  std::unique_ptr<EventService> events;
+  std::unique_ptr<KeyAuthenticator> auth;
+  MetricsRegistry metrics;
+  std::vector<std::pair<std::string, std::string>> initial_keys;
+  httplib::Server http;
+
+  using Fn = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  // Registers a route with authentication, metrics and exception safety around it.
+  void Route(const char* method, const std::string& pattern, const std::string& route_name,
+             Access access, Fn fn) {
+    RouteMetrics* m = metrics.Route(method, route_name);
+    auto wrapped = [this, m, access, fn = std::move(fn), route_name](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+      auto start = std::chrono::steady_clock::now();
+      if (Authorize(access, req, res)) {
+        try {
+          fn(req, res);
+        } catch (const std::exception& e) {
+          Log("error", "handler threw", {{"route", route_name}, {"what", e.what()}});
+          RespondError(res, ApiError{500, "internal", "internal error", "", nullptr});
+        }
+      }
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      m->Record(res.status, secs);
+      if (options.access_log) {
+        Log("info", "request",
+            {{"method", req.method},
+             {"path", req.path},
+             {"status", res.status},
+             {"ms", secs * 1e3}});
+      }
+    };
+    std::string_view mth(method);
+    if (mth == "GET") http.Get(pattern, wrapped);
+    if (mth == "POST") http.Post(pattern, wrapped);
+    if (mth == "PATCH") http.Patch(pattern, wrapped);
+  }
+
+  bool Authorize(Access access, const httplib::Request& req, httplib::Response& res) {
+    if (access == Access::kPublic || options.insecure_no_auth) return true;
+    const std::string& header = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+      RespondError(res, ApiError{401, "unauthenticated",
+                                 "missing API key: send 'Authorization: Bearer <key>'",
+                                 "Authorization", nullptr});
+      return false;
+    }
+    auto scope = auth->Lookup(std::string_view(header).substr(kBearer.size()));
+    if (!scope) {
+      RespondError(res,
+                   ApiError{401, "unauthenticated", "unknown API key", "Authorization", nullptr});
+      return false;
+    }
+    if (access == Access::kAdmin && *scope != store::KeyScope::kAdmin) {
+      RespondError(res, ApiError{403, "permission_denied",
+                                 "this endpoint needs an admin key; an sdk key may only call "
+                                 "assignment and event ingestion",
+                                 "Authorization", nullptr});
+      return false;
+    }
+    return true;
+  }
+
+  // Parses the body as a JSON object and calls fn(json), responding with its result.
+  template <typename F>
+  Fn JsonBody(F f) {
+    return [f = std::move(f)](const httplib::Request& req, httplib::Response& res) {
+      Json body;
+      if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, *e);
+      Respond(res, f(req, body));
+    };
+  }
+
+  // One assignment as a JSON object, written without building a DOM (hot path).
+  static void AppendAssignment(std::string& out, std::string_view experiment, std::string_view user,
+                               const assign::CompiledExperiment& x, const assign::Assignment& a) {
+    out += "{\"experiment\":";
+    AppendJsonString(out, experiment);
+    out += ",\"user\":";
+    AppendJsonString(out, user);
+    if (a.variant_index >= 0) {
+      out += ",\"variant\":";
+      AppendJsonString(out, x.spec.variants[a.variant_index].key);
+      out += ",\"variant_index\":";
+      out += std::to_string(a.variant_index);
+    } else {
+      out += ",\"variant\":null,\"variant_index\":null";
+    }
+    out += a.in_experiment ? ",\"in_experiment\":true" : ",\"in_experiment\":false";
+    out += ",\"hash_value\":";
+    AppendNumber(out, a.hash_value);
+    out += ",\"reason\":\"";
+    out += assign::ReasonName(a.reason);
+    out += "\",\"phase\":";
+    out += std::to_string(x.spec.phase);
+    out += '}';
+  }
+
+  static std::optional<ApiError> CheckUser(const std::string& user, const std::string& field) {
+    if (user.empty() || user.size() > 256) {
+      return InvalidArgument(field, "required: a non-empty user id of at most 256 bytes");
+    }
+    return std::nullopt;
+  }
+
+  void GetAssign(const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [k, v] : req.params) {
+      if (k != "experiment" && k != "user" && k != "log_exposure") {
+        return RespondError(res, InvalidArgument(k, "unknown query parameter"));
+      }
+    }
+    const std::string& key = req.get_param_value("experiment");
+    const std::string& user = req.get_param_value("user");
+    if (key.empty()) return RespondError(res, InvalidArgument("experiment", "required"));
+    if (auto e = CheckUser(user, "user")) return RespondError(res, *e);
+    bool log_exposure = false;
+    if (!ParseBool(req.get_param_value("log_exposure"), &log_exposure)) {
+      return RespondError(res, InvalidArgument("log_exposure", "must be true or false"));
+    }
+    const assign::CompiledExperiment* x = snapshots.Current().Find(key);
+    if (!x) {
+      return RespondError(
+          res, ApiError{404, "not_found", "no experiment with key " + key, "experiment", nullptr});
+    }
+    assign::Assignment a = assign::Assign(*x, user, nullptr);
+    std::string out;
+    out.reserve(256);
+    AppendAssignment(out, key, user, *x, a);
+    if (log_exposure) {
+      bool logged = a.in_experiment && LogExposure(*x, user, a);
+      out.pop_back();
+      out += logged ? ",\"exposure_logged\":true}" : ",\"exposure_logged\":false}";
+    }
+    res.set_content(std::move(out), kJson);
+  }
+
+  bool LogExposure(const assign::CompiledExperiment& x, std::string_view user,
+                   const assign::Assignment& a) {
+    return events->LogExposure(x.spec.key, x.spec.phase, user,
+                               x.spec.variants[a.variant_index].key);
+  }
+
+  HandlerResult PostAssign(const Json& body) {
+    if (auto e =
+            RejectUnknownFields(body, "", {"user", "attributes", "experiments", "log_exposure"})) {
+      return *e;
+    }
+    if (!body.contains("user") || !body["user"].is_string()) {
+      return InvalidArgument("user", "required: a user id string");
+    }
+    const std::string user = body["user"].get<std::string>();
+    if (auto e = CheckUser(user, "user")) return *e;
+    assign::Value attributes = assign::Value(assign::Value::Object{});
+    if (body.contains("attributes")) {
+      if (!body["attributes"].is_object()) {
+        return InvalidArgument("attributes", "must be a JSON object");
+      }
+      attributes = ToValue(body["attributes"]);
+    }
+    if (!attributes.Find("id")) attributes.as_object().emplace_back("id", assign::Value(user));
+    bool log_exposure = false;
+    if (body.contains("log_exposure")) {
+      if (!body["log_exposure"].is_boolean()) {
+        return InvalidArgument("log_exposure", "must be a boolean");
+      }
+      log_exposure = body["log_exposure"].get<bool>();
+    }
+    const assign::Snapshot& snapshot = snapshots.Current();
+    std::vector<const assign::CompiledExperiment*> chosen;
+    if (body.contains("experiments")) {
+      const Json& keys = body["experiments"];
+      if (!keys.is_array()) return InvalidArgument("experiments", "must be an array of keys");
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (!keys[i].is_string())
+          return InvalidArgument(Path("experiments", i), "must be a string");
+        const auto* x = snapshot.Find(keys[i].get<std::string>());
+        if (!x) {
+          return ApiError{404, "not_found", "no experiment with key " + keys[i].get<std::string>(),
+                          Path("experiments", i), nullptr};
+        }
+        chosen.push_back(x);
+      }
+    } else {
+      for (const auto& x : snapshot.experiments()) {
+        if (x.spec.status == assign::ExperimentStatus::kRunning) chosen.push_back(&x);
+      }
+    }
+    Json list = Json::array();
+    for (const auto* x : chosen) {
+      assign::Assignment a = assign::Assign(*x, user, &attributes);
+      std::string one;
+      AppendAssignment(one, x->spec.key, user, *x, a);
+      Json j = Json::parse(one);
+      if (log_exposure) j["exposure_logged"] = a.in_experiment && LogExposure(*x, user, a);
+      list.push_back(std::move(j));
+    }
+    return Json{{"user", user}, {"assignments", std::move(list)}};
+  }
+
+  void RegisterRoutes() {
+    const std::string key = "([A-Za-z0-9_.-]+)";
+    Route("GET", "/healthz", "/healthz", Access::kPublic,
+          [](const httplib::Request&, httplib::Response& res) {
+            res.set_content("{\"status\":\"ok\"}", kJson);
+          });
+    Route("GET", "/metrics", "/metrics", Access::kPublic,
+          [this](const httplib::Request&, httplib::Response& res) {
+            res.set_content(metrics.RenderPrometheus(), "text/plain; version=0.0.4");
+          });
+    Route("GET", "/v1/assign", "/v1/assign", Access::kSdk,
+          [this](const httplib::Request& req, httplib::Response& res) { GetAssign(req, res); });
+    Route("POST", "/v1/assign", "/v1/assign", Access::kSdk,
+          JsonBody([this](const httplib::Request&, const Json& b) { return PostAssign(b); }));
+    Route("POST", "/v1/events", "/v1/events", Access::kSdk,
+          [this](const httplib::Request& req, httplib::Response& res) {
+            Respond(res, events->Ingest(req.body));
+          });
+    Route("POST", "/v1/experiments", "/v1/experiments", Access::kAdmin,
+          JsonBody(
+              [this](const httplib::Request&, const Json& b) { return experiments->Create(b); }));
+    Route("GET", "/v1/experiments", "/v1/experiments", Access::kAdmin,
+          [this](const httplib::Request&, httplib::Response& res) {
+            Respond(res, experiments->List());
+          });
+    Route("GET", "/v1/experiments/" + key, "/v1/experiments/{key}", Access::kAdmin,
+          [this](const httplib::Request& req, httplib::Response& res) {
+            Respond(res, experiments->Get(req.matches[1].str()));
+          });
+    Route("PATCH", "/v1/experiments/" + key, "/v1/experiments/{key}", Access::kAdmin,
+          JsonBody([this](const httplib::Request& req, const Json& b) {
+            return experiments->Patch(req.matches[1].str(), b);
+          }));
+    Route("GET", "/v1/experiments/" + key + "/exposures", "/v1/experiments/{key}/exposures",
+          Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
+            Respond(res, events->Exposures(req.matches[1].str()));
+          });
+    Route("POST", "/v1/metrics", "/v1/metrics", Access::kAdmin,
+          JsonBody(
+              [this](const httplib::Request&, const Json& b) { return events->CreateMetric(b); }));
+    Route("GET", "/v1/metrics", "/v1/metrics", Access::kAdmin,
+          [this](const httplib::Request&, httplib::Response& res) {
+            Respond(res, events->ListMetrics());
+          });
+    Route("GET", "/v1/metrics/" + key, "/v1/metrics/{key}", Access::kAdmin,
+          [this](const httplib::Request& req, httplib::Response& res) {
+            Respond(res, events->GetMetric(req.matches[1].str()));
+          });
+    RegisterAnalysisRoutes();
+  }
+
+  // Analysis endpoints: pure JSON handlers of the stats and causal cores.
+  void RegisterAnalysisRoutes() {}
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() {
+  Stop();
+  if (impl_->writer) impl_->writer->Stop();
+}
+
+const std::vector<std::pair<std::string, std::string>>& Server::initial_keys() const {
+  return impl_->initial_keys;
+}
+
+std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->store = store::OpenSqliteStore(options.db_path, error);
+  if (!impl->store) return nullptr;
+  impl->writer = std::make_unique<store::EventWriter>(
+      impl->store.get(), store::EventWriter::Options{options.max_queued_events, 100000});
+  impl->experiments = std::make_unique<ExperimentService>(impl->store.get(), &impl->snapshots);
+  if (!impl->experiments->Load(error)) return nullptr;
+  impl->events = std::make_unique<EventService>(impl->store.get(), impl->writer.get(),
+                                                impl->experiments.get());
+  impl->events->accepted_counter = impl->metrics.Counter("events_accepted_total", "Events stored.");
+  impl->events->duplicate_counter = impl->metrics.Counter(
+      "events_duplicate_total", "Events skipped because their id was stored.");
+  impl->events->rejected_counter =
+      impl->metrics.Counter("events_rejected_total", "Events in batches rejected by validation.");
+  impl->auth = std::make_unique<KeyAuthenticator>(impl->store.get());
+
+  if (impl->store->CountApiKeys() == 0) {
+    for (auto scope : {store::KeyScope::kAdmin, store::KeyScope::kSdk}) {
+      std::string k;
+      if (auto s = CreateApiKey(*impl->store, scope, &k); !s.ok()) {
+        *error = "cannot create the first API keys: " + s.message();
+        return nullptr;
+      }
+      impl->initial_keys.emplace_back(scope == store::KeyScope::kAdmin ? "admin" : "sdk", k);
+    }
+  }
+
+  httplib::Server& http = impl->http;
+  const size_t threads = options.threads ? options.threads : 128;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_tcp_nodelay(true);
+  http.set_keep_alive_max_count(1000000);
+  http.set_keep_alive_timeout(30);
+  http.set_payload_max_length(kMaxBodyBytes);
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        ApiError e{res.status, "not_found", "no such endpoint", "", nullptr};
+        if (res.status == 413) {
+          e.code = "payload_too_large";
+          e.message = "request body exceeds the 50 MB limit";
+        } else if (res.status == 405) {
+          e.code = "method_not_allowed";
+          e.message = "method not allowed on this endpoint";
+        } else if (res.status != 404) {
+          e.code = "bad_request";
+          e.message = "the request could not be processed";
+        }
+        res.set_content(Dump(ErrorBody(e)), kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(Dump(ErrorBody(ApiError{500, "internal", "internal error", "", nullptr})),
+                        kJson);
+      });
+  impl->RegisterRoutes();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::Bind() {
+  if (impl_->options.port == 0) return impl_->http.bind_to_any_port(impl_->options.host);
+  return impl_->http.bind_to_port(impl_->options.host, impl_->options.port) ? impl_->options.port
+                                                                            : -1;
+}
+
+bool Server::Run() {
+  Log("info", "serving",
+      {{"db", impl_->options.db_path}, {"auth", !impl_->options.insecure_no_auth}});
+  bool ok = impl_->http.listen_after_bind();
+  impl_->writer->Stop();  // commit whatever is queued before returning
+  return ok;
+}
+
+void Server::Stop() { impl_->http.stop(); }
+
+bool Server::running() const { return impl_->http.is_running(); }
+
+}  // namespace causeway::api

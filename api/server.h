@@ -1,0 +1,49 @@
+// The Causeway HTTP server: routing, authentication, metrics and error mapping.
+// This is the only place HandlerResults become HTTP responses.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/store.h"
+
+namespace causeway::api {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 8080;  // 0: any free port (tests)
+  std::string db_path = "data/causeway.db";
+  bool insecure_no_auth = false;      // local trials only: no API keys checked
+  size_t threads = 0;                 // worker threads; 0: 128 (one per keep-alive connection)
+  bool access_log = false;            // one log line per request
+  size_t max_queued_events = 500000;  // back-pressure threshold of the event writer
+};
+
+class Server {
+ public:
+  // Opens the store, loads experiments and, on an empty database, creates one
+  // admin and one sdk key (see initial_keys()). nullptr and *error on failure.
+  static std::unique_ptr<Server> Open(const ServerOptions& options, std::string* error);
+  ~Server();
+
+  // Keys created at first start: (scope, key). Printed once by `causeway serve`.
+  const std::vector<std::pair<std::string, std::string>>& initial_keys() const;
+
+  // Binds the listening socket; returns the port or -1.
+  int Bind();
+  // Serves until Stop(); then drains the event writer. Returns false on a socket error.
+  bool Run();
+  // Thread-safe; async-signal-unsafe (call from a normal thread).
+  void Stop();
+  bool running() const;
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace causeway::api

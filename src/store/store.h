@@ -1,0 +1,155 @@
+// Storage interface. SQLite (sqlite_store.h) is the embedded default; every
+// implementation must pass the same tests (tests/store/).
+//
+// The store knows rows and SQL aggregates, not the API's JSON: experiment and
+// metric configurations are opaque text owned by the API layer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace causeway::store {
+
+// LevelDB-style status: expected failures are values.
+class Status {
+ public:
+  enum class Code { kOk, kNotFound, kAlreadyExists, kInvalid, kIoError, kBusy };
+  Status() = default;
+  static Status Ok() { return {}; }
+  static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
+  static Status IoError(std::string m) { return {Code::kIoError, std::move(m)}; }
+  static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+struct ExperimentRow {
+  std::string key;
+  std::string config;  // opaque to the store (the API's JSON)
+  int phase = 1;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+struct PhaseRow {
+  std::string experiment;
+  int phase = 1;
+  std::string seed;
+  int64_t started_ms = 0;
+};
+
+struct MetricRow {
+  std::string key;
+  std::string config;  // opaque to the store
+  int64_t created_ms = 0;
+};
+
+enum class KeyScope { kSdk, kAdmin };
+
+struct ApiKeyRow {
+  std::string hash;    // hex SHA-256 of the key; the key itself is never stored
+  std::string prefix;  // first characters of the key, to recognise it in listings
+  KeyScope scope = KeyScope::kSdk;
+  int64_t created_ms = 0;
+};
+
+enum class EventType { kExposure = 0, kConversion = 1 };
+
+// One validated event. Exposures use experiment+variant; conversions use name+value.
+struct Event {
+  EventType type = EventType::kExposure;
+  std::string id;
+  std::string user;
+  std::string experiment;
+  std::string variant;
+  std::string name;
+  double value = 1.0;
+  int64_t ts_ms = 0;
+  std::string attributes;  // flat JSON object text, or empty
+};
+
+struct WriteResult {
+  Status status;
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+};
+
+struct VariantExposure {
+  std::string variant;
+  int64_t exposures = 0;
+  int64_t users = 0;
+};
+
+struct ExposureSummary {
+  std::vector<VariantExposure> variants;
+  int64_t total_exposures = 0;
+  int64_t unique_users = 0;
+  int64_t multi_variant_users = 0;  // users seen in more than one variant (data-quality problem)
+};
+
+// Per-variant sufficient statistics of a per-user metric over exposed users:
+// users counted from their first exposure; a user's value is the sum of their
+// conversion values (of `event`) at or after first exposure and within the window.
+struct VariantMetricStats {
+  std::string variant;
+  int64_t users = 0;         // exposed users (single-variant only)
+  int64_t converted = 0;     // users with at least one conversion
+  int64_t conversions = 0;   // conversion events
+  double sum = 0.0;          // sum over users of the per-user value
+  double sum_squares = 0.0;  // sum over users of value^2
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Experiments.
+  virtual Status CreateExperiment(const ExperimentRow& row, const PhaseRow& first_phase) = 0;
+  // Replaces config/phase/updated_ms; records `new_phase` in the same transaction if given.
+  virtual Status UpdateExperiment(const ExperimentRow& row, const PhaseRow* new_phase) = 0;
+  virtual std::optional<ExperimentRow> GetExperiment(std::string_view key) = 0;
+  virtual std::vector<ExperimentRow> ListExperiments() = 0;
+  virtual std::vector<PhaseRow> ListPhases(std::string_view experiment) = 0;
+
+  // Metric definitions.
+  virtual Status CreateMetric(const MetricRow& row) = 0;
+  virtual std::optional<MetricRow> GetMetric(std::string_view key) = 0;
+  virtual std::vector<MetricRow> ListMetrics() = 0;
+
+  // API keys.
+  virtual Status CreateApiKey(const ApiKeyRow& row) = 0;
+  virtual std::optional<ApiKeyRow> FindApiKey(std::string_view hash) = 0;
+  virtual int64_t CountApiKeys() = 0;
+
+  // Events. Writes every event of every batch in one durable transaction; each
+  // batch is all-or-nothing. Events whose id is already stored (or repeated
+  // within the batches) count as duplicates and are not stored again.
+  // results[i] answers batches[i].
+  virtual std::vector<WriteResult> WriteEventBatches(
+      const std::vector<const std::vector<Event>*>& batches) = 0;
+  virtual bool HasEvent(std::string_view id) = 0;
+  virtual int64_t CountEvents() = 0;
+
+  // Aggregates, computed where the data lives. `since_ms` bounds exposures from below.
+  virtual ExposureSummary SummarizeExposures(std::string_view experiment, int64_t since_ms) = 0;
+  virtual std::vector<VariantMetricStats> MetricStats(std::string_view experiment, int64_t since_ms,
+                                                      std::string_view event,
+                                                      int64_t window_ms) = 0;
+};
+
+// Opens (creating if needed) the SQLite database at `path`, creating parent
+// directories. On failure returns nullptr and sets *error.
+std::unique_ptr<Store> OpenSqliteStore(const std::string& path, std::string* error);
+
+}  // namespace causeway::store
