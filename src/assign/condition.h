@@ -39,6 +39,8 @@ class Condition {
 
   // Same result as EvalCondition(attributes, condition()).
   bool Matches(const Value& attributes) const;
+  // Same result as EvalCondition(attributes, condition(), saved_groups).
+  bool Matches(const Value& attributes, const SavedGroups* saved_groups) const;
 
   const Value& condition() const;
 

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,13 +46,20 @@ struct ExperimentSpec {
   std::vector<VariantSpec> variants;
   double coverage = 1.0;
   std::optional<NamespaceSpec> ns;
-  std::shared_ptr<const Condition> condition;               // null: everyone matches
-  std::unordered_map<std::string, int> overrides;           // user id -> variant index
+  std::shared_ptr<const Condition> condition;      // null: everyone matches
+  std::unordered_map<std::string, int> overrides;  // user id -> variant index
   ExperimentStatus status = ExperimentStatus::kDraft;
   int phase = 1;
 };
 
-enum class AssignReason { kHashed, kOverride, kNotRunning, kNotTargeted, kNotInNamespace, kCoverage };
+enum class AssignReason {
+  kHashed,
+  kOverride,
+  kNotRunning,
+  kNotTargeted,
+  kNotInNamespace,
+  kCoverage
+};
 
 // "hashed", "override", "not_running", "not_targeted", "not_in_namespace", "coverage".
 std::string_view ReasonName(AssignReason reason);
@@ -62,13 +71,28 @@ struct Assignment {
   AssignReason reason = AssignReason::kNotRunning;
 };
 
+// std::hash over string_view for maps looked up by string_view without
+// building a std::string (C++20 heterogeneous lookup).
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // An experiment prepared for evaluation: bucket ranges precomputed once.
 struct CompiledExperiment {
   ExperimentSpec spec;
   std::vector<BucketRange> ranges;
+  // spec.overrides, searchable by string_view without allocating. Filled by
+  // CompileExperiment; when left empty, Assign falls back to spec.overrides.
+  std::unordered_map<std::string, int, StringViewHash, std::equal_to<>> override_index;
 };
 
-// Decision order (docs/assignment.md explains each step):
+// ranges = BucketRanges(variants.size(), coverage, variant weights), plus the
+// override index. Snapshot compiles every experiment with it.
+CompiledExperiment CompileExperiment(ExperimentSpec spec);
+
+// Decision order (docs/assignment.md explains each step). hash_value is set for
+// the "hashed" and "coverage" outcomes only (0 otherwise).
 //   1. user has an override           -> that variant, in_experiment=false, "override"
 //   2. status is not running          -> no variant, "not_running"
 //   3. namespace given and user outside [start, end) of hash("__"+name, user, 1)
@@ -94,7 +118,7 @@ class Snapshot {
  private:
   friend class SnapshotHolder;
   std::vector<CompiledExperiment> experiments_;
-  std::unordered_map<std::string, size_t> index_;
+  std::unordered_map<std::string, size_t, StringViewHash, std::equal_to<>> index_;
   uint64_t version_ = 0;
 };
 
@@ -105,12 +129,16 @@ class Snapshot {
 class SnapshotHolder {
  public:
   SnapshotHolder();
-  // Takes ownership; assigns the next version number.
+  // Takes ownership; assigns the next version number (1, 2, ...). A null
+  // snapshot publishes an empty one.
   void Publish(std::shared_ptr<Snapshot> snapshot);
   // The snapshot current for this thread; valid until this thread calls Current again.
+  // Before the first Publish: an empty snapshot with version 0. The cache keeps
+  // one slot per holder for up to 8 holders per thread.
   const Snapshot& Current() const;
 
  private:
+  const uint64_t id_;  // process-unique; keys the per-thread cache in Current()
   std::atomic<uint64_t> version_{0};
   mutable std::mutex mutex_;
   std::shared_ptr<const Snapshot> current_;  // GUARDED_BY(mutex_)

@@ -6,9 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "assign/condition.h"
 #include "assign/hash.h"
 #include "test_util.h"
 
@@ -105,6 +107,52 @@ TEST_CASE("GrowthBook conformance: getEqualWeights", "[conformance][hash]") {
       CHECK(Round8(got[i]) == Round8(expected.at(i).get<double>()));
     }
   }
+}
+
+// evalCondition cases: [name, condition, attributes, expected] with an optional
+// fifth element, savedGroups. Each runs through EvalCondition and, when the
+// strict validator accepts it, through Condition::Parse + Matches as well.
+TEST_CASE("GrowthBook conformance: evalCondition", "[conformance][condition]") {
+  const Json& cases = Section("evalCondition");
+  CHECK(cases.size() == 248);
+  size_t with_saved_groups = 0;
+  size_t parsed = 0;
+  std::set<std::string> rejected_by_parse;
+  for (const Json& c : cases) {
+    const std::string name = c.at(0).get<std::string>();
+    INFO(name);
+    const Value condition = testing::ToValue(c.at(1));
+    const Value attributes = testing::ToValue(c.at(2));
+    const bool expected = c.at(3).get<bool>();
+    SavedGroups groups;
+    if (c.size() > 4) {
+      ++with_saved_groups;
+      for (const auto& [id, members] : c.at(4).items()) groups[id] = testing::ToValue(members);
+    }
+    const SavedGroups* groups_ptr = c.size() > 4 ? &groups : nullptr;
+    CHECK(EvalCondition(attributes, condition, groups_ptr) == expected);
+
+    std::string error;
+    const auto parsed_condition = Condition::Parse(condition, &error);
+    if (parsed_condition == nullptr) {
+      CHECK_FALSE(error.empty());
+      rejected_by_parse.insert(name);
+      continue;
+    }
+    ++parsed;
+    CHECK(parsed_condition->Matches(attributes, groups_ptr) == expected);
+    if (groups_ptr == nullptr) CHECK(parsed_condition->Matches(attributes) == expected);
+  }
+  CHECK(with_saved_groups == 8);
+  // Conditions GrowthBook evaluates to false because they are malformed; the
+  // strict validator rejects them up front instead (all expect `false`).
+  const std::set<std::string> malformed = {
+      "$in - not array",       "$nin - not array",        "$ini - not array",
+      "$nini - not array",     "unknown operator - pass", "$regex invalid - pass",
+      "$regex invalid - fail",
+  };
+  CHECK(rejected_by_parse == malformed);
+  CHECK(parsed + rejected_by_parse.size() == cases.size());
 }
 
 }  // namespace
