@@ -1,0 +1,444 @@
+// HTTP integration tests: every endpoint's success and error paths, and auth.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "assign/hash.h"
+#include "test_server.h"
+
+using causeway::testing::Json;
+using causeway::testing::TestServer;
+
+namespace {
+
+Json AbExperiment(const std::string& key) {
+  return {{"key", key},
+          {"name", "Checkout button"},
+          {"variants",
+           {{{"key", "control"}, {"weight", 0.5}}, {{"key", "treatment"}, {"weight", 0.5}}}},
+          {"status", "running"}};
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void CheckError(const TestServer::Reply& r, int status, const std::string& field) {
+  INFO(r.raw);
+  CHECK(r.status == status);
+  REQUIRE(r.body.is_object());
+  REQUIRE(r.body.contains("error"));
+  CHECK(r.body["error"]["code"].is_string());
+  CHECK(r.body["error"]["message"].is_string());
+  if (!field.empty()) CHECK(r.body["error"].value("field", "") == field);
+}
+
+}  // namespace
+
+TEST_CASE("healthz and metrics are public") {
+  TestServer s;
+  auto h = s.Get("/healthz", "");
+  CHECK(h.status == 200);
+  CHECK(h.body["status"] == "ok");
+  s.Get("/v1/experiments", s.admin_key);
+  auto m = s.Get("/metrics", "");
+  CHECK(m.status == 200);
+  CHECK(m.raw.find("causeway_http_requests_total{method=\"GET\",route=\"/v1/experiments\","
+                   "status=\"2xx\"} 1") != std::string::npos);
+  CHECK(m.raw.find("causeway_http_request_duration_seconds_bucket") != std::string::npos);
+}
+
+TEST_CASE("auth: missing key 401, unknown key 401, sdk key on admin route 403") {
+  TestServer s;
+  REQUIRE_FALSE(s.admin_key.empty());
+  REQUIRE_FALSE(s.sdk_key.empty());
+  CHECK(s.admin_key.rfind("cw_admin_", 0) == 0);
+  CheckError(s.Get("/v1/experiments", ""), 401, "Authorization");
+  CheckError(s.Get("/v1/experiments", "cw_admin_0000"), 401, "Authorization");
+  CheckError(s.Get("/v1/experiments", s.sdk_key), 403, "Authorization");
+  CheckError(s.Post("/v1/experiments", s.sdk_key, AbExperiment("x")), 403, "Authorization");
+  CHECK(s.Get("/v1/experiments", s.admin_key).status == 200);
+  // sdk keys may assign and send events.
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("x")).status == 201);
+  CHECK(s.Get("/v1/assign?experiment=x&user=1", s.sdk_key).status == 200);
+  CHECK(s.Post("/v1/events", s.sdk_key, {{"events", Json::array()}}).status == 200);
+  CheckError(s.Get("/v1/assign?experiment=x&user=1", ""), 401, "Authorization");
+}
+
+TEST_CASE("insecure-no-auth disables key checks") {
+  causeway::api::ServerOptions o;
+  o.insecure_no_auth = true;
+  TestServer s(o);
+  CHECK(s.Get("/v1/experiments", "").status == 200);
+}
+
+TEST_CASE("unknown routes answer JSON 404") {
+  TestServer s;
+  CheckError(s.Get("/v1/nope", s.admin_key), 404, "");
+}
+
+TEST_CASE("experiments: create, get, list, defaults") {
+  TestServer s;
+  auto c = s.Post("/v1/experiments", s.admin_key, AbExperiment("checkout"));
+  INFO(c.raw);
+  REQUIRE(c.status == 201);
+  CHECK(c.body["key"] == "checkout");
+  CHECK(c.body["seed"] == "checkout");
+  CHECK(c.body["hash_version"] == 2);
+  CHECK(c.body["coverage"] == 1.0);
+  CHECK(c.body["phase"] == 1);
+  CHECK(c.body["phases"].size() == 1);
+  auto g = s.Get("/v1/experiments/checkout", s.admin_key);
+  CHECK(g.status == 200);
+  CHECK(g.body["variants"][1]["key"] == "treatment");
+  auto l = s.Get("/v1/experiments", s.admin_key);
+  CHECK(l.body["experiments"].size() == 1);
+  CheckError(s.Get("/v1/experiments/missing", s.admin_key), 404, "key");
+  CheckError(s.Post("/v1/experiments", s.admin_key, AbExperiment("checkout")), 409, "key");
+  // Weights may be omitted entirely: equal split.
+  Json eq = {{"key", "eq"}, {"variants", {{{"key", "a"}}, {{"key", "b"}}, {{"key", "c"}}}}};
+  auto e = s.Post("/v1/experiments", s.admin_key, eq);
+  REQUIRE(e.status == 201);
+  CHECK(e.body["variants"][2]["weight"].get<double>() == Approx(1.0 / 3));
+  CHECK(e.body["status"] == "draft");
+}
+
+TEST_CASE("experiments: validation names the field") {
+  TestServer s;
+  struct Case {
+    const char* name;
+    std::function<void(Json&)> mutate;
+    const char* field;
+  };
+  std::vector<Case> cases = {
+      {"no key", [](Json& j) { j.erase("key"); }, "key"},
+      {"bad key", [](Json& j) { j["key"] = "has space"; }, "key"},
+      {"one variant",
+       [](Json& j) {
+         j["variants"] = {{{"key", "a"}, {"weight", 1}}};
+       },
+       "variants"},
+      {"dup variant", [](Json& j) { j["variants"][1]["key"] = "control"; }, "variants[1].key"},
+      {"negative weight", [](Json& j) { j["variants"][0]["weight"] = -0.5; }, "variants[0].weight"},
+      {"weights sum", [](Json& j) { j["variants"][0]["weight"] = 0.6; }, "variants"},
+      {"coverage", [](Json& j) { j["coverage"] = 1.5; }, "coverage"},
+      {"hash version", [](Json& j) { j["hash_version"] = 3; }, "hash_version"},
+      {"namespace range",
+       [](Json& j) {
+         j["namespace"] = {{"name", "n"}, {"start", 0.5}, {"end", 0.5}};
+       },
+       "namespace"},
+      {"namespace name",
+       [](Json& j) {
+         j["namespace"] = {{"start", 0}, {"end", 0.5}};
+       },
+       "namespace.name"},
+      {"condition not object", [](Json& j) { j["condition"] = 3; }, "condition"},
+      {"condition bad operator",
+       [](Json& j) {
+         j["condition"] = {{"age", {{"$bogus", 1}}}};
+       },
+       "condition"},
+      {"override unknown variant",
+       [](Json& j) {
+         j["overrides"] = {{"u1", "nope"}};
+       },
+       "overrides.u1"},
+      {"status", [](Json& j) { j["status"] = "paused"; }, "status"},
+      {"unknown field", [](Json& j) { j["colour"] = "red"; }, "colour"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      Json body = AbExperiment("v");
+      c.mutate(body);
+      CheckError(s.Post("/v1/experiments", s.admin_key, body), 400, c.field);
+    }
+  }
+  SECTION("not JSON") {
+    CheckError(s.Call("POST", "/v1/experiments", s.admin_key, "{nope"), 400, "");
+  }
+}
+
+TEST_CASE("experiments: running experiments refuse re-randomisation without a new phase") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("p")).status == 201);
+  Json reweight = {
+      {"variants",
+       {{{"key", "control"}, {"weight", 0.2}}, {{"key", "treatment"}, {"weight", 0.8}}}}};
+  CheckError(s.Patch("/v1/experiments/p", s.admin_key, reweight), 409, "variants");
+  CheckError(s.Patch("/v1/experiments/p", s.admin_key, {{"seed", "other"}}), 409, "seed");
+  CheckError(s.Patch("/v1/experiments/p", s.admin_key, {{"coverage", 0.5}}), 409, "coverage");
+  CheckError(s.Patch("/v1/experiments/p", s.admin_key, {{"hash_version", 1}}), 409, "hash_version");
+  // Harmless changes are fine.
+  auto n = s.Patch("/v1/experiments/p", s.admin_key, {{"name", "Renamed"}});
+  CHECK(n.status == 200);
+  CHECK(n.body["name"] == "Renamed");
+  CHECK(n.body["phase"] == 1);
+  // With new_phase: a new phase with a new seed.
+  Json with_phase = reweight;
+  with_phase["new_phase"] = true;
+  auto r = s.Patch("/v1/experiments/p", s.admin_key, with_phase);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["phase"] == 2);
+  CHECK(r.body["seed"] != "p");
+  CHECK(r.body["phases"].size() == 2);
+  CHECK(r.body["variants"][0]["weight"] == 0.2);
+  // A stopped experiment may be edited freely.
+  REQUIRE(s.Patch("/v1/experiments/p", s.admin_key, {{"status", "stopped"}}).status == 200);
+  CHECK(s.Patch("/v1/experiments/p", s.admin_key, {{"coverage", 0.5}}).status == 200);
+  CheckError(s.Patch("/v1/experiments/p", s.admin_key, {{"key", "q"}}), 400, "key");
+  CheckError(s.Patch("/v1/experiments/p", s.admin_key, {{"new_phase", "yes"}}), 400, "new_phase");
+  CheckError(s.Patch("/v1/experiments/missing", s.admin_key, {{"name", "x"}}), 404, "key");
+}
+
+TEST_CASE("assign: GET matches the GrowthBook hash and is deterministic") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("hx")).status == 201);
+  for (int u = 0; u < 50; ++u) {
+    std::string user = "user-" + std::to_string(u);
+    auto r = s.Get("/v1/assign?experiment=hx&user=" + user, s.sdk_key);
+    REQUIRE(r.status == 200);
+    double h = *causeway::assign::Hash("hx", user, 2);
+    CHECK(r.body["hash_value"].get<double>() == h);
+    CHECK(r.body["variant"] == (h < 0.5 ? "control" : "treatment"));
+    CHECK(r.body["variant_index"] == (h < 0.5 ? 0 : 1));
+    CHECK(r.body["in_experiment"] == true);
+    CHECK(r.body["reason"] == "hashed");
+    CHECK(r.body["experiment"] == "hx");
+    CHECK(r.body["user"] == user);
+    CHECK(s.Get("/v1/assign?experiment=hx&user=" + user, s.sdk_key).raw == r.raw);
+  }
+}
+
+TEST_CASE("assign: reasons, overrides, conditions and errors") {
+  TestServer s;
+  Json x = AbExperiment("r");
+  x["overrides"] = {{"vip", "treatment"}};
+  x["condition"] = {{"country", {{"$in", {"US", "CA"}}}}};
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, x).status == 201);
+  auto o = s.Get("/v1/assign?experiment=r&user=vip", s.sdk_key);
+  CHECK(o.body["reason"] == "override");
+  CHECK(o.body["variant"] == "treatment");
+  // GET carries no attributes: a targeted experiment does not match.
+  auto g = s.Get("/v1/assign?experiment=r&user=u1", s.sdk_key);
+  CHECK(g.body["reason"] == "not_targeted");
+  CHECK(g.body["variant"].is_null());
+  CHECK(g.body["in_experiment"] == false);
+  auto p = s.Post("/v1/assign", s.sdk_key,
+                  {{"user", "u1"}, {"attributes", {{"country", "US"}}}, {"experiments", {"r"}}});
+  REQUIRE(p.status == 200);
+  CHECK(p.body["user"] == "u1");
+  REQUIRE(p.body["assignments"].size() == 1);
+  CHECK(p.body["assignments"][0]["reason"] == "hashed");
+  auto p2 = s.Post("/v1/assign", s.sdk_key, {{"user", "u1"}, {"attributes", {{"country", "FR"}}}});
+  REQUIRE(p2.body["assignments"].size() == 1);  // default: all running experiments
+  CHECK(p2.body["assignments"][0]["reason"] == "not_targeted");
+
+  REQUIRE(s.Patch("/v1/experiments/r", s.admin_key, {{"status", "stopped"}}).status == 200);
+  auto st = s.Get("/v1/assign?experiment=r&user=u1", s.sdk_key);
+  CHECK(st.body["reason"] == "not_running");
+  auto p3 = s.Post("/v1/assign", s.sdk_key, {{"user", "u1"}});
+  CHECK(p3.body["assignments"].empty());
+
+  CheckError(s.Get("/v1/assign?experiment=nope&user=u1", s.sdk_key), 404, "experiment");
+  CheckError(s.Get("/v1/assign?user=u1", s.sdk_key), 400, "experiment");
+  CheckError(s.Get("/v1/assign?experiment=r", s.sdk_key), 400, "user");
+  CheckError(s.Get("/v1/assign?experiment=r&user=u&colour=1", s.sdk_key), 400, "colour");
+  CheckError(s.Get("/v1/assign?experiment=r&user=u&log_exposure=maybe", s.sdk_key), 400,
+             "log_exposure");
+  CheckError(s.Post("/v1/assign", s.sdk_key, {{"attributes", Json::object()}}), 400, "user");
+  CheckError(s.Post("/v1/assign", s.sdk_key, {{"user", "u"}, {"attributes", 3}}), 400,
+             "attributes");
+  CheckError(s.Post("/v1/assign", s.sdk_key, {{"user", "u"}, {"experiments", {"nope"}}}), 404,
+             "experiments[0]");
+  CheckError(s.Post("/v1/assign", s.sdk_key, {{"user", "u"}, {"extra", 1}}), 400, "extra");
+}
+
+TEST_CASE("assign: coverage and namespaces") {
+  TestServer s;
+  Json a = AbExperiment("na");
+  a["namespace"] = {{"name", "checkout"}, {"start", 0.0}, {"end", 0.5}};
+  Json b = AbExperiment("nb");
+  b["namespace"] = {{"name", "checkout"}, {"start", 0.5}, {"end", 1.0}};
+  Json c = AbExperiment("cov");
+  c["coverage"] = 0.0;
+  for (const auto& x : {a, b, c}) REQUIRE(s.Post("/v1/experiments", s.admin_key, x).status == 201);
+  int in_a = 0, in_b = 0;
+  for (int u = 0; u < 200; ++u) {
+    auto r = s.Post("/v1/assign", s.sdk_key, {{"user", "u" + std::to_string(u)}});
+    REQUIRE(r.body["assignments"].size() == 3);
+    int in = 0;
+    for (const auto& one : r.body["assignments"]) {
+      if (one["experiment"] == "cov") {
+        CHECK(one["reason"] == "coverage");
+        continue;
+      }
+      if (one["in_experiment"] == true) {
+        ++in;
+        (one["experiment"] == "na" ? in_a : in_b)++;
+      } else {
+        CHECK(one["reason"] == "not_in_namespace");
+      }
+    }
+    CHECK(in == 1);  // exactly one of the two halves of the namespace
+  }
+  CHECK(in_a > 50);
+  CHECK(in_b > 50);
+}
+
+TEST_CASE("events: accepted, duplicates, and idempotent retries") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("ev")).status == 201);
+  int64_t now = NowMs();
+  Json batch = {
+      {"events",
+       {{{"type", "exposure"},
+         {"id", "e1"},
+         {"experiment", "ev"},
+         {"user", "u1"},
+         {"variant", "treatment"},
+         {"ts", now}},
+        {{"type", "conversion"},
+         {"id", "c1"},
+         {"user", "u1"},
+         {"event", "purchase"},
+         {"value", 19.99},
+         {"ts", now},
+         {"attributes", {{"plan", "pro"}}}},
+        {{"type", "conversion"}, {"id", "c2"}, {"user", "u1"}, {"event", "signup"}, {"ts", now}}}}};
+  auto r = s.Post("/v1/events", s.sdk_key, batch);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["accepted"] == 3);
+  CHECK(r.body["duplicates"] == 0);
+  auto again = s.Post("/v1/events", s.sdk_key, batch);
+  CHECK(again.body["accepted"] == 0);
+  CHECK(again.body["duplicates"] == 3);
+  auto ex = s.Get("/v1/experiments/ev/exposures", s.admin_key);
+  REQUIRE(ex.status == 200);
+  CHECK(ex.body["total_exposures"] == 1);
+  CHECK(ex.body["unique_users"] == 1);
+  CHECK(ex.body["variants"][1]["variant"] == "treatment");
+  CHECK(ex.body["variants"][1]["users"] == 1);
+  CHECK(ex.body["variants"][0]["users"] == 0);
+  CheckError(s.Get("/v1/experiments/nope/exposures", s.admin_key), 404, "key");
+}
+
+TEST_CASE("events: a bad event rejects the whole batch and every problem is listed") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("bad")).status == 201);
+  int64_t now = NowMs();
+  Json good = {{"type", "conversion"}, {"id", "ok1"}, {"user", "u"}, {"event", "e"}, {"ts", now}};
+  auto with = [&](std::function<void(Json&)> f) {
+    Json e = good;
+    f(e);
+    return e;
+  };
+  Json events = {
+      good,
+      with([](Json& e) { e["type"] = "click"; }),
+      with([](Json& e) { e.erase("id"); }),
+      with([](Json& e) { e["id"] = std::string(129, 'x'); }),
+      with([&](Json& e) { e["ts"] = now / 1000; }),
+      with([&](Json& e) { e["ts"] = now + 2LL * 24 * 3600 * 1000; }),
+      with([](Json& e) { e["value"] = "12"; }),
+      with([](Json& e) {
+        e["attributes"] = {{"nested", {{"a", 1}}}};
+      }),
+      {{"type", "exposure"},
+       {"id", "x1"},
+       {"experiment", "nope"},
+       {"user", "u"},
+       {"variant", "control"},
+       {"ts", now}},
+      {{"type", "exposure"},
+       {"id", "x2"},
+       {"experiment", "bad"},
+       {"user", "u"},
+       {"variant", "purple"},
+       {"ts", now}},
+      with([](Json& e) { e["surprise"] = 1; }),
+      with([](Json& e) { e["ts"] = 1.5e12; }),
+  };
+  auto r = s.Post("/v1/events", s.sdk_key, {{"events", events}});
+  INFO(r.raw);
+  CheckError(r, 400, "events[1].type");
+  const Json& list = r.body["error"]["details"]["errors"];
+  std::set<std::string> fields;
+  for (const auto& e : list) fields.insert(e["field"].get<std::string>());
+  for (const char* f :
+       {"events[1].type", "events[2].id", "events[3].id", "events[4].ts", "events[5].ts",
+        "events[6].value", "events[7].attributes.nested", "events[8].experiment",
+        "events[9].variant", "events[10].surprise", "events[11].ts"}) {
+    CHECK(fields.count(f) == 1);
+  }
+  CHECK(fields.count("events[0].id") == 0);
+  // Nothing from the batch was stored: the good event is still new.
+  auto g = s.Post("/v1/events", s.sdk_key, {{"events", {good}}});
+  CHECK(g.body["accepted"] == 1);
+
+  CheckError(s.Post("/v1/events", s.sdk_key, Json::object()), 400, "events");
+  CheckError(s.Post("/v1/events", s.sdk_key, {{"events", 3}}), 400, "events");
+  CheckError(s.Call("POST", "/v1/events", s.sdk_key, "[1,2]"), 400, "");
+}
+
+TEST_CASE("events: limits answer 413") {
+  TestServer s;
+  int64_t now = NowMs();
+  Json many = Json::array();
+  for (int i = 0; i < 10001; ++i) {
+    many.push_back({{"type", "conversion"},
+                    {"id", std::to_string(i)},
+                    {"user", "u"},
+                    {"event", "e"},
+                    {"ts", now}});
+  }
+  auto r = s.Post("/v1/events", s.sdk_key, {{"events", many}});
+  CheckError(r, 413, "events");
+  std::string big = "{\"events\":[" + std::string(6 * 1024 * 1024, ' ') + "]}";
+  CheckError(s.Call("POST", "/v1/events", s.sdk_key, big), 413, "");
+}
+
+TEST_CASE("assign with log_exposure records one exposure per user and phase") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("lx")).status == 201);
+  for (int i = 0; i < 3; ++i) {
+    auto r = s.Get("/v1/assign?experiment=lx&user=u1&log_exposure=true", s.sdk_key);
+    CHECK(r.body["exposure_logged"] == true);
+  }
+  auto p = s.Post("/v1/assign", s.sdk_key, {{"user", "u2"}, {"log_exposure", true}});
+  CHECK(p.body["assignments"][0]["exposure_logged"] == true);
+  auto ex = s.Get("/v1/experiments/lx/exposures", s.admin_key);
+  CHECK(ex.body["total_exposures"] == 2);
+  CHECK(ex.body["unique_users"] == 2);
+}
+
+TEST_CASE("metric definitions: create, list, get, validation") {
+  TestServer s;
+  Json m = {{"key", "purchase_rate"},
+            {"type", "binomial"},
+            {"event", "purchase"},
+            {"window_hours", 72},
+            {"higher_is_better", true}};
+  auto c = s.Post("/v1/metrics", s.admin_key, m);
+  INFO(c.raw);
+  REQUIRE(c.status == 201);
+  CHECK(c.body["key"] == "purchase_rate");
+  CHECK(s.Get("/v1/metrics", s.admin_key).body["metrics"].size() == 1);
+  CHECK(s.Get("/v1/metrics/purchase_rate", s.admin_key).body["window_hours"] == 72);
+  CheckError(s.Get("/v1/metrics/nope", s.admin_key), 404, "key");
+  CheckError(s.Post("/v1/metrics", s.admin_key, m), 409, "key");
+  Json ratio = {{"key", "rpo"}, {"type", "ratio"}, {"event", "revenue"}};
+  CheckError(s.Post("/v1/metrics", s.admin_key, ratio), 400, "denominator_event");
+  ratio["denominator_event"] = "order";
+  CHECK(s.Post("/v1/metrics", s.admin_key, ratio).status == 201);
+  CheckError(s.Post("/v1/metrics", s.admin_key, {{"key", "k"}, {"type", "median"}, {"event", "e"}}),
+             400, "type");
+  CheckError(s.Post("/v1/metrics", s.admin_key,
+                    {{"key", "k"}, {"type", "mean"}, {"event", "e"}, {"window_hours", -1}}),
+             400, "window_hours");
+  CheckError(s.Post("/v1/metrics", s.sdk_key, m), 403, "Authorization");
+}

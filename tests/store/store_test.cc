@@ -1,0 +1,197 @@
+// Store contract tests. Every Store implementation must pass these; today the
+// SQLite store is the only one.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <thread>
+
+#include "store/event_writer.h"
+#include "store/store.h"
+
+using namespace causeway::store;
+
+namespace {
+
+struct TempDb {
+  std::filesystem::path dir;
+  TempDb() {
+    dir = std::filesystem::temp_directory_path() /
+          ("causeway-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::remove_all(dir);
+  }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::string path() const { return (dir / "sub" / "test.db").string(); }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+Event Exposure(std::string id, std::string user, std::string variant, int64_t ts) {
+  Event e;
+  e.type = EventType::kExposure;
+  e.id = std::move(id);
+  e.user = std::move(user);
+  e.experiment = "exp";
+  e.variant = std::move(variant);
+  e.ts_ms = ts;
+  return e;
+}
+
+Event Conversion(std::string id, std::string user, double value, int64_t ts) {
+  Event e;
+  e.type = EventType::kConversion;
+  e.id = std::move(id);
+  e.user = std::move(user);
+  e.name = "purchase";
+  e.value = value;
+  e.ts_ms = ts;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("store creates parent directories and the schema") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  CHECK(std::filesystem::exists(db.path()));
+  CHECK(s->CountEvents() == 0);
+  CHECK(s->ListExperiments().empty());
+}
+
+TEST_CASE("store reports an unopenable path as an error, not a crash") {
+  std::string error;
+  auto s = OpenSqliteStore("/proc/causeway-cannot-exist/x.db", &error);
+  CHECK_FALSE(s);
+  CHECK_FALSE(error.empty());
+}
+
+TEST_CASE("experiments: create, duplicate, update with a new phase") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  REQUIRE(s->CreateExperiment({"a", "{}", 1, 10, 10}, {"a", 1, "a", 10}).ok());
+  CHECK(s->CreateExperiment({"a", "{}", 1, 11, 11}, {"a", 1, "a", 11}).code() ==
+        Status::Code::kAlreadyExists);
+  PhaseRow p2{"a", 2, "newseed", 20};
+  REQUIRE(s->UpdateExperiment({"a", "{\"x\":1}", 2, 10, 20}, &p2).ok());
+  auto row = s->GetExperiment("a");
+  REQUIRE(row);
+  CHECK(row->config == "{\"x\":1}");
+  CHECK(row->phase == 2);
+  auto phases = s->ListPhases("a");
+  REQUIRE(phases.size() == 2);
+  CHECK(phases[1].seed == "newseed");
+  CHECK(s->UpdateExperiment({"missing", "{}", 1, 0, 0}, nullptr).code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("events: duplicates by id, within and across batches, are not stored twice") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  std::vector<Event> b1 = {Exposure("e1", "u1", "control", 1000),
+                           Exposure("e1", "u1", "control", 1000),
+                           Conversion("c1", "u1", 5.0, 2000)};
+  std::vector<Event> b2 = {Exposure("e1", "u1", "control", 1000), Exposure("e2", "u2", "t", 1000)};
+  auto r = s->WriteEventBatches({&b1, &b2});
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].accepted == 2);
+  CHECK(r[0].duplicates == 1);
+  CHECK(r[1].accepted == 1);
+  CHECK(r[1].duplicates == 1);
+  CHECK(s->CountEvents() == 3);
+  CHECK(s->HasEvent("c1"));
+  CHECK_FALSE(s->HasEvent("nope"));
+}
+
+TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  std::vector<Event> b = {
+      Exposure("x1", "u1", "control", 1000),   Exposure("x2", "u1", "control", 5000),
+      Exposure("x3", "u2", "treatment", 1000), Exposure("x4", "u3", "treatment", 3000),
+      Exposure("x5", "u4", "control", 1000),   Exposure("x6", "u4", "treatment", 1000),  // both
+      Conversion("c1", "u1", 10.0, 2000),      Conversion("c2", "u1", 5.0, 2500),
+      Conversion("c3", "u2", 7.0, 500),    // before exposure: not counted
+      Conversion("c4", "u3", 4.0, 3000),   // at exposure: counted
+      Conversion("c5", "u3", 1.0, 999999)  // outside a 10 s window
+  };
+  REQUIRE(s->WriteEventBatches({&b})[0].status.ok());
+  ExposureSummary e = s->SummarizeExposures("exp", 0);
+  CHECK(e.total_exposures == 6);
+  CHECK(e.unique_users == 4);
+  CHECK(e.multi_variant_users == 1);
+  REQUIRE(e.variants.size() == 2);
+  CHECK(e.variants[0].variant == "control");
+  CHECK(e.variants[0].exposures == 3);
+  CHECK(e.variants[0].users == 2);
+
+  auto m = s->MetricStats("exp", 0, "purchase", 10000);
+  REQUIRE(m.size() == 2);
+  // control: u1 only (u4 excluded as multi-variant): value 15.
+  CHECK(m[0].variant == "control");
+  CHECK(m[0].users == 1);
+  CHECK(m[0].converted == 1);
+  CHECK(m[0].conversions == 2);
+  CHECK(m[0].sum == Approx(15.0));
+  CHECK(m[0].sum_squares == Approx(225.0));
+  // treatment: u2 (0, conversion before exposure) and u3 (4 within the window).
+  CHECK(m[1].users == 2);
+  CHECK(m[1].converted == 1);
+  CHECK(m[1].sum == Approx(4.0));
+  CHECK(m[1].sum_squares == Approx(16.0));
+  // No window: u3's late conversion counts too.
+  auto all = s->MetricStats("exp", 0, "purchase", 0);
+  CHECK(all[1].sum == Approx(5.0));
+}
+
+TEST_CASE("event writer group-commits concurrent batches and answers each") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  EventWriter writer(s.get(), {});
+  constexpr int kThreads = 8, kBatches = 20, kPerBatch = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int64_t> accepted{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<Event> batch;
+        for (int i = 0; i < kPerBatch; ++i) {
+          batch.push_back(
+              Conversion(std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(i), "u",
+                         1.0, 1000));
+        }
+        accepted += writer.Write(batch).accepted;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(accepted == kThreads * kBatches * kPerBatch);
+  CHECK(s->CountEvents() == kThreads * kBatches * kPerBatch);
+  CHECK(writer.groups_committed() <= static_cast<uint64_t>(kThreads * kBatches));
+}
+
+TEST_CASE("event writer refuses with Busy when its queue is full, and after Stop") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  EventWriter writer(s.get(), {.max_queued_events = 10, .max_group_events = 10});
+  // A batch larger than the queue is still accepted when the queue is empty.
+  std::vector<Event> big;
+  for (int i = 0; i < 50; ++i) big.push_back(Conversion("b" + std::to_string(i), "u", 1, 1000));
+  CHECK(writer.Write(big).status.ok());
+  writer.Stop();
+  std::vector<Event> one = {Conversion("late", "u", 1, 1000)};
+  auto r = writer.Write(one);
+  CHECK(r.status.code() == Status::Code::kBusy);
+  CHECK_FALSE(s->HasEvent("late"));
+}
