@@ -7,7 +7,8 @@
 namespace causeway::causal {
 namespace {
 
-const DidMethod kMethods[] = {DidMethod::k2x2, DidMethod::kTwfe, DidMethod::kEventStudy};
+const DidMethod kMethods[] = {DidMethod::k2x2, DidMethod::kTwfe, DidMethod::kEventStudy,
+                              DidMethod::kCallawaySantAnna};
 
 Panel Tiny() {
   Panel p;
