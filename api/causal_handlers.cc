@@ -1,0 +1,696 @@
+#include "api/causal_handlers.h"
+
+#include <charconv>
+#include <cmath>
+#include <unordered_map>
+
+namespace causeway::api {
+namespace {
+
+using causal::Panel;
+
+Json Num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+Json Opt(const std::optional<double>& v) { return v ? Num(*v) : Json(nullptr); }
+
+Json InferenceJson(const causal::Inference& i, double confidence) {
+  return Json{
+      {"estimate", Num(i.estimate)},
+      {"se", Num(i.se)},
+      {"ci", {{"lower", Num(i.ci_lower)}, {"upper", Num(i.ci_upper)}, {"level", confidence}}},
+      {"p", Num(i.p)},
+      {"statistic", Num(i.statistic)},
+      {"df", Num(i.df)}};
+}
+
+Json IntervalJson(const causal::Interval& i, double confidence) {
+  return Json{
+      {"estimate", Num(i.estimate)},
+      {"se", Opt(i.se)},
+      {"ci", {{"lower", Opt(i.ci_lower)}, {"upper", Opt(i.ci_upper)}, {"level", confidence}}}};
+}
+
+ApiError FromCausal(const causal::Error& e) { return InvalidArgument(e.field, e.message); }
+
+// ---- request options ----------------------------------------------------------------
+
+struct DidRequest {
+  causal::DidOptions options;
+  PanelColumns columns;
+};
+
+std::optional<ApiError> ReadInt(const Json& j, const char* key, std::optional<int64_t>* out) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  const Json& v = j[key];
+  if (v.is_number_integer()) {
+    *out = v.get<int64_t>();
+  } else if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
+    *out = static_cast<int64_t>(v.get<double>());
+  } else {
+    return InvalidArgument(key, std::string(key) + " must be an integer");
+  }
+  return std::nullopt;
+}
+
+std::variant<DidRequest, ApiError> ParseDidRequest(const Json& j) {
+  DidRequest r;
+  if (!j.contains("method") || !j["method"].is_string()) {
+    return InvalidArgument("method",
+                           "method is required: \"2x2\", \"twfe\", \"event_study\" or "
+                           "\"callaway_santanna\"");
+  }
+  auto method = causal::ParseDidMethod(j["method"].get<std::string>());
+  if (!method) {
+    return InvalidArgument("method", "unknown method '" + j["method"].get<std::string>() +
+                                         "'; use \"2x2\", \"twfe\", \"event_study\" or "
+                                         "\"callaway_santanna\"");
+  }
+  r.options.method = *method;
+  auto text = [&](const char* key, std::string* out) -> std::optional<ApiError> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    if (!j[key].is_string()) return InvalidArgument(key, std::string(key) + " must be a string");
+    *out = j[key].get<std::string>();
+    return std::nullopt;
+  };
+  std::string control, base, aggregation, fe_dof;
+  for (auto [key, out] : {std::pair{"control_group", &control}, std::pair{"base_period", &base},
+                          std::pair{"aggregation", &aggregation}, std::pair{"fe_dof", &fe_dof}}) {
+    if (auto e = text(key, out)) return *e;
+  }
+  if (control == "not_yet_treated") {
+    r.options.control_group = causal::ControlGroup::kNotYetTreated;
+  } else if (!control.empty() && control != "never_treated") {
+    return InvalidArgument("control_group", "use \"never_treated\" or \"not_yet_treated\"");
+  }
+  if (base == "universal") {
+    r.options.base_period = causal::BasePeriod::kUniversal;
+  } else if (!base.empty() && base != "varying") {
+    return InvalidArgument("base_period", "use \"varying\" or \"universal\"");
+  }
+  if (aggregation == "simple") {
+    r.options.aggregation = causal::CsAggregation::kSimple;
+  } else if (aggregation == "dynamic") {
+    r.options.aggregation = causal::CsAggregation::kDynamic;
+  } else if (!aggregation.empty() && aggregation != "group") {
+    return InvalidArgument("aggregation", "use \"group\", \"simple\" or \"dynamic\"");
+  }
+  if (fe_dof == "slopes_only") {
+    r.options.fe_dof = causal::FixedEffectDof::kSlopesOnly;
+  } else if (!fe_dof.empty() && fe_dof != "all_fixed_effects") {
+    return InvalidArgument("fe_dof", "use \"all_fixed_effects\" or \"slopes_only\"");
+  }
+  std::optional<int64_t> ref;
+  if (auto e = ReadInt(j, "reference_period", &ref)) return *e;
+  if (ref) r.options.reference_period = *ref;
+  if (auto e = ReadInt(j, "min_event_time", &r.options.min_event_time)) return *e;
+  if (auto e = ReadInt(j, "max_event_time", &r.options.max_event_time)) return *e;
+  if (auto e = ReadInt(j, "never_treated_value", &r.columns.never_treated_value)) return *e;
+  if (j.contains("confidence")) {
+    if (!j["confidence"].is_number()) return InvalidArgument("confidence", "must be a number");
+    r.options.confidence = j["confidence"].get<double>();
+  }
+  std::string why;
+  if (!r.options.IsValid(&why)) return InvalidArgument("options", why);
+
+  if (j.contains("columns")) {
+    const Json& c = j["columns"];
+    if (!c.is_object()) return InvalidArgument("columns", "columns must be an object");
+    for (auto [key, out] :
+         {std::pair{"unit", &r.columns.unit}, std::pair{"time", &r.columns.time},
+          std::pair{"outcome", &r.columns.outcome}, std::pair{"treated", &r.columns.treated},
+          std::pair{"post", &r.columns.post},
+          std::pair{"treatment_start", &r.columns.treatment_start},
+          std::pair{"weight", &r.columns.weight}}) {
+      if (!c.contains(key)) continue;
+      if (!c[key].is_string())
+        return InvalidArgument(std::string("columns.") + key, "must be a string");
+      *out = c[key].get<std::string>();
+    }
+  }
+  if (j.contains("weight")) {
+    if (!j["weight"].is_string()) return InvalidArgument("weight", "weight names a column");
+    r.columns.weight = j["weight"].get<std::string>();
+  }
+  if (j.contains("covariates")) {
+    if (!j["covariates"].is_array())
+      return InvalidArgument("covariates", "must be an array of column names");
+    for (const Json& c : j["covariates"]) {
+      if (!c.is_string()) return InvalidArgument("covariates", "must be an array of column names");
+      r.columns.covariates.push_back(c.get<std::string>());
+    }
+  }
+  return r;
+}
+
+// Query parameters -> the same JSON shape the body form uses.
+Json QueryToJson(const std::map<std::string, std::string>& q) {
+  Json j = Json::object();
+  for (const auto& [k, v] : q) {
+    if (k == "covariates") {
+      Json list = Json::array();
+      size_t start = 0;
+      while (start <= v.size()) {
+        size_t comma = v.find(',', start);
+        std::string name =
+            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!name.empty()) list.push_back(name);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      j["covariates"] = list;
+    } else if (k == "unit" || k == "time" || k == "outcome" || k == "treated" || k == "post" ||
+               k == "treatment_start") {
+      j["columns"][k] = v;
+    } else if (k == "reference_period" || k == "min_event_time" || k == "max_event_time" ||
+               k == "never_treated_value" || k == "confidence") {
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      j[k] = (end && *end == '\0' && !v.empty()) ? Json(d) : Json(v);
+      if (k != "confidence" && j[k].is_number() && std::floor(d) == d)
+        j[k] = static_cast<int64_t>(d);
+    } else {
+      j[k] = v;
+    }
+  }
+  return j;
+}
+
+// ---- panel building -------------------------------------------------------------------
+
+// Accumulates rows into a Panel; string unit ids are mapped to integers.
+class PanelBuilder {
+ public:
+  PanelBuilder(const PanelColumns& c, bool flags) : c_(c), flags_(flags) {
+    panel_.covariates.resize(c.covariates.size());
+    panel_.covariate_names = c.covariates;
+  }
+  Panel& panel() { return panel_; }
+  bool flags() const { return flags_; }
+  int64_t UnitFromString(const std::string& s) {
+    auto [it, inserted] = string_ids_.emplace(s, static_cast<int64_t>(names_.size()));
+    if (inserted) names_.push_back(s);
+    return it->second;
+  }
+  bool has_string_units() const { return !names_.empty(); }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  const PanelColumns& c_;
+  bool flags_;
+  Panel panel_;
+  std::unordered_map<std::string, int64_t> string_ids_;
+  std::vector<std::string> names_;
+};
+
+std::string RowField(size_t row, const std::string& column) {
+  return "rows[" + std::to_string(row) + "]." + column;
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.empty()) return false;
+  if (s.front() == '+') s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*out);
+}
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  double d;
+  if (!ParseDouble(s, &d) || std::floor(d) != d || std::fabs(d) > 9e15) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool Blank(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.back() == ' ' || s.back() == '\r')) {
+    s.remove_prefix(s.front() == ' ' ? 1 : 0);
+    if (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+  }
+  return s.empty() || s == "NA" || s == "null";
+}
+
+// Applies never_treated_value.
+int64_t StartValue(int64_t v, const PanelColumns& c) {
+  return c.never_treated_value && v == *c.never_treated_value ? causal::kNeverTreated : v;
+}
+
+std::variant<Panel, ApiError> PanelFromJsonRows(const Json& rows, const PanelColumns& c,
+                                                std::vector<std::string>* unit_names) {
+  if (!rows.is_array() || rows.empty())
+    return InvalidArgument("rows", "rows must be a non-empty array");
+  const bool flags = rows[0].is_object() && rows[0].contains(c.treated);
+  PanelBuilder b(c, flags);
+  Panel& p = b.panel();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Json& row = rows[i];
+    if (!row.is_object())
+      return InvalidArgument("rows[" + std::to_string(i) + "]", "each row must be an object");
+    auto number = [&](const std::string& col, double* out) -> std::optional<ApiError> {
+      if (!row.contains(col))
+        return InvalidArgument(RowField(i, col), "missing column '" + col + "'");
+      const Json& v = row[col];
+      if (v.is_number()) {
+        *out = v.get<double>();
+      } else if (!(v.is_string() && ParseDouble(v.get<std::string>(), out))) {
+        return InvalidArgument(RowField(i, col), "'" + col + "' is not a number");
+      }
+      if (!std::isfinite(*out))
+        return InvalidArgument(RowField(i, col), "'" + col + "' is not finite");
+      return std::nullopt;
+    };
+    auto integer = [&](const std::string& col, int64_t* out) -> std::optional<ApiError> {
+      double d;
+      if (auto e = number(col, &d)) return e;
+      if (std::floor(d) != d)
+        return InvalidArgument(RowField(i, col), "'" + col + "' must be an integer");
+      *out = static_cast<int64_t>(d);
+      return std::nullopt;
+    };
+    // unit: integer or string id
+    if (!row.contains(c.unit))
+      return InvalidArgument(RowField(i, c.unit), "missing column '" + c.unit + "'");
+    if (row[c.unit].is_string()) {
+      p.unit.push_back(b.UnitFromString(row[c.unit].get<std::string>()));
+    } else {
+      int64_t u;
+      if (auto e = integer(c.unit, &u)) return *e;
+      if (b.has_string_units())
+        return InvalidArgument(RowField(i, c.unit), "mixes string and integer unit ids");
+      p.unit.push_back(u);
+    }
+    int64_t t;
+    if (auto e = integer(c.time, &t)) return *e;
+    p.time.push_back(t);
+    double y;
+    if (auto e = number(c.outcome, &y)) return *e;
+    p.outcome.push_back(y);
+    if (flags) {
+      for (auto [col, vec] : {std::pair{&c.treated, &p.treated}, std::pair{&c.post, &p.post}}) {
+        if (!row.contains(*col))
+          return InvalidArgument(RowField(i, *col), "missing column '" + *col + "'");
+        const Json& v = row[*col];
+        if (v.is_boolean()) {
+          vec->push_back(v.get<bool>());
+        } else if (v.is_number() && (v.get<double>() == 0 || v.get<double>() == 1)) {
+          vec->push_back(v.get<double>() == 1);
+        } else {
+          return InvalidArgument(RowField(i, *col), "'" + *col + "' must be 0/1 or true/false");
+        }
+      }
+    } else {
+      const bool absent =
+          !row.contains(c.treatment_start) || row[c.treatment_start].is_null() ||
+          (row[c.treatment_start].is_string() && row[c.treatment_start].get<std::string>().empty());
+      if (absent) {
+        p.treatment_start.push_back(causal::kNeverTreated);
+      } else {
+        int64_t s;
+        if (auto e = integer(c.treatment_start, &s)) return *e;
+        p.treatment_start.push_back(StartValue(s, c));
+      }
+    }
+    for (size_t k = 0; k < c.covariates.size(); ++k) {
+      double x;
+      if (auto e = number(c.covariates[k], &x)) return *e;
+      p.covariates[k].push_back(x);
+    }
+    if (!c.weight.empty()) {
+      double w;
+      if (auto e = number(c.weight, &w)) return *e;
+      p.weight.push_back(w);
+    }
+  }
+  if (b.has_string_units()) *unit_names = b.names();
+  return std::move(p);
+}
+
+// Splits one CSV record starting at `pos`; returns false at end of input.
+bool NextRecord(std::string_view csv, size_t* pos, std::vector<std::string_view>* fields,
+                std::vector<std::string>* unquoted) {
+  fields->clear();
+  if (*pos >= csv.size()) return false;
+  size_t i = *pos;
+  unquoted->clear();
+  for (;;) {
+    if (i < csv.size() && csv[i] == '"') {
+      std::string value;
+      ++i;
+      while (i < csv.size()) {
+        if (csv[i] == '"') {
+          if (i + 1 < csv.size() && csv[i + 1] == '"') {
+            value += '"';
+            i += 2;
+          } else {
+            ++i;
+            break;
+          }
+        } else {
+          value += csv[i++];
+        }
+      }
+      unquoted->push_back(std::move(value));
+      fields->push_back(std::string_view());  // placeholder, fixed below
+      fields->back() = std::string_view(unquoted->back());
+      while (i < csv.size() && csv[i] != ',' && csv[i] != '\n') ++i;
+    } else {
+      size_t start = i;
+      while (i < csv.size() && csv[i] != ',' && csv[i] != '\n') ++i;
+      fields->push_back(csv.substr(start, i - start));
+    }
+    if (i >= csv.size() || csv[i] == '\n') {
+      *pos = i + 1;
+      return true;
+    }
+    ++i;  // comma
+  }
+}
+
+}  // namespace
+
+std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelColumns& c) {
+  size_t pos = 0;
+  std::vector<std::string_view> fields;
+  std::vector<std::string> unquoted;
+  unquoted.reserve(64);
+  if (!NextRecord(csv, &pos, &fields, &unquoted)) return InvalidArgument("body", "empty CSV");
+  std::vector<std::string> header;
+  for (auto f : fields) {
+    std::string h(f);
+    while (!h.empty() && (h.back() == '\r' || h.back() == ' ')) h.pop_back();
+    header.push_back(h);
+  }
+  auto find = [&](const std::string& name) -> int {
+    for (size_t k = 0; k < header.size(); ++k) {
+      if (header[k] == name) return static_cast<int>(k);
+    }
+    return -1;
+  };
+  const int iu = find(c.unit), it = find(c.time), iy = find(c.outcome);
+  const int itr = find(c.treated), ipo = find(c.post), is = find(c.treatment_start);
+  const int iw = c.weight.empty() ? -1 : find(c.weight);
+  for (auto [idx, name] :
+       {std::pair{iu, &c.unit}, std::pair{it, &c.time}, std::pair{iy, &c.outcome}}) {
+    if (idx < 0) return InvalidArgument("columns", "CSV header has no column '" + *name + "'");
+  }
+  const bool flags = itr >= 0 && ipo >= 0;
+  if (!flags && is < 0) {
+    return InvalidArgument("columns", "CSV needs '" + c.treated + "' and '" + c.post + "' or '" +
+                                          c.treatment_start + "' columns");
+  }
+  if (!c.weight.empty() && iw < 0)
+    return InvalidArgument("weight", "CSV header has no column '" + c.weight + "'");
+  std::vector<int> icov;
+  for (const auto& name : c.covariates) {
+    icov.push_back(find(name));
+    if (icov.back() < 0)
+      return InvalidArgument("covariates", "CSV header has no column '" + name + "'");
+  }
+  Panel p;
+  p.covariates.resize(c.covariates.size());
+  p.covariate_names = c.covariates;
+  const size_t expect = std::count(csv.begin(), csv.end(), '\n') + 1;
+  p.unit.reserve(expect);
+  p.time.reserve(expect);
+  p.outcome.reserve(expect);
+  if (flags) {
+    p.treated.reserve(expect);
+    p.post.reserve(expect);
+  } else {
+    p.treatment_start.reserve(expect);
+  }
+  size_t row = 0;
+  while (NextRecord(csv, &pos, &fields, &unquoted)) {
+    if (fields.size() == 1 && Blank(fields[0])) continue;
+    auto field = [&](int idx, const std::string& col) -> std::variant<std::string_view, ApiError> {
+      if (static_cast<size_t>(idx) >= fields.size()) {
+        return InvalidArgument(RowField(row, col),
+                               "CSV line " + std::to_string(row + 2) + " has too few fields");
+      }
+      return fields[idx];
+    };
+    auto num = [&](int idx, const std::string& col, double* out) -> std::optional<ApiError> {
+      auto f = field(idx, col);
+      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (!ParseDouble(std::get<std::string_view>(f), out)) {
+        return InvalidArgument(RowField(row, col), "'" + col + "' is not a number on CSV line " +
+                                                       std::to_string(row + 2) + ": '" +
+                                                       std::string(std::get<std::string_view>(f)) +
+                                                       "'");
+      }
+      return std::nullopt;
+    };
+    auto integer = [&](int idx, const std::string& col, int64_t* out) -> std::optional<ApiError> {
+      auto f = field(idx, col);
+      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (!ParseInt(std::get<std::string_view>(f), out)) {
+        return InvalidArgument(RowField(row, col), "'" + col + "' is not an integer on CSV line " +
+                                                       std::to_string(row + 2));
+      }
+      return std::nullopt;
+    };
+    int64_t u, t;
+    double y;
+    if (auto e = integer(iu, c.unit, &u)) return *e;
+    if (auto e = integer(it, c.time, &t)) return *e;
+    if (auto e = num(iy, c.outcome, &y)) return *e;
+    p.unit.push_back(u);
+    p.time.push_back(t);
+    p.outcome.push_back(y);
+    if (flags) {
+      int64_t a, b;
+      if (auto e = integer(itr, c.treated, &a)) return *e;
+      if (auto e = integer(ipo, c.post, &b)) return *e;
+      if ((a != 0 && a != 1) || (b != 0 && b != 1)) {
+        return InvalidArgument(RowField(row, a != 0 && a != 1 ? c.treated : c.post),
+                               "must be 0 or 1");
+      }
+      p.treated.push_back(static_cast<uint8_t>(a));
+      p.post.push_back(static_cast<uint8_t>(b));
+    } else {
+      auto f = field(is, c.treatment_start);
+      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (Blank(std::get<std::string_view>(f))) {
+        p.treatment_start.push_back(causal::kNeverTreated);
+      } else {
+        int64_t s;
+        if (auto e = integer(is, c.treatment_start, &s)) return *e;
+        p.treatment_start.push_back(StartValue(s, c));
+      }
+    }
+    for (size_t k = 0; k < icov.size(); ++k) {
+      double x;
+      if (auto e = num(icov[k], c.covariates[k], &x)) return *e;
+      p.covariates[k].push_back(x);
+    }
+    if (iw >= 0) {
+      double w;
+      if (auto e = num(iw, c.weight, &w)) return *e;
+      p.weight.push_back(w);
+    }
+    ++row;
+  }
+  if (row == 0) return InvalidArgument("body", "the CSV has a header but no rows");
+  return p;
+}
+
+Json DidToJson(const causal::DidSummary& s, double confidence) {
+  Json j = InferenceJson(s.att, confidence);
+  j["method"] = causal::DidMethodName(s.method);
+  j["estimand"] = s.estimand;
+  j["observations"] = s.observations;
+  j["units"] = s.units;
+  j["clusters"] = s.clusters;
+  j["periods"] = s.periods;
+  j["treated_units"] = s.treated_units;
+  j["control_units"] = s.control_units;
+  j["balanced"] = s.balanced;
+  if (s.method == causal::DidMethod::kCallawaySantAnna) {
+    j["se_type"] = "analytic influence function, clustered by unit; normal critical values";
+  } else {
+    j["se_type"] = "CR1 clustered by unit, t with clusters - 1 df";
+    j["parameters"] = s.parameters;
+    if (s.demean_iterations > 0) j["demean_iterations"] = s.demean_iterations;
+  }
+  Json coefs = Json::array();
+  for (const auto& c : s.coefficients) {
+    Json x = InferenceJson(c.inference, confidence);
+    x["name"] = c.name;
+    coefs.push_back(x);
+  }
+  if (!coefs.empty()) j["coefficients"] = coefs;
+  if (s.cells) {
+    j["cells"] = {{"control_pre", s.cells->control_pre},
+                  {"control_post", s.cells->control_post},
+                  {"treated_pre", s.cells->treated_pre},
+                  {"treated_post", s.cells->treated_post}};
+  }
+  if (!s.event_time.empty()) {
+    Json series = Json::array();
+    for (const auto& e : s.event_time) {
+      Json x = InferenceJson(e.inference, confidence);
+      x["event_time"] = e.event_time;
+      x["reference"] = e.reference;
+      x["observations"] = e.observations;
+      series.push_back(x);
+    }
+    j["event_time"] = series;
+  }
+  if (s.pretrend) {
+    j["pretrend_test"] = {{"statistic", Num(s.pretrend->statistic)},
+                          {"df", s.pretrend->df},
+                          {"p", Num(s.pretrend->p)},
+                          {"f_statistic", Num(s.pretrend->f_statistic)},
+                          {"f_df2", Num(s.pretrend->f_df2)},
+                          {"f_p", Num(s.pretrend->f_p)},
+                          {"event_times", s.pretrend->event_times}};
+  }
+  if (!s.group_time.empty()) {
+    Json cells = Json::array();
+    for (const auto& g : s.group_time) {
+      Json x = InferenceJson(g.inference, confidence);
+      x["group"] = g.group;
+      x["time"] = g.time;
+      x["base_time"] = g.base_time;
+      x["post"] = g.post;
+      x["treated_units"] = g.treated_units;
+      x["control_units"] = g.control_units;
+      cells.push_back(x);
+    }
+    j["group_time"] = cells;
+    Json cohorts = Json::array();
+    for (const auto& c : s.by_cohort) {
+      Json x = InferenceJson(c.inference, confidence);
+      x["group"] = c.group;
+      x["units"] = c.units;
+      cohorts.push_back(x);
+    }
+    j["by_cohort"] = cohorts;
+    j["aggregations"] = {{"simple", InferenceJson(*s.simple, confidence)},
+                         {"group", InferenceJson(*s.group, confidence)},
+                         {"dynamic", InferenceJson(*s.dynamic, confidence)}};
+  }
+  Json warnings = Json::array();
+  for (const auto& w : s.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
+  j["warnings"] = warnings;
+  return j;
+}
+
+HandlerResult HandleDid(std::string_view content_type, std::string_view body,
+                        const std::map<std::string, std::string>& query) {
+  std::string_view mime = content_type.substr(0, content_type.find(';'));
+  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  Json request;
+  const bool csv = mime == "text/csv";
+  if (csv) {
+    request = QueryToJson(query);
+  } else if (mime == "application/json" || mime.empty()) {
+    request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded() || !request.is_object()) {
+      return InvalidArgument("body", "the body is not a JSON object");
+    }
+  } else {
+    return ApiError{415, "unsupported_media_type",
+                    "send application/json or text/csv, not '" + std::string(content_type) + "'",
+                    "content_type", nullptr};
+  }
+  auto parsed = ParseDidRequest(request);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  const DidRequest& r = std::get<DidRequest>(parsed);
+  std::vector<std::string> unit_names;
+  std::variant<Panel, ApiError> panel =
+      csv ? ParsePanelCsv(body, r.columns)
+          : PanelFromJsonRows(request.contains("rows") ? request["rows"] : Json(), r.columns,
+                              &unit_names);
+  if (auto* e = std::get_if<ApiError>(&panel)) return *e;
+  auto result = causal::EstimateDid(std::get<Panel>(panel), r.options);
+  if (!result.ok()) {
+    ApiError e = FromCausal(result.error());
+    // Report string unit ids as the caller sent them.
+    const std::string tag = "unit ";
+    size_t at = e.message.find(tag);
+    if (!unit_names.empty() && at != std::string::npos) {
+      size_t end = at + tag.size();
+      while (end < e.message.size() && std::isdigit(static_cast<unsigned char>(e.message[end])))
+        ++end;
+      const std::string digits = e.message.substr(at + tag.size(), end - at - tag.size());
+      if (!digits.empty()) {
+        const size_t id = std::stoul(digits);
+        if (id < unit_names.size())
+          e.message.replace(at + tag.size(), digits.size(), "'" + unit_names[id] + "'");
+      }
+    }
+    return e;
+  }
+  return DidToJson(result.value(), r.options.confidence);
+}
+
+Json LiftToJson(const causal::LiftSummary& s, const causal::LiftInput& in) {
+  const double c = in.confidence;
+  Json j = {{"test_conversion_rate", Num(s.test_rate)},
+            {"holdout_conversion_rate", Num(s.holdout_rate)},
+            {"test_revenue_per_user", Num(s.test_revenue_per_user)},
+            {"holdout_revenue_per_user", Num(s.holdout_revenue_per_user)},
+            {"rate_difference", IntervalJson(s.rate_difference, c)},
+            {"relative_lift", InferenceJson(s.relative_lift, c)},
+            {"incremental_conversions", IntervalJson(s.incremental_conversions, c)},
+            {"incremental_revenue", IntervalJson(s.incremental_revenue, c)},
+            {"ci_method",
+             "normal; relative lift by the delta method; cost per incremental "
+             "conversion by inverting the incremental-conversions interval"}};
+  j["iroas"] = s.iroas ? IntervalJson(*s.iroas, c) : Json(nullptr);
+  j["cost_per_incremental_conversion"] = s.cost_per_incremental_conversion
+                                             ? IntervalJson(*s.cost_per_incremental_conversion, c)
+                                             : Json(nullptr);
+  if (s.tot_rate_difference) {
+    j["treatment_on_treated"] = {{"reach", *in.reach},
+                                 {"rate_difference", IntervalJson(*s.tot_rate_difference, c)},
+                                 {"revenue_per_user", IntervalJson(*s.tot_revenue_per_user, c)}};
+  } else {
+    j["treatment_on_treated"] = nullptr;
+  }
+  Json warnings = Json::array();
+  for (const auto& w : s.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
+  j["warnings"] = warnings;
+  return j;
+}
+
+HandlerResult HandleLiftAggregate(const Json& body) {
+  if (!body.is_object()) return InvalidArgument("body", "the body must be a JSON object");
+  causal::LiftInput in;
+  for (auto [name, g] : {std::pair{"test", &in.test}, std::pair{"holdout", &in.holdout}}) {
+    if (!body.contains(name) || !body[name].is_object()) {
+      return InvalidArgument(name,
+                             std::string(name) + " is required: {users, conversions, revenue}");
+    }
+    const Json& o = body[name];
+    for (auto [key, out] :
+         {std::pair{"users", &g->users}, std::pair{"conversions", &g->conversions},
+          std::pair{"revenue", &g->revenue}}) {
+      if (!o.contains(key) || !o[key].is_number()) {
+        return InvalidArgument(std::string(name) + "." + key,
+                               std::string(key) + " must be a number");
+      }
+      *out = o[key].get<double>();
+    }
+    if (o.contains("revenue_sum_squares") && !o["revenue_sum_squares"].is_null()) {
+      if (!o["revenue_sum_squares"].is_number()) {
+        return InvalidArgument(std::string(name) + ".revenue_sum_squares", "must be a number");
+      }
+      g->revenue_sum_squares = o["revenue_sum_squares"].get<double>();
+    }
+  }
+  for (auto [key, out] : {std::pair{"spend", &in.spend}, std::pair{"reach", &in.reach}}) {
+    if (!body.contains(key) || body[key].is_null()) continue;
+    if (!body[key].is_number()) return InvalidArgument(key, std::string(key) + " must be a number");
+    *out = body[key].get<double>();
+  }
+  if (body.contains("confidence")) {
+    if (!body["confidence"].is_number()) return InvalidArgument("confidence", "must be a number");
+    in.confidence = body["confidence"].get<double>();
+  }
+  auto r = causal::EstimateLift(in);
+  if (!r.ok()) return FromCausal(r.error());
+  return LiftToJson(r.value(), in);
+}
+
+}  // namespace causeway::api
