@@ -16,6 +16,8 @@ using internal::NormalSf;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Increments below this are treated as "nothing to spend" (boundary at +inf).
 constexpr double kMinSpend = 1e-300;
+// exp(-kKernelCutoff^2 / 2) ~ 1e-17: the normal kernel is negligible beyond this.
+constexpr double kKernelCutoff = 8.8;
 
 // Sub-density of S(t) on the continuation region, as Simpson nodes.
 class ContinuationDensity {
@@ -85,11 +87,16 @@ class ContinuationDensity {
       const double sd = std::sqrt(t - t_);
       const double inv2var = 0.5 / (t - t_);
       const double norm = 0.39894228040143267794 / sd;
+      // Nodes are sorted by s; terms beyond kKernelCutoff sd contribute < 1e-16
+      // relative to the largest, so only a window of nodes is summed.
+      const double cutoff = kKernelCutoff * sd;
+      size_t first = 0;
       for (size_t i = 0; i < s.size(); ++i) {
+        while (first < nodes_.size() && nodes_[first].s < s[i] - cutoff) ++first;
         double f = 0.0;
-        for (const Node& node : nodes_) {
-          const double d = s[i] - node.s;
-          f += node.wf * std::exp(-d * d * inv2var);
+        for (size_t j = first; j < nodes_.size() && nodes_[j].s <= s[i] + cutoff; ++j) {
+          const double d = s[i] - nodes_[j].s;
+          f += nodes_[j].wf * std::exp(-d * d * inv2var);
         }
         next[i] = {s[i], w[i] * f * norm};
       }
