@@ -14,7 +14,12 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s <regex>
+// (std::function in _State) at -O1 with sanitizers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 #include <string>
 #include <unordered_map>
 #include <utility>

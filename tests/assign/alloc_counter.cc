@@ -3,6 +3,15 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+
+namespace causeway::assign::testing {
+size_t ThreadAllocations() { return 0; }
+bool AllocationCountingEnabled() { return false; }
+}  // namespace causeway::assign::testing
+
+#else
+
 namespace {
 thread_local size_t thread_allocations = 0;
 
@@ -17,6 +26,7 @@ void* CountedAlloc(size_t size) {
 
 namespace causeway::assign::testing {
 size_t ThreadAllocations() { return thread_allocations; }
+bool AllocationCountingEnabled() { return true; }
 }  // namespace causeway::assign::testing
 
 void* operator new(size_t size) { return CountedAlloc(size); }
@@ -25,3 +35,5 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
 void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+#endif

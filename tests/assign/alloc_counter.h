@@ -10,4 +10,9 @@ namespace causeway::assign::testing {
 // Number of operator new calls made by this thread so far.
 size_t ThreadAllocations();
 
+// False in AddressSanitizer builds: ASan owns operator new there, so the
+// counter is not installed and allocation checks are skipped (they run in the
+// normal build).
+bool AllocationCountingEnabled();
+
 }  // namespace causeway::assign::testing
