@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs bench_causal and the statsmodels equivalent on the same panel; prints the ratio.
+#   bench/causal/run.sh [build dir, default build-causal] [units] [periods]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${1:-$here/../../build-causal}"
+units="${2:-10000}"
+periods="${3:-100}"
+ours=$("$build/bench/causal/bench_causal" "$units" "$periods" 5)
+echo "$ours"
+theirs=$(/usr/bin/python3 "$here/statsmodels_twfe.py" "$units" "$periods" 3)
+echo "$theirs"
+a=$(echo "$ours" | awk '/^twfe_seconds/ {print $2}')
+b=$(echo "$theirs" | awk '/^statsmodels_twfe_seconds/ {print $2}')
+awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio statsmodels/causeway %.1fx\n", b / a }'
