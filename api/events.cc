@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "api/auth.h"
+#include "api/event_parser.h"
 #include "api/json_util.h"
 #include "api/log.h"
 
@@ -21,7 +22,7 @@ struct EventError {
   std::string message;
 };
 
-bool IsNonEmptyString(const Json& j, size_t max_bytes) {
+bool IsNonEmptyString(const Json& j, size_t max_bytes) {  // for metric definitions
   return j.is_string() && !j.get_ref<const std::string&>().empty() &&
          j.get_ref<const std::string&>().size() <= max_bytes;
 }
@@ -52,121 +53,116 @@ HandlerResult EventService::Ingest(std::string_view body) {
                         std::to_string(limits_.max_body_bytes) + " bytes (5 MB) per request",
                     "", nullptr};
   }
-  Json doc;
-  if (auto e = ParseJsonObject(body, &doc)) return *e;
-  if (auto e = RejectUnknownFields(doc, "", {"events"})) return *e;
-  if (!doc.contains("events") || !doc["events"].is_array()) {
+  RawBatch raw;
+  if (auto e = ParseEventBatch(body, &raw)) return *e;
+  if (!raw.has_events || !raw.events_is_array) {
     return InvalidArgument("events", "required: an array of events");
   }
-  const Json& events = doc["events"];
-  if (events.size() > limits_.max_events) {
+  const size_t count = raw.events.size();
+  if (count > limits_.max_events) {
     return ApiError{413, "payload_too_large",
-                    std::to_string(events.size()) + " events in one request; the limit is " +
+                    std::to_string(count) + " events in one request; the limit is " +
                         std::to_string(limits_.max_events),
                     "events", nullptr};
   }
 
+  using Kind = RawField::Kind;
   const assign::Snapshot& snapshot = experiments_->snapshots().Current();
   const int64_t now = NowMs();
   std::vector<store::Event> batch;
-  batch.reserve(events.size());
+  batch.reserve(count);
   std::vector<EventError> errors;
-  for (size_t i = 0; i < events.size(); ++i) {
-    const Json& e = events[i];
-    const std::string at = Path("events", i);
+  for (size_t i = 0; i < count; ++i) {
+    RawEvent& e = raw.events[i];
+    const size_t errors_before = errors.size();
     auto fail = [&](std::string_view field, std::string message) {
+      std::string at = Path("events", i);
       errors.push_back({i, field.empty() ? at : Path(at, field), std::move(message)});
     };
-    if (!e.is_object()) {
+    if (!e.is_object) {
       fail("", "must be an object");
       continue;
     }
-    store::Event ev;
-    const size_t errors_before = errors.size();
-    const Json* type = e.contains("type") ? &e["type"] : nullptr;
-    if (!type || !type->is_string() || (*type != "exposure" && *type != "conversion")) {
+    if (e.type.kind != Kind::kString || (e.type.str != "exposure" && e.type.str != "conversion")) {
       fail("type", "required: \"exposure\" or \"conversion\"");
       continue;
     }
-    const bool exposure = *type == "exposure";
+    store::Event ev;
+    const bool exposure = e.type.str == "exposure";
     ev.type = exposure ? store::EventType::kExposure : store::EventType::kConversion;
-    for (const auto& [k, v] : e.items()) {
-      static constexpr std::string_view kCommon[] = {"type", "id", "user", "ts", "attributes"};
-      bool known = std::find(std::begin(kCommon), std::end(kCommon), k) != std::end(kCommon);
-      known = known ||
-              (exposure ? (k == "experiment" || k == "variant") : (k == "event" || k == "value"));
-      if (!known)
-        fail(k, std::string("unknown field for a ") + (exposure ? "n exposure" : " conversion"));
+    for (const auto& k : e.unknown_fields) fail(k, "unknown field");
+    const RawField* wrong[] = {exposure ? &e.event : &e.experiment,
+                               exposure ? &e.value : &e.variant};
+    const char* wrong_names[] = {exposure ? "event" : "experiment", exposure ? "value" : "variant"};
+    for (int w = 0; w < 2; ++w) {
+      if (wrong[w]->present()) {
+        fail(wrong_names[w],
+             std::string("is not a field of ") + (exposure ? "an exposure" : "a conversion"));
+      }
     }
-    if (!e.contains("id") || !IsNonEmptyString(e["id"], limits_.max_id_bytes)) {
-      fail("id", "required: a non-empty string of at most 128 bytes");
-    } else {
-      ev.id = e["id"].get<std::string>();
-    }
-    if (!e.contains("user") || !IsNonEmptyString(e["user"], kMaxUserBytes)) {
-      fail("user", "required: a non-empty string of at most 256 bytes");
-    } else {
-      ev.user = e["user"].get<std::string>();
-    }
-    if (!e.contains("ts") || !(e["ts"].is_number_integer() || e["ts"].is_number_unsigned())) {
+    auto string_field = [&](RawField& f, const char* name, size_t max_bytes,
+                            const char* problem) -> std::string {
+      if (f.kind != Kind::kString || f.str.empty() || f.str.size() > max_bytes) {
+        fail(name, problem);
+        return {};
+      }
+      return std::move(f.str);
+    };
+    ev.id = string_field(e.id, "id", limits_.max_id_bytes,
+                         "required: a non-empty string of at most 128 bytes");
+    ev.user = string_field(e.user, "user", kMaxUserBytes,
+                           "required: a non-empty string of at most 256 bytes");
+    if (e.ts.kind == Kind::kUInt && e.ts.u > uint64_t{INT64_MAX}) {
+      fail("ts", "is more than a day in the future");
+    } else if (e.ts.kind != Kind::kInt && e.ts.kind != Kind::kUInt) {
       fail("ts", "required: integer milliseconds since the Unix epoch");
-    } else if (e["ts"].is_number_unsigned() && e["ts"].get<uint64_t>() > uint64_t{INT64_MAX}) {
-      fail("ts", "is too far in the future");
     } else {
-      ev.ts_ms = e["ts"].get<int64_t>();
+      ev.ts_ms = e.ts.kind == Kind::kInt ? e.ts.i : static_cast<int64_t>(e.ts.u);
       if (ev.ts_ms < kMinTsMs) {
         fail("ts", "is before 2000-01-01 (is it in seconds rather than milliseconds?)");
       } else if (ev.ts_ms > now + kMaxFutureMs) {
         fail("ts", "is more than a day in the future");
       }
     }
-    if (e.contains("attributes")) {
-      const Json& a = e["attributes"];
-      if (!a.is_object()) {
+    if (e.has_attributes) {
+      if (!e.attributes_is_object) {
         fail("attributes", "must be a flat JSON object");
       } else {
-        for (const auto& [k, v] : a.items()) {
-          if (v.is_object() || v.is_array()) {
-            fail(Path("attributes", k), "must be a string, number, boolean or null (flat object)");
-          }
+        for (const auto& k : e.nested_attributes) {
+          fail(Path("attributes", k), "must be a string, number, boolean or null (flat object)");
         }
-        ev.attributes = a.dump(-1, ' ', false, Json::error_handler_t::replace);
+        ev.attributes = std::move(e.attributes_json);
       }
     }
     if (exposure) {
       const assign::CompiledExperiment* x = nullptr;
-      if (!e.contains("experiment") || !e["experiment"].is_string()) {
+      if (e.experiment.kind != Kind::kString) {
         fail("experiment", "required: an experiment key");
-      } else if (!(x = snapshot.Find(e["experiment"].get_ref<const std::string&>()))) {
-        fail("experiment", "unknown experiment \"" + e["experiment"].get<std::string>() + "\"");
+      } else if (!(x = snapshot.Find(e.experiment.str))) {
+        fail("experiment", "unknown experiment \"" + e.experiment.str + "\"");
       } else {
-        ev.experiment = e["experiment"].get<std::string>();
+        ev.experiment = std::move(e.experiment.str);
       }
-      if (!e.contains("variant") || !e["variant"].is_string()) {
+      if (e.variant.kind != Kind::kString) {
         fail("variant", "required: a variant key");
       } else if (x) {
-        const auto& variants = x->spec.variants;
-        const auto& name = e["variant"].get_ref<const std::string&>();
         bool found = false;
-        for (const auto& v : variants) found = found || v.key == name;
+        for (const auto& v : x->spec.variants) found = found || v.key == e.variant.str;
         if (!found) {
-          fail("variant", "experiment \"" + ev.experiment + "\" has no variant \"" + name + "\"");
+          fail("variant",
+               "experiment \"" + ev.experiment + "\" has no variant \"" + e.variant.str + "\"");
         } else {
-          ev.variant = name;
+          ev.variant = std::move(e.variant.str);
         }
       }
     } else {
-      if (!e.contains("event") || !IsNonEmptyString(e["event"], kMaxNameBytes)) {
-        fail("event", "required: the event name, a non-empty string of at most 128 bytes");
-      } else {
-        ev.name = e["event"].get<std::string>();
-      }
-      if (e.contains("value")) {
-        const Json& v = e["value"];
-        if (!v.is_number() || !std::isfinite(v.get<double>())) {
+      ev.name = string_field(e.event, "event", kMaxNameBytes,
+                             "required: the event name, a non-empty string of at most 128 bytes");
+      if (e.value.present()) {
+        if (!e.value.is_number() || !std::isfinite(e.value.number())) {
           fail("value", "must be a finite number");
         } else {
-          ev.value = v.get<double>();
+          ev.value = e.value.number();
         }
       }
     }
@@ -174,7 +170,7 @@ HandlerResult EventService::Ingest(std::string_view body) {
   }
 
   if (!errors.empty()) {
-    if (rejected_counter) rejected_counter->fetch_add(events.size(), std::memory_order_relaxed);
+    if (rejected_counter) rejected_counter->fetch_add(count, std::memory_order_relaxed);
     Json list = Json::array();
     for (size_t k = 0; k < errors.size() && k < kMaxErrorsListed; ++k) {
       list.push_back(
