@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 // GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s <regex>
@@ -201,10 +202,8 @@ double JsStringToNumber(std::string_view s) {
   double result = 0;
   const auto res = std::from_chars(s.data(), s.data() + s.size(), result);
   if (res.ec == std::errc::result_out_of_range) {
-    // Overflow to Infinity, underflow to 0, as JS does.
-    const bool tiny =
-        s.find_first_of("eE") != std::string_view::npos && s.find("e-") != std::string_view::npos;
-    result = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+    // Overflow to Infinity, underflow to 0, as JS does; strtod reports both.
+    result = std::strtod(std::string(s).c_str(), nullptr);
   }
   return negative ? -result : result;
 }

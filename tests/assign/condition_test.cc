@@ -67,6 +67,11 @@ TEST_CASE("Literal condition values coerce like GrowthBook's JavaScript", "[cond
       {R"({"n": 0.5})", R"({"n": ".5"})", true, "leading dot"},
       {R"({"n": 5})", R"({"n": "+5"})", true, "leading plus"},
       {R"({"n": 1000})", R"({"n": "1_000"})", false, "separators are NaN"},
+      {R"({"n": 0})", R"({"n": "1e-400"})", true, "underflow is 0"},
+      {R"({"n": {"$gt": 1e308}})", R"({"n": "1e400"})", true, "overflow is Infinity"},
+      {R"({"n": 0})", R"({"n": "Infinity"})", false, "Infinity is not 0"},
+      {R"({"n": {"$lt": -1e308}})", R"({"n": "-Infinity"})", true, "-Infinity"},
+      {R"({"n": 0})", R"({"n": "inf"})", false, "strtod spellings are NaN in JS"},
       {R"({"n": 7})", R"({"n": [7]})", true, "[7] -> \"7\" -> 7"},
       {R"({"n": 0})", R"({"n": []})", true, "[] -> \"\" -> 0"},
       {R"({"n": 1})", R"({"n": [1, 2]})", false, "\"1,2\" is NaN"},
@@ -92,6 +97,15 @@ TEST_CASE("Literal condition values coerce like GrowthBook's JavaScript", "[cond
       {R"({"o": {}})", R"({"o": []})", false, "{} vs []"},
       {R"({})", R"({"anything": 1})", true, "empty condition"},
   });
+}
+
+TEST_CASE("Decimal strings that underflow become 0, as JS's StringToNumber", "[condition]") {
+  // 0.(400 zeros)1 is below the smallest subnormal double; 0.(300 zeros)1 is not.
+  const Value tiny(Value::Object{{"n", Value("0." + std::string(400, '0') + "1")}});
+  const Value subnormal(Value::Object{{"n", Value("0." + std::string(300, '0') + "1")}});
+  CHECK(EvalCondition(tiny, V(R"({"n": 0})")));
+  CHECK_FALSE(EvalCondition(subnormal, V(R"({"n": 0})")));
+  CHECK(EvalCondition(subnormal, V(R"({"n": {"$gt": 0}})")));
 }
 
 TEST_CASE("Comparison operators follow JavaScript relational comparison", "[condition]") {
