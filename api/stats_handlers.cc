@@ -112,6 +112,44 @@ Json IntervalJson(const st::Interval& ci) {
   return Json::array({Number(ci.lower), Number(ci.upper)});
 }
 
+// Strictly increasing information fractions in (0, 1].
+Error ReadLooks(const Json& obj, const std::string& path, std::vector<double>* out) {
+  const std::string field = Child(path, "looks");
+  const auto looks = obj.find("looks");
+  if (looks == obj.end()) return InvalidArgument(field, "is required");
+  if (!looks->is_array() || looks->empty())
+    return InvalidArgument(field, "must be a non-empty array");
+  if (looks->size() > 100) return InvalidArgument(field, "at most 100 looks");
+  for (size_t i = 0; i < looks->size(); ++i) {
+    const Json& t = (*looks)[i];
+    const std::string item = Index(field, i);
+    if (!t.is_number()) return InvalidArgument(item, "must be a number");
+    const double v = t.get<double>();
+    if (!(v > 0 && v <= 1)) return InvalidArgument(item, "must be in (0, 1]");
+    if (i > 0 && !(v > out->back())) {
+      return InvalidArgument(item, "must be greater than the previous look (looks must increase)");
+    }
+    out->push_back(v);
+  }
+  return std::nullopt;
+}
+
+Error ReadSpending(const Json& obj, const std::string& path, st::SpendingFunction* out,
+                   std::string* name) {
+  *name = "obrien_fleming";
+  *out = st::SpendingFunction::kObrienFleming;
+  const auto it = obj.find("spending");
+  if (it == obj.end()) return std::nullopt;
+  if (!it->is_string()) return InvalidArgument(Child(path, "spending"), "must be a string");
+  *name = it->get<std::string>();
+  if (*name == "pocock") {
+    *out = st::SpendingFunction::kPocock;
+  } else if (*name != "obrien_fleming") {
+    return InvalidArgument(Child(path, "spending"), "must be \"obrien_fleming\" or \"pocock\"");
+  }
+  return std::nullopt;
+}
+
 // ------------------------------------------------------------------ analyses/ab
 
 enum class MetricType { kBinomial, kMean, kRatio };
@@ -432,14 +470,39 @@ HandlerResult HandleAnalysesAb(const Json& body) {
     return InvalidArgument("srm_threshold", "must be in (0, 1)");
 
   std::optional<st::AlwaysValidOptions> sequential;
+  // Group sequential analysis: the design and the (1-based) look being analysed.
+  std::optional<st::GroupSequentialDesign> gs_design;
+  std::string gs_spending;
+  size_t gs_look = 0;
   if (const auto it = body.find("sequential"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) return InvalidArgument("sequential", "must be an object");
-    if (auto e = RejectUnknown(*it, "sequential", {"method", "expected_n"})) return *e;
     const auto method = it->find("method");
     if (method == it->end()) return InvalidArgument("sequential.method", "is required");
-    if (!method->is_string() || method->get<std::string>() != "always_valid") {
-      return InvalidArgument("sequential.method", "must be \"always_valid\"");
+    const std::string method_name = method->is_string() ? method->get<std::string>() : "";
+    if (method_name == "group_sequential") {
+      if (auto e =
+              RejectUnknown(*it, "sequential", {"method", "looks", "spending", "current_look"}))
+        return *e;
+      st::GroupSequentialDesign design;
+      if (auto e = ReadLooks(*it, "sequential", &design.information_fractions)) return *e;
+      if (auto e = ReadSpending(*it, "sequential", &design.spending, &gs_spending)) return *e;
+      int64_t look = 0;
+      if (auto e = RequireCount(*it, "sequential", "current_look", &look)) return *e;
+      if (look < 1 || look > static_cast<int64_t>(design.information_fractions.size())) {
+        return InvalidArgument("sequential.current_look",
+                               "must be between 1 and the number of looks");
+      }
+      gs_look = static_cast<size_t>(look);
+      design.alpha = options.alpha;
+      design.sides = options.alternative == st::Alternative::kTwoSided ? 2 : 1;
+      gs_design = design;
+    } else if (method_name != "always_valid") {
+      return InvalidArgument("sequential.method",
+                             "must be \"always_valid\" or \"group_sequential\"");
     }
+  }
+  if (const auto it = body.find("sequential"); it != body.end() && !it->is_null() && !gs_design) {
+    if (auto e = RejectUnknown(*it, "sequential", {"method", "expected_n"})) return *e;
     st::AlwaysValidOptions av;
     av.alpha = options.alpha;
     av.alternative = options.alternative;
@@ -475,6 +538,20 @@ HandlerResult HandleAnalysesAb(const Json& body) {
   const st::Correction applied = comparisons.size() > 1 ? correction : st::Correction::kNone;
   const std::vector<double> p_adj = st::AdjustPValues(p, applied);
   const std::vector<double> p_seq_adj = st::AdjustPValues(p_seq, applied);
+
+  // Group sequential: Bonferroni across treatments (alpha / m per comparison) when a
+  // correction is requested, since step-wise corrections do not carry over to
+  // boundaries directly.
+  std::optional<st::GroupSequentialBoundaries> gs_bounds;
+  double gs_alpha = options.alpha;
+  if (gs_design) {
+    if (applied != st::Correction::kNone)
+      gs_alpha = options.alpha / static_cast<double>(comparisons.size());
+    st::GroupSequentialDesign design = *gs_design;
+    design.alpha = gs_alpha;
+    gs_bounds = st::LanDeMetsBoundaries(design);
+    if (!gs_bounds->valid) return InvalidArgument("sequential.looks", gs_bounds->reason);
+  }
 
   Json out_comparisons = Json::array();
   for (size_t i = 0; i < comparisons.size(); ++i) {
@@ -519,6 +596,22 @@ HandlerResult HandleAnalysesAb(const Json& body) {
         sj["significant"] = false;
       }
       c["sequential"] = std::move(sj);
+    }
+    if (gs_bounds) {
+      const size_t k = gs_look - 1;
+      // Reject at look k when the fixed-horizon p-value (same sidedness) is at or below
+      // the look's nominal level, i.e. |z| >= c_k.
+      const bool reject = r.p_value <= gs_bounds->nominal_p[k];
+      c["sequential"] = {{"method", "group_sequential"},
+                         {"spending", gs_spending},
+                         {"look", gs_look},
+                         {"information_fraction", gs_design->information_fractions[k]},
+                         {"alpha", gs_alpha},
+                         {"z_boundary", Number(gs_bounds->z[k])},
+                         {"nominal_p", gs_bounds->nominal_p[k]},
+                         {"cumulative_alpha", gs_bounds->cumulative_alpha[k]},
+                         {"p_value", Number(r.p_value)},
+                         {"significant", reject}};
     }
     const st::BayesianSummary b = st::SummarizePosterior(r.difference, r.std_error);
     if (b.valid) {
@@ -688,35 +781,10 @@ HandlerResult HandleDesignSequential(const Json& body) {
   if (!body.is_object()) return InvalidArgument("", "request body must be a JSON object");
   if (auto e = RejectUnknown(body, "", {"looks", "alpha", "spending", "sides"})) return *e;
   st::GroupSequentialDesign design;
-  const auto looks = body.find("looks");
-  if (looks == body.end()) return InvalidArgument("looks", "is required");
-  if (!looks->is_array() || looks->empty())
-    return InvalidArgument("looks", "must be a non-empty array");
-  if (looks->size() > 100) return InvalidArgument("looks", "at most 100 looks");
-  for (size_t i = 0; i < looks->size(); ++i) {
-    const Json& t = (*looks)[i];
-    const std::string path = Index("looks", i);
-    if (!t.is_number()) return InvalidArgument(path, "must be a number");
-    const double v = t.get<double>();
-    if (!(v > 0 && v <= 1)) return InvalidArgument(path, "must be in (0, 1]");
-    if (i > 0 && !(v > design.information_fractions.back())) {
-      return InvalidArgument(path, "must be greater than the previous look (looks must increase)");
-    }
-    design.information_fractions.push_back(v);
-  }
+  if (auto e = ReadLooks(body, "", &design.information_fractions)) return *e;
   if (auto e = ReadAlpha(body, &design.alpha)) return *e;
-  std::string spending = "obrien_fleming";
-  if (const auto it = body.find("spending"); it != body.end()) {
-    if (!it->is_string()) return InvalidArgument("spending", "must be a string");
-    spending = it->get<std::string>();
-  }
-  if (spending == "obrien_fleming") {
-    design.spending = st::SpendingFunction::kObrienFleming;
-  } else if (spending == "pocock") {
-    design.spending = st::SpendingFunction::kPocock;
-  } else {
-    return InvalidArgument("spending", "must be \"obrien_fleming\" or \"pocock\"");
-  }
+  std::string spending;
+  if (auto e = ReadSpending(body, "", &design.spending, &spending)) return *e;
   if (const auto it = body.find("sides"); it != body.end()) {
     if (!it->is_number_integer() || (it->get<int64_t>() != 1 && it->get<int64_t>() != 2)) {
       return InvalidArgument("sides", "must be 1 or 2");

@@ -239,6 +239,46 @@ TEST_CASE("design/sequential reproduces rpact's boundaries for the issue's examp
               "spending");
 }
 
+TEST_CASE("analyses/ab group sequential look uses rpact's nominal levels", "[api][stats]") {
+  const Json* design = nullptr;
+  for (const Json& d : LoadFixture("rpact_boundaries.json")["spending_designs"]) {
+    if (d["name"] == "of_5_equal_2s") design = &d;
+  }
+  REQUIRE(design != nullptr);
+  // The issue's example: fixed-horizon two-sided p = 0.02108 (statsmodels).
+  for (size_t look = 1; look <= 5; ++look) {
+    CAPTURE(look);
+    Json body = Json::parse(R"({"metric_type":"binomial",
+      "variants":[{"key":"control","n":10000,"conversions":1000},{"key":"treatment","n":10000,"conversions":1100}]})");
+    body["sequential"] = {
+        {"method", "group_sequential"}, {"looks", (*design)["looks"]}, {"current_look", look}};
+    const HandlerResult r = HandleAnalysesAb(body);
+    REQUIRE(r.ok());
+    const Json& s = r.body()["comparisons"][0]["sequential"];
+    const double nominal = (*design)["nominal_p"][look - 1];
+    CHECK(s["method"] == "group_sequential");
+    CHECK(s["nominal_p"].get<double>() == Approx(nominal).epsilon(1e-3));
+    CHECK(s["z_boundary"].get<double>() ==
+          Approx((*design)["z"][look - 1].get<double>()).margin(1e-3));
+    CHECK(s["significant"] ==
+          (Fixture("proportions", 0)["expected"]["p_value"].get<double>() <= nominal));
+  }
+  const char* base = R"({"metric_type":"binomial",
+      "variants":[{"key":"control","n":100,"conversions":10},{"key":"treatment","n":100,"conversions":11}],
+      "sequential":)";
+  ExpectError(HandleAnalysesAb(Json::parse(
+                  std::string(base) +
+                  R"({"method":"group_sequential","looks":[0.5,1.0],"current_look":3}})")),
+              "sequential.current_look");
+  ExpectError(HandleAnalysesAb(Json::parse(
+                  std::string(base) +
+                  R"({"method":"group_sequential","looks":[0.5,0.5],"current_look":1}})")),
+              "sequential.looks[1]");
+  ExpectError(HandleAnalysesAb(Json::parse(std::string(base) +
+                                           R"({"method":"group_sequential","current_look":1}})")),
+              "sequential.looks");
+}
+
 TEST_CASE("design/sample-size matches statsmodels", "[api][stats]") {
   const Json& f = Fixture("power", 0);  // binomial, 10% baseline, +1 point, two-sided 0.05
   REQUIRE(f["metric_type"] == "binomial");
