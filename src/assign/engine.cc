@@ -31,6 +31,7 @@ CompiledExperiment CompileExperiment(ExperimentSpec spec) {
   compiled.ranges = BucketRanges(static_cast<int>(weights.size()), spec.coverage, &weights);
   compiled.override_index.reserve(spec.overrides.size());
   for (const auto& [user, variant] : spec.overrides) compiled.override_index.emplace(user, variant);
+  if (spec.hash_version == 2) compiled.seed_state = Fnv1a32(spec.seed);
   compiled.spec = std::move(spec);
   return compiled;
 }
@@ -91,7 +92,9 @@ Assignment Assign(const CompiledExperiment& experiment, std::string_view user,
     }
   }
   // 5./6. Hash into the precomputed ranges.
-  const std::optional<double> h = Hash(spec.seed, user, spec.hash_version);
+  const std::optional<double> h = experiment.seed_state.has_value() && spec.hash_version == 2
+                                      ? HashV2FromSeedState(*experiment.seed_state, user)
+                                      : Hash(spec.seed, user, spec.hash_version);
   if (!h.has_value()) {
     // Unknown hash version (the API only accepts 1 and 2): nobody is included,
     // as GrowthBook's _run returns "not in experiment" when hash() is null.

@@ -85,6 +85,9 @@ struct CompiledExperiment {
   // spec.overrides, searchable by string_view without allocating. Filled by
   // CompileExperiment; when left empty, Assign falls back to spec.overrides.
   std::unordered_map<std::string, int, StringViewHash, std::equal_to<>> override_index;
+  // Fnv1a32(spec.seed) for hash version 2, so Assign hashes only the user id.
+  // Set by CompileExperiment; when empty, Assign hashes seed and user.
+  std::optional<uint32_t> seed_state;
 };
 
 // ranges = BucketRanges(variants.size(), coverage, variant weights), plus the

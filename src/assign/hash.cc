@@ -26,17 +26,21 @@ inline uint32_t FnvUpdate(uint32_t h, std::string_view s) {
 
 uint32_t Fnv1a32(std::string_view s) { return FnvUpdate(kFnvOffsetBasis, s); }
 
+uint32_t Fnv1a32Extend(uint32_t state, std::string_view s) { return FnvUpdate(state, s); }
+
+double HashV2FromSeedState(uint32_t seed_state, std::string_view value) {
+  // GrowthBook util.ts hash(): hashFnv32a(hashFnv32a(seed + value) + "") % 10000 / 10000.
+  const uint32_t inner = FnvUpdate(seed_state, value);
+  char digits[10];  // 4294967295 has 10 digits
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), inner);
+  (void)ec;  // cannot fail: the buffer holds any uint32_t
+  const uint32_t outer =
+      FnvUpdate(kFnvOffsetBasis, std::string_view(digits, static_cast<size_t>(end - digits)));
+  return static_cast<double>(outer % 10000u) / 10000.0;
+}
+
 std::optional<double> Hash(std::string_view seed, std::string_view value, int version) {
-  if (version == 2) {
-    // GrowthBook util.ts hash(): hashFnv32a(hashFnv32a(seed + value) + "") % 10000 / 10000.
-    const uint32_t inner = FnvUpdate(FnvUpdate(kFnvOffsetBasis, seed), value);
-    char digits[10];  // 4294967295 has 10 digits
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), inner);
-    (void)ec;  // cannot fail: the buffer holds any uint32_t
-    const uint32_t outer =
-        FnvUpdate(kFnvOffsetBasis, std::string_view(digits, static_cast<size_t>(end - digits)));
-    return static_cast<double>(outer % 10000u) / 10000.0;
-  }
+  if (version == 2) return HashV2FromSeedState(FnvUpdate(kFnvOffsetBasis, seed), value);
   if (version == 1) {
     // util.ts hash(): hashFnv32a(value + seed) % 1000 / 1000 (note the order).
     const uint32_t h = FnvUpdate(FnvUpdate(kFnvOffsetBasis, value), seed);

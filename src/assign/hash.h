@@ -19,6 +19,13 @@ using BucketRange = std::pair<double, double>;
 // FNV-1a 32-bit over the bytes of `s` (offset basis 0x811c9dc5, prime 0x01000193).
 uint32_t Fnv1a32(std::string_view s);
 
+// Continues an FNV-1a 32-bit hash: Fnv1a32Extend(Fnv1a32(a), b) == Fnv1a32(a + b).
+uint32_t Fnv1a32Extend(uint32_t state, std::string_view s);
+
+// Hash(seed, value, 2) given seed_state = Fnv1a32(seed), so a caller that
+// hashes many users against one seed hashes the seed once. Does not allocate.
+double HashV2FromSeedState(uint32_t seed_state, std::string_view value);
+
 // GrowthBook hash of (seed, value) into [0, 1):
 //   v1: (fnv1a32(value + seed) % 1000) / 1000
 //   v2: (fnv1a32(decimal(fnv1a32(seed + value))) % 10000) / 10000
