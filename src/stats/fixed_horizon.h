@@ -49,9 +49,9 @@ struct TestOptions {
   bool IsValid(std::string* error) const;
 };
 
-// One arm's point estimate of its mean (or ratio, or adjusted mean) and the
-// estimated variance of that estimate. `n` is the number of users; `df_weight`
-// is n - 1 for the Welch-Satterthwaite df.
+// One arm's point estimate of its mean (or ratio, or adjusted mean), the estimated
+// variance of that estimate (squared standard error), and the number of users, which
+// the Welch-Satterthwaite df uses (n - 1 per arm).
 struct ArmEstimate {
   double estimate = 0.0;
   double variance = 0.0;  // Var(estimate), i.e. squared standard error
