@@ -5,11 +5,14 @@
 #include <chrono>
 
 #include "api/auth.h"
+#include "api/causal_handlers.h"
 #include "api/events.h"
 #include "api/experiments.h"
 #include "api/json_util.h"
+#include "api/lift.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/stats_handlers.h"
 #include "assign/engine.h"
 #include "store/event_writer.h"
 
@@ -302,7 +305,28 @@ struct Server::Impl {
   }
 
   // Analysis endpoints: pure JSON handlers of the stats and causal cores.
-  void RegisterAnalysisRoutes() {}
+  void RegisterAnalysisRoutes() {
+    Route("POST", "/v1/analyses/ab", "/v1/analyses/ab", Access::kAdmin,
+          JsonBody([](const httplib::Request&, const Json& b) { return HandleAnalysesAb(b); }));
+    Route(
+        "POST", "/v1/design/sample-size", "/v1/design/sample-size", Access::kAdmin,
+        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSampleSize(b); }));
+    Route(
+        "POST", "/v1/design/sequential", "/v1/design/sequential", Access::kAdmin,
+        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSequential(b); }));
+    Route("POST", "/v1/analyses/did", "/v1/analyses/did", Access::kAdmin,
+          [](const httplib::Request& req, httplib::Response& res) {
+            std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+            Respond(res, HandleDid(req.get_header_value("Content-Type"), req.body, query));
+          });
+    Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
+          JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
+    Route("GET", "/v1/experiments/([A-Za-z0-9_.-]+)/lift", "/v1/experiments/{key}/lift",
+          Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
+            std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+            Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), query));
+          });
+  }
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -386,13 +386,13 @@ class SqliteStore final : public Store {
           ON c.type = 1 AND c.name = ?3 AND c.uid = f.uid AND c.ts >= f.t0
              AND (?4 <= 0 OR c.ts < f.t0 + ?4)
         WHERE f.nv = 1 GROUP BY f.uid)
-      SELECT variant, COUNT(*), SUM(k > 0), SUM(k), SUM(v), SUM(v * v)
+      SELECT variant, COUNT(*), SUM(k > 0), SUM(k), SUM(v), SUM(v * v), SUM(k * k)
       FROM per_user GROUP BY variant ORDER BY variant)sql");
     q.Bind(1, experiment).Bind(2, since_ms).Bind(3, event).Bind(4, window_ms);
     std::vector<VariantMetricStats> out;
     while (q.Step() == SQLITE_ROW) {
-      out.push_back(
-          VariantMetricStats{q.Text(0), q.Int(1), q.Int(2), q.Int(3), q.Real(4), q.Real(5)});
+      out.push_back(VariantMetricStats{q.Text(0), q.Int(1), q.Int(2), q.Int(3), q.Real(4),
+                                       q.Real(5), q.Real(6)});
     }
     return out;
   }

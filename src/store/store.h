@@ -103,11 +103,12 @@ struct ExposureSummary {
 // conversion values (of `event`) at or after first exposure and within the window.
 struct VariantMetricStats {
   std::string variant;
-  int64_t users = 0;         // exposed users (single-variant only)
-  int64_t converted = 0;     // users with at least one conversion
-  int64_t conversions = 0;   // conversion events
-  double sum = 0.0;          // sum over users of the per-user value
-  double sum_squares = 0.0;  // sum over users of value^2
+  int64_t users = 0;                     // exposed users (single-variant only)
+  int64_t converted = 0;                 // users with at least one conversion
+  int64_t conversions = 0;               // conversion events
+  double sum = 0.0;                      // sum over users of the per-user value
+  double sum_squares = 0.0;              // sum over users of value^2
+  double conversions_sum_squares = 0.0;  // sum over users of (events per user)^2
 };
 
 class Store {

@@ -442,3 +442,100 @@ TEST_CASE("metric definitions: create, list, get, validation") {
              400, "window_hours");
   CheckError(s.Post("/v1/metrics", s.sdk_key, m), 403, "Authorization");
 }
+
+TEST_CASE("analysis endpoints are routed, admin-only, and validate") {
+  TestServer s;
+  Json ab = {{"metric_type", "binomial"},
+             {"variants",
+              {{{"key", "control"}, {"n", 10000}, {"conversions", 1000}},
+               {{"key", "treatment"}, {"n", 10000}, {"conversions", 1100}}}},
+             {"alpha", 0.05}};
+  auto r = s.Post("/v1/analyses/ab", s.admin_key, ab);
+  INFO(r.raw);
+  CHECK(r.status == 200);
+  CheckError(s.Post("/v1/analyses/ab", s.sdk_key, ab), 403, "Authorization");
+  ab["variants"][1]["conversions"] = 20000;
+  CHECK(s.Post("/v1/analyses/ab", s.admin_key, ab).status == 400);
+  auto seq = s.Post("/v1/design/sequential", s.admin_key,
+                    {{"looks", {0.2, 0.4, 0.6, 0.8, 1.0}},
+                     {"alpha", 0.05},
+                     {"spending", "obrien_fleming"},
+                     {"sides", 2}});
+  INFO(seq.raw);
+  CHECK(seq.status == 200);
+  CHECK(s.Post("/v1/design/sequential", s.admin_key, {{"looks", {0.5, 0.4}}}).status == 400);
+  auto lift = s.Post("/v1/analyses/lift", s.admin_key,
+                     {{"test", {{"users", 10000}, {"conversions", 600}, {"revenue", 30000}}},
+                      {"holdout", {{"users", 10000}, {"conversions", 500}, {"revenue", 25000}}},
+                      {"spend", 2000}});
+  INFO(lift.raw);
+  CHECK(lift.status == 200);
+  // Treated units rise by 2, controls by 0.5: the 2x2 DiD is 1.5.
+  std::string csv =
+      "unit,time,outcome,treated,post\n1,1,1.0,1,0\n1,2,3.0,1,1\n2,1,2.0,1,0\n2,2,4.0,1,1\n"
+      "3,1,1.0,0,0\n3,2,1.5,0,1\n4,1,2.0,0,0\n4,2,2.5,0,1\n5,1,0.0,0,0\n5,2,0.5,0,1\n";
+  auto did = s.Call("POST", "/v1/analyses/did?method=2x2", s.admin_key, csv, "text/csv");
+  INFO(did.raw);
+  CHECK(did.status == 200);
+  CHECK(did.body["estimate"].get<double>() == Approx(1.5));
+  CHECK(s.Call("POST", "/v1/analyses/did?method=2x2", s.admin_key, "unit,time\n1,x\n", "text/csv")
+            .status == 400);
+}
+
+TEST_CASE("experiment lift from stored events") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("promo")).status == 201);
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "revenue"}, {"type", "mean"}, {"event", "purchase"}})
+              .status == 201);
+  // 200 users per arm; treatment users convert 30% (value 10), control 20% (value 10).
+  int64_t now = NowMs() + 1000;  // exposures count from the phase start on
+  Json events = Json::array();
+  int conv_t = 0, conv_c = 0;
+  for (int u = 0; u < 400; ++u) {
+    bool treated = u % 2 == 1;
+    std::string user = "u" + std::to_string(u);
+    events.push_back({{"type", "exposure"},
+                      {"id", "x" + user},
+                      {"experiment", "promo"},
+                      {"user", user},
+                      {"variant", treated ? "treatment" : "control"},
+                      {"ts", now}});
+    bool converts = (u / 2) % 10 < (treated ? 3 : 2);
+    if (converts) {
+      (treated ? conv_t : conv_c)++;
+      events.push_back({{"type", "conversion"},
+                        {"id", "c" + user},
+                        {"user", user},
+                        {"event", "purchase"},
+                        {"value", 10.0},
+                        {"ts", now + 1000}});
+    }
+  }
+  REQUIRE(s.Post("/v1/events", s.sdk_key, {{"events", events}}).status == 200);
+  REQUIRE(conv_t == 60);
+  REQUIRE(conv_c == 40);
+  auto r =
+      s.Get("/v1/experiments/promo/lift?metric=revenue&holdout=control&spend=100", s.admin_key);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["test"] == "treatment");
+  CHECK(r.body["test_users"] == 200);
+  CHECK(r.body["holdout_users"] == 200);
+  // Incremental conversions (p_t - p_h) n_t = (0.3 - 0.2) * 200 = 20; revenue 200; iROAS 2.
+  CHECK(r.body.dump().find("\"incremental_conversions\"") != std::string::npos);
+  CHECK(r.body["incremental_conversions"]["estimate"].get<double>() == Approx(20.0));
+  CHECK(r.body["incremental_revenue"]["estimate"].get<double>() == Approx(200.0));
+  CHECK(r.body["iroas"]["estimate"].get<double>() == Approx(2.0));
+  CHECK(r.body["relative_lift"]["estimate"].get<double>() == Approx(0.5));
+
+  CheckError(s.Get("/v1/experiments/promo/lift", s.admin_key), 400, "metric");
+  CheckError(s.Get("/v1/experiments/promo/lift?metric=nope", s.admin_key), 404, "metric");
+  CheckError(s.Get("/v1/experiments/promo/lift?metric=revenue&holdout=x", s.admin_key), 400,
+             "holdout");
+  CheckError(s.Get("/v1/experiments/promo/lift?metric=revenue&spend=abc", s.admin_key), 400,
+             "spend");
+  CheckError(s.Get("/v1/experiments/nope/lift?metric=revenue", s.admin_key), 404, "key");
+  CheckError(s.Get("/v1/experiments/promo/lift?metric=revenue&colour=1", s.admin_key), 400,
+             "colour");
+}

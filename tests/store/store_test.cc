@@ -141,6 +141,7 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
   CHECK(m[0].conversions == 2);
   CHECK(m[0].sum == Approx(15.0));
   CHECK(m[0].sum_squares == Approx(225.0));
+  CHECK(m[0].conversions_sum_squares == Approx(4.0));  // u1: 2 events
   // treatment: u2 (0, conversion before exposure) and u3 (4 within the window).
   CHECK(m[1].users == 2);
   CHECK(m[1].converted == 1);
