@@ -24,17 +24,30 @@ class ContinuationDensity {
  public:
   explicit ContinuationDensity(int grid_r) : r_(grid_r) {}
 
-  // P(first crossing at the next look at information t with boundary c).
-  double Crossing(double c, double t, int sides) const {
-    if (t_ == 0.0) return sides == 2 ? 2.0 * NormalSf(c) : NormalSf(c);
-    const double sd = std::sqrt(t - t_);
-    const double b = c * std::sqrt(t);
-    double p = 0.0;
-    for (const Node& node : nodes_) {
-      double q = NormalSf((b - node.s) / sd);
-      if (sides == 2) q += NormalCdf((-b - node.s) / sd);
-      p += node.wf * q;
+  // P(first crossing at the next look at information t with boundary c), and its
+  // derivative with respect to c in *derivative (if not null).
+  double Crossing(double c, double t, int sides, double* derivative = nullptr) const {
+    if (t_ == 0.0) {
+      if (derivative) *derivative = -sides * NormalPdf(c);
+      return sides == 2 ? 2.0 * NormalSf(c) : NormalSf(c);
     }
+    const double sd = std::sqrt(t - t_);
+    const double sqrt_t = std::sqrt(t);
+    const double b = c * sqrt_t;
+    double p = 0.0, dp = 0.0;
+    for (const Node& node : nodes_) {
+      const double upper = (b - node.s) / sd;
+      double q = NormalSf(upper);
+      double dq = -NormalPdf(upper);
+      if (sides == 2) {
+        const double lower = (-b - node.s) / sd;
+        q += NormalCdf(lower);
+        dq -= NormalPdf(lower);
+      }
+      p += node.wf * q;
+      dp += node.wf * dq;
+    }
+    if (derivative) *derivative = dp * sqrt_t / sd;
     return p;
   }
 
@@ -115,20 +128,34 @@ class ContinuationDensity {
   std::vector<Node> nodes_;
 };
 
-// Smallest c (to ~1e-10) with Crossing(c) <= target; crossing is decreasing in c.
+// c with Crossing(c) = target (to ~1e-10 in c); crossing is decreasing in c.
+// Newton's method on log(crossing), safeguarded by bisection inside a bracket.
 double SolveBoundary(const ContinuationDensity& density, double t, int sides, double target) {
   if (!(target > kMinSpend)) return kInf;
   double lo = sides == 2 ? 0.0 : -10.0, hi = 40.0;
   if (density.Crossing(lo, t, sides) <= target) return lo;
-  for (int it = 0; it < 200 && hi - lo > 1e-11; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    if (density.Crossing(mid, t, sides) > target) {
-      lo = mid;
+  // Start from the boundary that ignores earlier looks.
+  double c = std::clamp(NormalQuantile(1.0 - target / sides), lo, hi);
+  const double log_target = std::log(target);
+  for (int it = 0; it < 100; ++it) {
+    double derivative = 0.0;
+    const double p = density.Crossing(c, t, sides, &derivative);
+    if (p > target) {
+      lo = c;
     } else {
-      hi = mid;
+      hi = c;
     }
+    double next;
+    if (p > 0.0 && derivative < 0.0) {
+      next = c - (std::log(p) - log_target) * p / derivative;  // Newton on log(p)
+    } else {
+      next = 0.5 * (lo + hi);
+    }
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::fabs(next - c) < 1e-11 || hi - lo < 1e-11) return next;
+    c = next;
   }
-  return 0.5 * (lo + hi);
+  return c;
 }
 
 bool ValidFractions(const std::vector<double>& t, std::string* error) {
