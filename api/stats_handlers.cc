@@ -753,8 +753,8 @@ HandlerResult HandleDesignSampleSize(const Json& body) {
   } else if (has_mde) {
     const st::PowerResult r = st::SampleSize(in, power);
     if (!r.valid) return InvalidArgument("mde", r.reason);
-    const double n_control = std::ceil(r.value - 1e-9);
-    const double n_treatment = std::ceil(r.value * in.ratio - 1e-9);
+    const auto n_control = static_cast<int64_t>(std::ceil(r.value - 1e-9));
+    const auto n_treatment = static_cast<int64_t>(std::ceil(r.value * in.ratio - 1e-9));
     out["solved_for"] = "sample_size";
     out["power"] = power;
     out["mde"] = mde;
