@@ -367,7 +367,18 @@ bool NextRecord(std::string_view csv, size_t* pos, std::vector<std::string_view>
 
 }  // namespace
 
-std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelColumns& c) {
+std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelColumns& c,
+                                            std::vector<std::string>* unit_names) {
+  // Unit ids are integers until a row has one that is not (e.g. "geo-07"); from then
+  // on every id is a label mapped to a dense integer. Rows read before that point
+  // are labelled by their integer's decimal form.
+  std::unordered_map<std::string, int64_t> labels;
+  std::vector<std::string> names;
+  auto label = [&](std::string text) {
+    auto [it, inserted] = labels.emplace(std::move(text), static_cast<int64_t>(names.size()));
+    if (inserted) names.push_back(it->first);
+    return it->second;
+  };
   size_t pos = 0;
   std::vector<std::string_view> fields;
   std::vector<std::string> unquoted;
@@ -450,7 +461,25 @@ std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelCol
     };
     int64_t u, t;
     double y;
-    if (auto e = integer(iu, c.unit, &u)) return *e;
+    {
+      auto f = field(iu, c.unit);
+      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      std::string_view text = std::get<std::string_view>(f);
+      while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+      if (text.empty()) {
+        return InvalidArgument(RowField(row, c.unit),
+                               "'" + c.unit + "' is empty on CSV line " + std::to_string(row + 2));
+      }
+      if (labels.empty() && ParseInt(text, &u)) {
+        // integer ids so far
+      } else {
+        if (labels.empty()) {
+          for (int64_t& prev : p.unit) prev = label(std::to_string(prev));
+        }
+        u = label(std::string(text));
+      }
+    }
     if (auto e = integer(it, c.time, &t)) return *e;
     if (auto e = num(iy, c.outcome, &y)) return *e;
     p.unit.push_back(u);
@@ -490,6 +519,7 @@ std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelCol
     ++row;
   }
   if (row == 0) return InvalidArgument("body", "the CSV has a header but no rows");
+  if (unit_names) *unit_names = std::move(names);
   return p;
 }
 
@@ -598,7 +628,7 @@ HandlerResult HandleDid(std::string_view content_type, std::string_view body,
   const DidRequest& r = std::get<DidRequest>(parsed);
   std::vector<std::string> unit_names;
   std::variant<Panel, ApiError> panel =
-      csv ? ParsePanelCsv(body, r.columns)
+      csv ? ParsePanelCsv(body, r.columns, &unit_names)
           : PanelFromJsonRows(request.contains("rows") ? request["rows"] : Json(), r.columns,
                               &unit_names);
   if (auto* e = std::get_if<ApiError>(&panel)) return *e;

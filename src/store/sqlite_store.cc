@@ -72,6 +72,8 @@ class Stmt {
     return *this;
   }
   int Step() { return sqlite3_step(stmt_); }
+  // Resets for the next execution, keeping bindings (the caller rebinds every parameter).
+  void Rewind() { sqlite3_reset(stmt_); }
   void Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -311,7 +313,7 @@ class SqliteStore final : public Store {
           ins.BindStatic(9, e.attributes);
         }
         int rc = ins.Step();
-        ins.Reset();
+        ins.Rewind();
         if (rc != SQLITE_DONE) {
           r.status = Status::IoError(sqlite3_errmsg(writer_));
           break;

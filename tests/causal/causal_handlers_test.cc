@@ -45,6 +45,42 @@ TEST_CASE("mpdta.csv posted as is gives the R TWFE estimate", "[causal][api]") {
   CHECK(staggered);
 }
 
+// mpdta with its county ids rewritten as labels ("county-8001"); when `from` > 0 only
+// ids >= from are rewritten, so the column mixes integers and labels.
+std::string LabelledMpdta(long from) {
+  std::stringstream in(MpdtaCsv()), out;
+  std::string line;
+  std::getline(in, line);
+  out << line << "\n";
+  while (std::getline(in, line)) {
+    size_t a = line.find(','), b = line.find(',', a + 1);
+    std::string id = line.substr(a + 1, b - a - 1);
+    if (std::stol(id) >= from) id = "county-" + id;
+    out << line.substr(0, a + 1) << id << line.substr(b) << "\n";
+  }
+  return out.str();
+}
+
+TEST_CASE("CSV unit ids may be labels, or integers then labels", "[causal][api]") {
+  auto q = kMpdtaColumns;
+  q["method"] = "twfe";
+  HandlerResult ints = HandleDid("text/csv", MpdtaCsv(), q);
+  REQUIRE(ints.ok());
+  for (long from : {0L, 30000L}) {
+    HandlerResult labels = HandleDid("text/csv", LabelledMpdta(from), q);
+    INFO(from);
+    REQUIRE(labels.ok());
+    CHECK(labels.body()["estimate"] == ints.body()["estimate"]);
+    CHECK(labels.body()["se"] == ints.body()["se"]);
+    CHECK(labels.body()["units"] == 500);
+  }
+  // Errors name the label as sent.
+  std::string dup = "unit,time,outcome,treatment_start\ngeo-a,1,1,\ngeo-a,1,2,\ngeo-b,1,1,2\n";
+  HandlerResult bad = HandleDid("text/csv", dup, {{"method", "twfe"}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("'geo-a'") != std::string::npos);
+}
+
 TEST_CASE("CSV Callaway-Sant'Anna and event study return their series", "[causal][api]") {
   const auto cs = ReadReference("cs_reference.txt");
   auto q = kMpdtaColumns;
