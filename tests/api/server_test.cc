@@ -1,7 +1,10 @@
 // HTTP integration tests: every endpoint's success and error paths, and auth.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "assign/hash.h"
 #include "test_server.h"
@@ -538,4 +541,25 @@ TEST_CASE("experiment lift from stored events") {
   CheckError(s.Get("/v1/experiments/nope/lift?metric=revenue", s.admin_key), 404, "key");
   CheckError(s.Get("/v1/experiments/promo/lift?metric=revenue&colour=1", s.admin_key), 400,
              "colour");
+}
+
+TEST_CASE("api/openapi.yaml documents every route the server serves") {
+  TestServer s;
+  std::ifstream in(CAUSEWAY_SOURCE_DIR "/api/openapi.yaml");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  REQUIRE(doc.str().size() > 1000);
+  // Every registered route has a counter in /metrics, labelled with its pattern.
+  std::string metrics = s.Get("/metrics", "").raw;
+  std::regex route_label("route=\"([^\"]+)\"");
+  std::set<std::string> routes;
+  for (auto it = std::sregex_iterator(metrics.begin(), metrics.end(), route_label);
+       it != std::sregex_iterator(); ++it) {
+    routes.insert((*it)[1]);
+  }
+  CHECK(routes.size() >= 15);
+  for (const auto& r : routes) {
+    INFO(r);
+    CHECK(doc.str().find("\n  " + r + ":\n") != std::string::npos);
+  }
 }
