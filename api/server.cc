@@ -196,7 +196,8 @@ struct Server::Impl {
                                x.spec.variants[a.variant_index].key);
   }
 
-  HandlerResult PostAssign(const Json& body) {
+  // Returns the serialised response body, or an error.
+  std::variant<std::string, ApiError> PostAssign(const Json& body) {
     if (auto e =
             RejectUnknownFields(body, "", {"user", "attributes", "experiments", "log_exposure"})) {
       return *e;
@@ -241,16 +242,22 @@ struct Server::Impl {
         if (x.spec.status == assign::ExperimentStatus::kRunning) chosen.push_back(&x);
       }
     }
-    Json list = Json::array();
-    for (const auto* x : chosen) {
+    std::string out = "{\"user\":";
+    AppendJsonString(out, user);
+    out += ",\"assignments\":[";
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      const auto* x = chosen[i];
       assign::Assignment a = assign::Assign(*x, user, &attributes);
-      std::string one;
-      AppendAssignment(one, x->spec.key, user, *x, a);
-      Json j = Json::parse(one);
-      if (log_exposure) j["exposure_logged"] = a.in_experiment && LogExposure(*x, user, a);
-      list.push_back(std::move(j));
+      if (i > 0) out += ',';
+      AppendAssignment(out, x->spec.key, user, *x, a);
+      if (log_exposure) {
+        out.pop_back();
+        out += a.in_experiment && LogExposure(*x, user, a) ? ",\"exposure_logged\":true}"
+                                                           : ",\"exposure_logged\":false}";
+      }
     }
-    return Json{{"user", user}, {"assignments", std::move(list)}};
+    out += "]}";
+    return out;
   }
 
   void RegisterRoutes() {
@@ -266,7 +273,13 @@ struct Server::Impl {
     Route("GET", "/v1/assign", "/v1/assign", Access::kSdk,
           [this](const httplib::Request& req, httplib::Response& res) { GetAssign(req, res); });
     Route("POST", "/v1/assign", "/v1/assign", Access::kSdk,
-          JsonBody([this](const httplib::Request&, const Json& b) { return PostAssign(b); }));
+          [this](const httplib::Request& req, httplib::Response& res) {
+            Json body;
+            if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, *e);
+            auto r = PostAssign(body);
+            if (auto* e = std::get_if<ApiError>(&r)) return RespondError(res, *e);
+            res.set_content(std::move(std::get<std::string>(r)), kJson);
+          });
     Route("POST", "/v1/events", "/v1/events", Access::kSdk,
           [this](const httplib::Request& req, httplib::Response& res) {
             Respond(res, events->Ingest(req.body));

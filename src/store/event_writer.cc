@@ -22,6 +22,11 @@ uint64_t EventWriter::groups_committed() const {
   return groups_;
 }
 
+size_t EventWriter::queued_events() const {
+  std::lock_guard lock(mu_);
+  return queued_events_;
+}
+
 WriteResult EventWriter::Write(const std::vector<Event>& batch) {
   if (batch.empty()) return WriteResult{};
   Pending pending{&batch, {}, false};

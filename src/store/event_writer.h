@@ -41,6 +41,8 @@ class EventWriter {
   void Stop();
 
   uint64_t groups_committed() const;
+  // Events accepted by Write and not yet answered (queued or being committed).
+  size_t queued_events() const;
 
  private:
   struct Pending {

@@ -2,7 +2,9 @@
 // SQLite store is the only one.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "store/event_writer.h"
@@ -195,4 +197,84 @@ TEST_CASE("event writer refuses with Busy when its queue is full, and after Stop
   auto r = writer.Write(one);
   CHECK(r.status.code() == Status::Code::kBusy);
   CHECK_FALSE(s->HasEvent("late"));
+}
+
+namespace {
+
+// A Store whose event commit blocks until released, to fill the writer's queue
+// deterministically. Everything else is unused.
+class BlockingStore final : public Store {
+ public:
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int commits = 0;
+
+  std::vector<WriteResult> WriteEventBatches(
+      const std::vector<const std::vector<Event>*>& batches) override {
+    std::unique_lock lock(mu);
+    ++commits;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    std::vector<WriteResult> out;
+    for (const auto* b : batches) out.push_back({Status::Ok(), static_cast<int64_t>(b->size()), 0});
+    return out;
+  }
+  Status CreateExperiment(const ExperimentRow&, const PhaseRow&) override { return {}; }
+  Status UpdateExperiment(const ExperimentRow&, const PhaseRow*) override { return {}; }
+  std::optional<ExperimentRow> GetExperiment(std::string_view) override { return {}; }
+  std::vector<ExperimentRow> ListExperiments() override { return {}; }
+  std::vector<PhaseRow> ListPhases(std::string_view) override { return {}; }
+  Status CreateMetric(const MetricRow&) override { return {}; }
+  std::optional<MetricRow> GetMetric(std::string_view) override { return {}; }
+  std::vector<MetricRow> ListMetrics() override { return {}; }
+  Status CreateApiKey(const ApiKeyRow&) override { return {}; }
+  std::optional<ApiKeyRow> FindApiKey(std::string_view) override { return {}; }
+  int64_t CountApiKeys() override { return 0; }
+  bool HasEvent(std::string_view) override { return false; }
+  int64_t CountEvents() override { return 0; }
+  ExposureSummary SummarizeExposures(std::string_view, int64_t) override { return {}; }
+  std::vector<VariantMetricStats> MetricStats(std::string_view, int64_t, std::string_view,
+                                              int64_t) override {
+    return {};
+  }
+};
+
+std::vector<Event> Conversions(const std::string& prefix, int n) {
+  std::vector<Event> out;
+  for (int i = 0; i < n; ++i) out.push_back(Conversion(prefix + std::to_string(i), "u", 1, 1000));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("event writer answers Busy at once when the queue is full (back-pressure)") {
+  BlockingStore store;
+  EventWriter writer(&store, {.max_queued_events = 10, .max_group_events = 100});
+  auto a = Conversions("a", 5), b = Conversions("b", 5), c = Conversions("c", 1);
+  WriteResult ra, rb;
+  std::thread ta([&] { ra = writer.Write(a); });
+  {  // the writer thread is now inside the blocked commit of batch a
+    std::unique_lock lock(store.mu);
+    store.cv.wait(lock, [&] { return store.commits == 1; });
+  }
+  std::thread tb([&] { rb = writer.Write(b); });
+  while (writer.queued_events() < 10) std::this_thread::yield();
+  // 10 events are waiting: one more does not fit, and the answer does not wait.
+  WriteResult rc = writer.Write(c);
+  CHECK(rc.status.code() == Status::Code::kBusy);
+  CHECK(rc.accepted == 0);
+  {
+    std::lock_guard lock(store.mu);
+    store.release = true;
+  }
+  store.cv.notify_all();
+  ta.join();
+  tb.join();
+  CHECK(ra.status.ok());
+  CHECK(ra.accepted == 5);
+  CHECK(rb.status.ok());
+  CHECK(rb.accepted == 5);
+  CHECK(writer.queued_events() == 0);
+  CHECK(writer.Write(c).status.ok());  // room again
 }
