@@ -143,8 +143,13 @@ struct Server::Impl {
       out += ",\"variant\":null,\"variant_index\":null";
     }
     out += a.in_experiment ? ",\"in_experiment\":true" : ",\"in_experiment\":false";
+    // The engine hashes only users it gets as far as bucketing (docs/api.md).
     out += ",\"hash_value\":";
-    AppendNumber(out, a.hash_value);
+    if (a.reason == assign::AssignReason::kHashed || a.reason == assign::AssignReason::kCoverage) {
+      AppendNumber(out, a.hash_value);
+    } else {
+      out += "null";
+    }
     out += ",\"reason\":\"";
     out += assign::ReasonName(a.reason);
     out += "\",\"phase\":";

@@ -224,6 +224,7 @@ TEST_CASE("assign: reasons, overrides, conditions and errors") {
   REQUIRE(s.Post("/v1/experiments", s.admin_key, x).status == 201);
   auto o = s.Get("/v1/assign?experiment=r&user=vip", s.sdk_key);
   CHECK(o.body["reason"] == "override");
+  CHECK(o.body["hash_value"].is_null());
   CHECK(o.body["variant"] == "treatment");
   // GET carries no attributes: a targeted experiment does not match.
   auto g = s.Get("/v1/assign?experiment=r&user=u1", s.sdk_key);
