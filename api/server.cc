@@ -12,6 +12,7 @@
 #include "api/lift.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/report.h"
 #include "api/stats_handlers.h"
 #include "assign/engine.h"
 #include "store/event_writer.h"
@@ -339,6 +340,11 @@ struct Server::Impl {
           });
     Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
           JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
+    Route("GET", "/v1/experiments/([A-Za-z0-9_.-]+)/report", "/v1/experiments/{key}/report",
+          Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
+            std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+            Respond(res, ExperimentReport(*store, *experiments, req.matches[1].str(), query));
+          });
     Route("GET", "/v1/experiments/([A-Za-z0-9_.-]+)/lift", "/v1/experiments/{key}/lift",
           Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
             std::map<std::string, std::string> query(req.params.begin(), req.params.end());

@@ -399,6 +399,39 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  std::vector<VariantRatioStats> RatioMetricStats(std::string_view experiment, int64_t since_ms,
+                                                  std::string_view numerator_event,
+                                                  std::string_view denominator_event,
+                                                  int64_t window_ms) override {
+    std::lock_guard lock(reader_mu_);
+    Stmt q(reader_, R"sql(
+      WITH first AS (
+        SELECT uid, MIN(ts) AS t0, MIN(variant) AS variant, COUNT(DISTINCT variant) AS nv
+        FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 GROUP BY uid),
+      num AS (
+        SELECT f.uid AS uid, f.variant AS variant, COALESCE(SUM(c.value), 0.0) AS y
+        FROM first f LEFT JOIN events c
+          ON c.type = 1 AND c.name = ?3 AND c.uid = f.uid AND c.ts >= f.t0
+             AND (?5 <= 0 OR c.ts < f.t0 + ?5)
+        WHERE f.nv = 1 GROUP BY f.uid),
+      den AS (
+        SELECT f.uid AS uid, COALESCE(SUM(c.value), 0.0) AS x
+        FROM first f LEFT JOIN events c
+          ON c.type = 1 AND c.name = ?4 AND c.uid = f.uid AND c.ts >= f.t0
+             AND (?5 <= 0 OR c.ts < f.t0 + ?5)
+        WHERE f.nv = 1 GROUP BY f.uid)
+      SELECT num.variant, COUNT(*), SUM(y), SUM(y * y), SUM(x), SUM(x * x), SUM(x * y)
+      FROM num JOIN den ON den.uid = num.uid GROUP BY num.variant ORDER BY num.variant)sql");
+    q.Bind(1, experiment).Bind(2, since_ms).Bind(3, numerator_event).Bind(4, denominator_event);
+    q.Bind(5, window_ms);
+    std::vector<VariantRatioStats> out;
+    while (q.Step() == SQLITE_ROW) {
+      out.push_back(VariantRatioStats{q.Text(0), q.Int(1), q.Real(2), q.Real(3), q.Real(4),
+                                      q.Real(5), q.Real(6)});
+    }
+    return out;
+  }
+
  private:
   Status InsertPhase(const PhaseRow& p) {  // REQUIRES: config_mu_ held, in a transaction
     Stmt ins(config_,

@@ -111,6 +111,17 @@ struct VariantMetricStats {
   double conversions_sum_squares = 0.0;  // sum over users of (events per user)^2
 };
 
+// Per-variant sufficient statistics of a ratio metric over exposed users, for the
+// delta method: per user y = sum of `numerator_event` values and x = sum of
+// `denominator_event` values (each from first exposure, within the window).
+struct VariantRatioStats {
+  std::string variant;
+  int64_t users = 0;
+  double numerator_sum = 0.0, numerator_sum_squares = 0.0;
+  double denominator_sum = 0.0, denominator_sum_squares = 0.0;
+  double numerator_denominator_sum_product = 0.0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -147,6 +158,11 @@ class Store {
   virtual std::vector<VariantMetricStats> MetricStats(std::string_view experiment, int64_t since_ms,
                                                       std::string_view event,
                                                       int64_t window_ms) = 0;
+  virtual std::vector<VariantRatioStats> RatioMetricStats(std::string_view experiment,
+                                                          int64_t since_ms,
+                                                          std::string_view numerator_event,
+                                                          std::string_view denominator_event,
+                                                          int64_t window_ms) = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `path`, creating parent

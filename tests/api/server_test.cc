@@ -564,3 +564,126 @@ TEST_CASE("api/openapi.yaml documents every route the server serves") {
     CHECK(doc.str().find("\n  " + r + ":\n") != std::string::npos);
   }
 }
+
+namespace {
+
+// Exposures for `users` users per variant of `key` and, for a share of them, one
+// purchase of value 10 and two "visit" events. Returns the events.
+Json ReportEvents(const std::string& key, const std::vector<std::pair<std::string, int>>& arms,
+                  const std::vector<double>& conversion_share, int64_t ts) {
+  Json events = Json::array();
+  int id = 0;
+  for (size_t a = 0; a < arms.size(); ++a) {
+    for (int u = 0; u < arms[a].second; ++u) {
+      std::string user = key + "-" + arms[a].first + "-" + std::to_string(u);
+      events.push_back({{"type", "exposure"},
+                        {"id", "x" + std::to_string(id++)},
+                        {"experiment", key},
+                        {"user", user},
+                        {"variant", arms[a].first},
+                        {"ts", ts}});
+      for (int k = 0; k < 2; ++k) {
+        events.push_back({{"type", "conversion"},
+                          {"id", "v" + std::to_string(id++)},
+                          {"user", user},
+                          {"event", "visit"},
+                          {"ts", ts + 10}});
+      }
+      if ((u % 100) < conversion_share[a] * 100) {
+        events.push_back({{"type", "conversion"},
+                          {"id", "c" + std::to_string(id++)},
+                          {"user", user},
+                          {"event", "purchase"},
+                          {"value", 10.0},
+                          {"ts", ts + 20}});
+      }
+    }
+  }
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("experiment report: metrics, corrections, SRM and a decision from stored events") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("rep")).status == 201);
+  for (Json m : {Json{{"key", "purchase_rate"}, {"type", "binomial"}, {"event", "purchase"}},
+                 Json{{"key", "revenue"}, {"type", "mean"}, {"event", "purchase"}},
+                 Json{{"key", "revenue_per_visit"},
+                      {"type", "ratio"},
+                      {"event", "purchase"},
+                      {"denominator_event", "visit"}}}) {
+    REQUIRE(s.Post("/v1/metrics", s.admin_key, m).status == 201);
+  }
+  int64_t ts = NowMs() + 1000;
+  Json events = ReportEvents("rep", {{"control", 1500}, {"treatment", 1500}}, {0.10, 0.20}, ts);
+  REQUIRE(events.size() < 10000);
+  REQUIRE(s.Post("/v1/events", s.sdk_key, {{"events", events}}).status == 200);
+
+  auto r = s.Get("/v1/experiments/rep/report", s.admin_key);
+  INFO(r.raw.substr(0, 3000));
+  REQUIRE(r.status == 200);
+  CHECK(r.body["control"] == "control");
+  CHECK(r.body["exposures"][0]["users"] == 1500);
+  CHECK(r.body["srm"]["mismatch"] == false);
+  CHECK(r.body["data_quality"]["multi_variant_users"] == 0);
+  CHECK(r.body["multiple_testing"]["comparisons"] == 3);
+  REQUIRE(r.body["metrics"].size() == 3);
+  std::map<std::string, Json> by_key;
+  for (const auto& m : r.body["metrics"]) by_key[m["metric"]] = m;
+  const Json& rate = by_key["purchase_rate"]["comparisons"][0];
+  CHECK(rate["absolute"]["estimate"].get<double>() == Approx(0.10));  // 20% - 10%
+  CHECK(rate["relative"]["estimate"].get<double>() == Approx(1.0));
+  CHECK(rate["conclusion"] == "better");
+  CHECK(rate["p_value_adjusted"].get<double>() >= rate["p_value"].get<double>());
+  const Json& revenue = by_key["revenue"]["comparisons"][0];
+  CHECK(revenue["absolute"]["estimate"].get<double>() == Approx(1.0));  // 2.0 - 1.0 per user
+  const Json& rpv = by_key["revenue_per_visit"]["comparisons"][0];
+  CHECK(rpv["absolute"]["estimate"].get<double>() == Approx(0.5));  // 1.0 - 0.5 per visit
+  REQUIRE(r.body["decisions"].size() == 1);
+  CHECK(r.body["decisions"][0]["decision"] == "ship");
+
+  // Only the named metric, and bad parameters.
+  auto one = s.Get("/v1/experiments/rep/report?metrics=revenue&multiple_testing=none", s.admin_key);
+  REQUIRE(one.status == 200);
+  CHECK(one.body["metrics"].size() == 1);
+  CHECK(one.body["metrics"][0]["comparisons"][0]["p_value_adjusted"] ==
+        one.body["metrics"][0]["comparisons"][0]["p_value"]);
+  CheckError(s.Get("/v1/experiments/rep/report?metrics=nope", s.admin_key), 404, "metrics");
+  CheckError(s.Get("/v1/experiments/rep/report?alpha=2", s.admin_key), 400, "alpha");
+  CheckError(s.Get("/v1/experiments/rep/report?multiple_testing=x", s.admin_key), 400,
+             "multiple_testing");
+  CheckError(s.Get("/v1/experiments/nope/report", s.admin_key), 404, "key");
+  CheckError(s.Get("/v1/experiments/rep/report", s.sdk_key), 403, "Authorization");
+}
+
+TEST_CASE("experiment report: a sample ratio mismatch overrides every decision") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("srm")).status == 201);
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "purchase_rate"}, {"type", "binomial"}, {"event", "purchase"}})
+              .status == 201);
+  // Weights say 50/50; 1400 vs 1000 users were logged.
+  Json events =
+      ReportEvents("srm", {{"control", 1400}, {"treatment", 1000}}, {0.10, 0.30}, NowMs() + 1000);
+  REQUIRE(s.Post("/v1/events", s.sdk_key, {{"events", events}}).status == 200);
+  auto r = s.Get("/v1/experiments/srm/report", s.admin_key);
+  INFO(r.raw.substr(0, 2000));
+  REQUIRE(r.status == 200);
+  CHECK(r.body["srm"]["mismatch"] == true);
+  CHECK(r.body["srm"]["p_value"].get<double>() < 0.001);
+  CHECK(r.body["decisions"][0]["decision"] == "investigate");
+}
+
+TEST_CASE("experiment report before any event says so instead of failing") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("empty")).status == 201);
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "purchase_rate"}, {"type", "binomial"}, {"event", "purchase"}})
+              .status == 201);
+  auto r = s.Get("/v1/experiments/empty/report", s.admin_key);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["decisions"][0]["decision"] == "keep_running");
+  CHECK(r.body["srm"]["valid"] == false);
+}

@@ -149,6 +149,24 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
   CHECK(m[1].converted == 1);
   CHECK(m[1].sum == Approx(4.0));
   CHECK(m[1].sum_squares == Approx(16.0));
+  // Ratio: purchase value per "visit" event, per user.
+  std::vector<Event> visits = {Conversion("v1", "u1", 1.0, 2000), Conversion("v2", "u1", 1.0, 2100),
+                               Conversion("v3", "u2", 1.0, 1500),
+                               Conversion("v4", "u3", 1.0, 3000)};
+  for (auto& v : visits) v.name = "visit";
+  REQUIRE(s->WriteEventBatches({&visits})[0].status.ok());
+  auto ratio = s->RatioMetricStats("exp", 0, "purchase", "visit", 10000);
+  REQUIRE(ratio.size() == 2);
+  CHECK(ratio[0].users == 1);  // control: u1 (y 15, x 2)
+  CHECK(ratio[0].numerator_sum == Approx(15.0));
+  CHECK(ratio[0].denominator_sum == Approx(2.0));
+  CHECK(ratio[0].denominator_sum_squares == Approx(4.0));
+  CHECK(ratio[0].numerator_denominator_sum_product == Approx(30.0));
+  CHECK(ratio[1].users == 2);  // treatment: u2 (y 0, x 1), u3 (y 4, x 1)
+  CHECK(ratio[1].numerator_sum == Approx(4.0));
+  CHECK(ratio[1].numerator_sum_squares == Approx(16.0));
+  CHECK(ratio[1].denominator_sum == Approx(2.0));
+  CHECK(ratio[1].numerator_denominator_sum_product == Approx(4.0));
   // No window: u3's late conversion counts too.
   auto all = s->MetricStats("exp", 0, "purchase", 0);
   CHECK(all[1].sum == Approx(5.0));
@@ -231,6 +249,10 @@ class BlockingStore final : public Store {
   Status CreateApiKey(const ApiKeyRow&) override { return {}; }
   std::optional<ApiKeyRow> FindApiKey(std::string_view) override { return {}; }
   int64_t CountApiKeys() override { return 0; }
+  std::vector<VariantRatioStats> RatioMetricStats(std::string_view, int64_t, std::string_view,
+                                                  std::string_view, int64_t) override {
+    return {};
+  }
   bool HasEvent(std::string_view) override { return false; }
   int64_t CountEvents() override { return 0; }
   ExposureSummary SummarizeExposures(std::string_view, int64_t) override { return {}; }
