@@ -150,18 +150,20 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--events")) total = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
   }
-  auto dir = std::filesystem::temp_directory_path() / ("causeway-bench-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("causeway-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::printf("events=%lld clients=%d synchronous=FULL WAL, %u cores\n",
               static_cast<long long>(total), clients, std::thread::hardware_concurrency());
   double raw = RawSqlite((dir / "raw.db").string(), total);
   std::printf("%-34s %10.0f events/s\n", "raw SQLite (1 thread, 10k/commit)", raw);
   for (int batch : {100, 1000}) {
-    double http = Http((dir / ("http" + std::to_string(batch) + ".db")).string(), total, clients,
-                       batch);
-    std::printf("HTTP /v1/events, batch %-5d        %10.0f events/s   ratio %.2f  (goals: >= "
-                "150000/s, >= 0.5)\n",
-                batch, http, http / raw);
+    double http =
+        Http((dir / ("http" + std::to_string(batch) + ".db")).string(), total, clients, batch);
+    std::printf(
+        "HTTP /v1/events, batch %-5d        %10.0f events/s   ratio %.2f  (goals: >= "
+        "150000/s, >= 0.5)\n",
+        batch, http, http / raw);
   }
   std::filesystem::remove_all(dir);
   return 0;
