@@ -288,27 +288,21 @@ HandlerResult EventService::GetMetric(std::string_view key) {
 }
 
 HandlerResult EventService::Exposures(std::string_view key) {
-  const assign::CompiledExperiment* x = experiments_->snapshots().Current().Find(key);
-  auto since = experiments_->CurrentPhaseStart(key);
-  if (!x || !since) {
-    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
-  }
-  // Copy what we need from the snapshot before any blocking call.
-  std::vector<std::string> variant_keys;
-  for (const auto& v : x->spec.variants) variant_keys.push_back(v.key);
-  const int phase = x->spec.phase;
-  store::ExposureSummary s = store_->SummarizeExposures(key, *since);
+  auto found = experiments_->Find(key);
+  if (auto* e = std::get_if<ApiError>(&found)) return *e;
+  const ExperimentService::View& x = std::get<ExperimentService::View>(found);
+  store::ExposureSummary s = store_->SummarizeExposures(key, x.since_ms);
   Json variants = Json::array();
-  for (const auto& vk : variant_keys) {
+  for (const auto& spec : x.variants) {
     int64_t exposures = 0, users = 0;
     for (const auto& v : s.variants) {
-      if (v.variant == vk) exposures = v.exposures, users = v.users;
+      if (v.variant == spec.key) exposures = v.exposures, users = v.users;
     }
-    variants.push_back({{"variant", vk}, {"exposures", exposures}, {"users", users}});
+    variants.push_back({{"variant", spec.key}, {"exposures", exposures}, {"users", users}});
   }
   return Json{{"experiment", key},
-              {"phase", phase},
-              {"since", IsoTime(*since)},
+              {"phase", x.phase},
+              {"since", IsoTime(x.since_ms)},
               {"variants", std::move(variants)},
               {"total_exposures", s.total_exposures},
               {"unique_users", s.unique_users},

@@ -327,13 +327,17 @@ HandlerResult ExperimentService::Patch(std::string_view key, const Json& body) {
   return Render(*row);
 }
 
-std::optional<int64_t> ExperimentService::CurrentPhaseStart(std::string_view key) {
-  auto row = store_->GetExperiment(key);
-  if (!row) return std::nullopt;
-  for (const auto& p : store_->ListPhases(key)) {
-    if (p.phase == row->phase) return p.started_ms;
+std::variant<ExperimentService::View, ApiError> ExperimentService::Find(std::string_view key) {
+  const assign::CompiledExperiment* x = snapshots_->Current().Find(key);
+  auto row = x ? store_->GetExperiment(key) : std::nullopt;
+  if (!row) {
+    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
   }
-  return row->created_ms;
+  View v{x->spec.key, x->spec.phase, row->created_ms, x->spec.status, x->spec.variants};
+  for (const auto& p : store_->ListPhases(key)) {
+    if (p.phase == v.phase) v.since_ms = p.started_ms;
+  }
+  return v;
 }
 
 }  // namespace causeway::api

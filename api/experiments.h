@@ -6,6 +6,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "api/handler.h"
 #include "assign/engine.h"
@@ -26,8 +28,16 @@ class ExperimentService {
   HandlerResult Get(std::string_view key);                      // GET /v1/experiments/{key}
   HandlerResult Patch(std::string_view key, const Json& body);  // PATCH /v1/experiments/{key}
 
-  // Start (ms) of the experiment's current phase, or nullopt if unknown.
-  std::optional<int64_t> CurrentPhaseStart(std::string_view key);
+  // What the analysis endpoints need of an experiment, copied from the current
+  // snapshot, with the start of its current phase; a 404 naming `key` if unknown.
+  struct View {
+    std::string key;
+    int phase = 1;
+    int64_t since_ms = 0;
+    assign::ExperimentStatus status = assign::ExperimentStatus::kDraft;
+    std::vector<assign::VariantSpec> variants;
+  };
+  std::variant<View, ApiError> Find(std::string_view key);
 
   const assign::SnapshotHolder& snapshots() const { return *snapshots_; }
 

@@ -1,6 +1,7 @@
 #include "api/json_util.h"
 
 #include <charconv>
+#include <cmath>
 
 namespace causeway::api {
 
@@ -42,6 +43,20 @@ std::optional<ApiError> RejectUnknownFields(const Json& obj, std::string_view pa
     for (auto a : allowed) known = known || a == k;
     if (!known) return InvalidArgument(Path(path, k), "unknown field");
   }
+  return std::nullopt;
+}
+
+std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& query,
+                                    const char* name, std::optional<double>* out) {
+  auto it = query.find(name);
+  if (it == query.end() || it->second.empty()) return std::nullopt;
+  double v = 0;
+  const char* end = it->second.data() + it->second.size();
+  auto r = std::from_chars(it->second.data(), end, v);
+  if (r.ec != std::errc() || r.ptr != end || !std::isfinite(v)) {
+    return InvalidArgument(name, "must be a number");
+  }
+  *out = v;
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,10 @@ inline std::optional<ApiError> RejectUnknownFields(
     const Json& obj, std::string_view path, std::initializer_list<std::string_view> allowed) {
   return RejectUnknownFields(obj, path, std::span(allowed.begin(), allowed.size()));
 }
+
+// A finite number from a query parameter into *out; nothing when absent or empty.
+std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& query,
+                                    const char* name, std::optional<double>* out);
 
 // Parses a request body as a JSON object, or an error naming the problem.
 std::optional<ApiError> ParseJsonObject(std::string_view body, Json* out);

@@ -1,31 +1,12 @@
 #include "api/lift.h"
 
-#include <charconv>
 #include <cmath>
 
 #include "api/causal_handlers.h"
+#include "api/json_util.h"
 #include "causal/lift.h"
 
 namespace causeway::api {
-namespace {
-
-// Parses a finite number from a query parameter; nullopt if absent.
-std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& q, const char* name,
-                                    std::optional<double>* out) {
-  auto it = q.find(name);
-  if (it == q.end() || it->second.empty()) return std::nullopt;
-  double v = 0;
-  const char* b = it->second.data();
-  const char* e = b + it->second.size();
-  auto r = std::from_chars(b, e, v);
-  if (r.ec != std::errc() || r.ptr != e || !std::isfinite(v)) {
-    return InvalidArgument(name, "must be a number");
-  }
-  *out = v;
-  return std::nullopt;
-}
-
-}  // namespace
 
 HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments,
                              std::string_view key,
@@ -36,14 +17,11 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
       return InvalidArgument(k, "unknown query parameter");
     }
   }
-  const assign::CompiledExperiment* x = experiments.snapshots().Current().Find(key);
-  auto since = experiments.CurrentPhaseStart(key);
-  if (!x || !since) {
-    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
-  }
+  auto found = experiments.Find(key);
+  if (auto* e = std::get_if<ApiError>(&found)) return *e;
+  const ExperimentService::View& x = std::get<ExperimentService::View>(found);
   std::vector<std::string> variants;
-  for (const auto& v : x->spec.variants) variants.push_back(v.key);
-  const int phase = x->spec.phase;
+  for (const auto& v : x.variants) variants.push_back(v.key);
 
   auto metric_it = query.find("metric");
   if (metric_it == query.end() || metric_it->second.empty()) {
@@ -93,7 +71,7 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
     window_ms = static_cast<int64_t>(metric["window_hours"].get<double>() * 3600.0 * 1000.0);
   }
   const bool count_metric = metric["type"] == "count";
-  auto stats = store.MetricStats(key, *since, metric["event"].get<std::string>(), window_ms);
+  auto stats = store.MetricStats(key, x.since_ms, metric["event"].get<std::string>(), window_ms);
   auto group = [&](const std::string& variant) {
     causal::LiftGroup g;
     for (const auto& s : stats) {
@@ -122,7 +100,7 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
   }
   Json out = LiftToJson(r.value(), in);
   out["experiment"] = key;
-  out["phase"] = phase;
+  out["phase"] = x.phase;
   out["metric"] = metric_it->second;
   out["holdout"] = holdout;
   out["test"] = test;

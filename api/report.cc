@@ -1,9 +1,8 @@
 #include "api/report.h"
 
-#include <charconv>
-#include <cmath>
 #include <sstream>
 
+#include "api/json_util.h"
 #include "api/log.h"
 #include "api/stats_handlers.h"
 #include "stats/multiple_testing.h"
@@ -13,20 +12,6 @@ namespace causeway::api {
 namespace {
 
 constexpr double kDefaultExpectedN = 5000;  // GrowthBook's default sequential tuning
-
-std::optional<ApiError> PositiveNumber(const std::map<std::string, std::string>& q,
-                                       const char* name, double* out) {
-  auto it = q.find(name);
-  if (it == q.end() || it->second.empty()) return std::nullopt;
-  double v = 0;
-  auto r = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (r.ec != std::errc() || r.ptr != it->second.data() + it->second.size() || !std::isfinite(v) ||
-      v <= 0) {
-    return InvalidArgument(name, "must be a positive number");
-  }
-  *out = v;
-  return std::nullopt;
-}
 
 std::vector<std::string> SplitKeys(const std::string& s) {
   std::vector<std::string> out;
@@ -97,19 +82,19 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
       return InvalidArgument(k, "unknown query parameter");
     }
   }
-  const assign::CompiledExperiment* x = experiments.snapshots().Current().Find(key);
-  auto since = experiments.CurrentPhaseStart(key);
-  if (!x || !since) {
-    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
-  }
-  const std::vector<assign::VariantSpec> variants = x->spec.variants;
-  const int phase = x->spec.phase;
-  const assign::ExperimentStatus status = x->spec.status;
+  auto found = experiments.Find(key);
+  if (auto* e = std::get_if<ApiError>(&found)) return *e;
+  const ExperimentService::View& x = std::get<ExperimentService::View>(found);
+  const std::vector<assign::VariantSpec>& variants = x.variants;
+  const int64_t since = x.since_ms;
 
-  double alpha = 0.05, expected_n = kDefaultExpectedN;
-  if (auto e = PositiveNumber(query, "alpha", &alpha)) return *e;
-  if (alpha >= 1) return InvalidArgument("alpha", "must be in (0, 1)");
-  if (auto e = PositiveNumber(query, "expected_n", &expected_n)) return *e;
+  std::optional<double> alpha_in, expected_n_in;
+  if (auto e = QueryNumber(query, "alpha", &alpha_in)) return *e;
+  if (auto e = QueryNumber(query, "expected_n", &expected_n_in)) return *e;
+  const double alpha = alpha_in.value_or(0.05);
+  const double expected_n = expected_n_in.value_or(kDefaultExpectedN);
+  if (!(alpha > 0 && alpha < 1)) return InvalidArgument("alpha", "must be in (0, 1)");
+  if (!(expected_n > 0)) return InvalidArgument("expected_n", "must be a positive number");
   std::string correction_name = "holm";
   if (auto it = query.find("multiple_testing"); it != query.end()) correction_name = it->second;
   stats::Correction correction;
@@ -135,7 +120,7 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
   }
 
   // Exposures and the sample-ratio check on exposed users.
-  store::ExposureSummary exposures = store.SummarizeExposures(key, *since);
+  store::ExposureSummary exposures = store.SummarizeExposures(key, since);
   std::vector<int64_t> users;
   std::vector<double> weights;
   Json exposure_rows = Json::array();
@@ -173,7 +158,7 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
     Json request = {{"metric_type", metric["type"] == "ratio"      ? "ratio"
                                     : metric["type"] == "binomial" ? "binomial"
                                                                    : "mean"},
-                    {"variants", AnalysisVariants(store, metric, key, *since, variants)},
+                    {"variants", AnalysisVariants(store, metric, key, since, variants)},
                     {"alpha", alpha},
                     {"sequential", {{"method", "always_valid"}, {"expected_n", expected_n}}},
                     {"multiple_testing", "none"}};
@@ -258,11 +243,11 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
   }
 
   return Json{{"experiment", key},
-              {"phase", phase},
-              {"status", status == assign::ExperimentStatus::kRunning   ? "running"
-                         : status == assign::ExperimentStatus::kStopped ? "stopped"
-                                                                        : "draft"},
-              {"since", IsoTime(*since)},
+              {"phase", x.phase},
+              {"status", x.status == assign::ExperimentStatus::kRunning   ? "running"
+                         : x.status == assign::ExperimentStatus::kStopped ? "stopped"
+                                                                          : "draft"},
+              {"since", IsoTime(since)},
               {"control", variants[0].key},
               {"alpha", alpha},
               {"sequential", {{"method", "always_valid"}, {"expected_n", expected_n}}},
