@@ -39,7 +39,11 @@ std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& qu
 // Parses a request body as a JSON object, or an error naming the problem.
 std::optional<ApiError> ParseJsonObject(std::string_view body, Json* out);
 
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
 // Appends `s` to `out` as a JSON string literal (with quotes).
+// REQUIRES: IsValidUtf8(s), or the output is not valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Appends the shortest decimal form that reads back to the same double.

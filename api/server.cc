@@ -162,6 +162,7 @@ struct Server::Impl {
     if (user.empty() || user.size() > 256) {
       return InvalidArgument(field, "required: a non-empty user id of at most 256 bytes");
     }
+    if (!IsValidUtf8(user)) return InvalidArgument(field, "must be valid UTF-8");
     return std::nullopt;
   }
 
