@@ -210,3 +210,46 @@ TEST_CASE("IsValidUtf8 follows RFC 3629") {
   CHECK_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
   CHECK_FALSE(IsValidUtf8("\xff"));
 }
+
+TEST_CASE("DiD CSV bodies damaged at random get JSON answers, never 5xx", "[slow]") {
+  TestServer s;
+  std::string csv = "unit,time,outcome,treatment_start\n";
+  for (int u = 1; u <= 8; ++u) {
+    for (int t = 1; t <= 4; ++t) {
+      csv += std::to_string(u) + "," + std::to_string(t) + "," + std::to_string(u + t * 0.5) + "," +
+             (u <= 3 ? "3" : "") + "\n";
+    }
+  }
+  for (std::string method : {"twfe", "event_study", "callaway_santanna", "2x2"}) {
+    auto clean = s.Call("POST", "/v1/analyses/did?method=" + method, s.admin_key, csv, "text/csv");
+    CHECK(clean.status < 500);
+  }
+  const std::string alphabet = ",\n\"\r x-1e9NA0.\xc3";
+  std::mt19937_64 rng(7);
+  const char* methods[] = {"twfe", "event_study", "callaway_santanna", "2x2"};
+  for (int round = 0; round < 120; ++round) {
+    std::string body = csv;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < edits; ++k) {
+      size_t at = rng() % body.size();
+      switch (rng() % 3) {
+        case 0:
+          body[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          body.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        default:
+          body.erase(at, 1 + rng() % 5);
+      }
+      if (body.empty()) body = "x";
+    }
+    auto r = s.Call("POST", std::string("/v1/analyses/did?method=") + methods[round % 4],
+                    s.admin_key, body, "text/csv");
+    INFO(body);
+    INFO(r.raw.substr(0, 300));
+    REQUIRE(r.status >= 200);
+    REQUIRE(r.status < 500);
+    REQUIRE(r.body.is_object());
+  }
+}
