@@ -302,7 +302,7 @@ HandlerResult EventService::Exposures(std::string_view key) {
   }
   return Json{{"experiment", key},
               {"phase", x.phase},
-              {"since", IsoTime(x.since_ms)},
+              {"since", x.since_ms > 0 ? Json(IsoTime(x.since_ms)) : Json(nullptr)},
               {"variants", std::move(variants)},
               {"total_exposures", s.total_exposures},
               {"unique_users", s.unique_users},

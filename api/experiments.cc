@@ -333,9 +333,12 @@ std::variant<ExperimentService::View, ApiError> ExperimentService::Find(std::str
   if (!row) {
     return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
   }
-  View v{x->spec.key, x->spec.phase, row->created_ms, x->spec.status, x->spec.variants};
-  for (const auto& p : store_->ListPhases(key)) {
-    if (p.phase == v.phase) v.since_ms = p.started_ms;
+  View v{x->spec.key, x->spec.phase, 0, x->spec.status, x->spec.variants};
+  if (v.phase > 1) {
+    v.since_ms = row->created_ms;
+    for (const auto& p : store_->ListPhases(key)) {
+      if (p.phase == v.phase) v.since_ms = p.started_ms;
+    }
   }
   return v;
 }

@@ -33,6 +33,9 @@ class ExperimentService {
   struct View {
     std::string key;
     int phase = 1;
+    // Lower bound on exposure timestamps for analyses: the start of the current
+    // phase, or 0 in phase 1 (no earlier phase to separate from, so backfilled
+    // history and slightly early client clocks still count).
     int64_t since_ms = 0;
     assign::ExperimentStatus status = assign::ExperimentStatus::kDraft;
     std::vector<assign::VariantSpec> variants;

@@ -247,7 +247,7 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
               {"status", x.status == assign::ExperimentStatus::kRunning   ? "running"
                          : x.status == assign::ExperimentStatus::kStopped ? "stopped"
                                                                           : "draft"},
-              {"since", IsoTime(since)},
+              {"since", since > 0 ? Json(IsoTime(since)) : Json(nullptr)},
               {"control", variants[0].key},
               {"alpha", alpha},
               {"sequential", {{"method", "always_valid"}, {"expected_n", expected_n}}},

@@ -687,3 +687,32 @@ TEST_CASE("experiment report before any event says so instead of failing") {
   CHECK(r.body["decisions"][0]["decision"] == "keep_running");
   CHECK(r.body["srm"]["valid"] == false);
 }
+
+TEST_CASE("phase 1 counts every exposure; a new phase counts only its own") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("ph")).status == 201);
+  const int64_t old_ts = NowMs() - 7LL * 24 * 3600 * 1000;  // backfilled, a week ago
+  auto exposure = [&](const std::string& id, const std::string& user, int64_t ts) {
+    return Json{{"type", "exposure"},   {"id", id}, {"experiment", "ph"}, {"user", user},
+                {"variant", "control"}, {"ts", ts}};
+  };
+  REQUIRE(s.Post("/v1/events", s.sdk_key, {{"events", {exposure("a", "u1", old_ts)}}}).status ==
+          200);
+  auto one = s.Get("/v1/experiments/ph/exposures", s.admin_key);
+  CHECK(one.body["phase"] == 1);
+  CHECK(one.body["since"].is_null());
+  CHECK(one.body["total_exposures"] == 1);
+  Json reweight = {
+      {"variants",
+       {{{"key", "control"}, {"weight", 0.3}}, {{"key", "treatment"}, {"weight", 0.7}}}},
+      {"new_phase", true}};
+  REQUIRE(s.Patch("/v1/experiments/ph", s.admin_key, reweight).status == 200);
+  REQUIRE(
+      s.Post("/v1/events", s.sdk_key, {{"events", {exposure("b", "u2", NowMs() + 1000)}}}).status ==
+      200);
+  auto two = s.Get("/v1/experiments/ph/exposures", s.admin_key);
+  CHECK(two.body["phase"] == 2);
+  CHECK(two.body["since"].is_string());
+  CHECK(two.body["total_exposures"] == 1);  // only u2's, from phase 2
+  CHECK(two.body["unique_users"] == 1);
+}
