@@ -3,6 +3,9 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <map>
+#include <string>
+#include <variant>
 
 #include "api/auth.h"
 #include "api/causal_handlers.h"

@@ -74,10 +74,6 @@ class Stmt {
   int Step() { return sqlite3_step(stmt_); }
   // Resets for the next execution, keeping bindings (the caller rebinds every parameter).
   void Rewind() { sqlite3_reset(stmt_); }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
   std::string Text(int col) {
     const auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),
