@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/causal_handlers.h"
@@ -107,16 +108,23 @@ int main(int argc, char** argv) {
   DidOptions twfe;
   twfe.method = DidMethod::kTwfe;
   double estimate = 0, se = 0;
-  const double twfe_s = MedianSeconds(repeats, [&] {
-    auto r = causeway::causal::EstimateDid(panel, twfe);
-    if (!r.ok()) {
-      std::fprintf(stderr, "%s\n", r.error().message.c_str());
-      std::exit(1);
-    }
-    estimate = r.value().att.estimate;
-    se = r.value().att.se;
-  });
-  std::printf("twfe_seconds %.4f estimate %.12g se %.12g\n", twfe_s, estimate, se);
+  auto time_twfe = [&](int threads) {
+    twfe.threads = threads;
+    return MedianSeconds(repeats, [&] {
+      auto r = causeway::causal::EstimateDid(panel, twfe);
+      if (!r.ok()) {
+        std::fprintf(stderr, "%s\n", r.error().message.c_str());
+        std::exit(1);
+      }
+      estimate = r.value().att.estimate;
+      se = r.value().att.se;
+    });
+  };
+  const double twfe_s = time_twfe(0);
+  std::printf("twfe_seconds %.4f estimate %.12g se %.12g (every core: %u)\n", twfe_s, estimate, se,
+              std::thread::hardware_concurrency());
+  const double twfe_1_s = time_twfe(1);
+  std::printf("twfe_one_thread_seconds %.4f estimate %.12g se %.12g\n", twfe_1_s, estimate, se);
 
   DidOptions cs;
   cs.method = DidMethod::kCallawaySantAnna;

@@ -11,8 +11,10 @@ echo "$ours"
 theirs=$(/usr/bin/python3 "$here/statsmodels_twfe.py" "$units" "$periods" 3)
 echo "$theirs"
 a=$(echo "$ours" | awk '/^twfe_seconds/ {print $2}')
+a1=$(echo "$ours" | awk '/^twfe_one_thread_seconds/ {print $2}')
 b=$(echo "$theirs" | awk '/^statsmodels_twfe_seconds/ {print $2}')
 awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio statsmodels/causeway %.1fx\n", b / a }'
+awk -v a="$a1" -v b="$b" 'BEGIN { printf "ratio statsmodels/causeway on one thread %.1fx\n", b / a }'
 
 # The model as a statsmodels user writes it (dense unit and time dummies, cluster SEs)
 # only fits in memory for small panels: compare on 300 units x 50 periods.

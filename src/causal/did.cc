@@ -49,6 +49,7 @@ bool DidOptions::IsValid(std::string* error) const {
   if (!(demean_tolerance > 0)) return fail("demean_tolerance must be positive");
   if (max_demean_iterations < 1) return fail("max_demean_iterations must be at least 1");
   if (!(pretrend_alpha > 0 && pretrend_alpha < 1)) return fail("pretrend_alpha must be in (0, 1)");
+  if (threads < 0) return fail("threads must be 0 (every core) or positive");
   return true;
 }
 
@@ -270,25 +271,37 @@ Result<DidSummary> Estimate2x2(const Panel& panel, const DidOptions& options) {
 Result<DidSummary> EstimateTwfe(const Panel& panel, const DidOptions& options) {
   std::string reason;
   if (!options.IsValid(&reason)) return Error{"options", reason};
-  Result<PanelIndex> indexed = IndexPanel(panel);
+  Result<PanelIndex> indexed = IndexPanel(panel, RowIndices::kOnDemand, options.threads);
   if (!indexed.ok()) return indexed.error();
-  const PanelIndex& ix = indexed.value();
+  PanelIndex& ix = indexed.value();
+  const bool balanced_route = CanFitTwfeBalanced(panel, ix);
+  // Row indices are needed by the flag rows below and by the iterative route.
+  if (panel.has_flags() || !balanced_route) MaterializeRowIndices(panel, &ix);
   const size_t n = panel.rows();
   const std::vector<int64_t> starts = UnitStarts(panel, ix);
 
-  Eigen::VectorXd d(n);
-  std::vector<uint8_t> ever(ix.units(), 0), never_off(ix.units(), 1);
-  for (size_t r = 0; r < n; ++r) {
-    const bool on = panel.has_flags() ? (panel.treated[r] && panel.post[r])
-                                      : panel.time[r] >= starts[ix.unit_index[r]];
-    d(r) = on;
-    ever[ix.unit_index[r]] |= on;
-    never_off[ix.unit_index[r]] &= on;
-  }
+  // Units ever treated, and treated units with an untreated row.
   int64_t treated_units = 0, with_pre = 0;
-  for (int32_t u = 0; u < ix.units(); ++u) {
-    treated_units += ever[u];
-    with_pre += ever[u] && !never_off[u];
+  if (panel.has_flags() || !ix.balanced) {
+    std::vector<uint8_t> ever(ix.units(), 0), never_off(ix.units(), 1);
+    for (size_t r = 0; r < n; ++r) {
+      const int32_t u = ix.unit_index[r];
+      const bool on =
+          panel.has_flags() ? (panel.treated[r] && panel.post[r]) : panel.time[r] >= starts[u];
+      ever[u] |= on;
+      never_off[u] &= on;
+    }
+    for (int32_t u = 0; u < ix.units(); ++u) {
+      treated_units += ever[u];
+      with_pre += ever[u] && !never_off[u];
+    }
+  } else {
+    // Balanced with a start per unit: every unit is observed from the first period to
+    // the last.
+    for (int64_t s : starts) {
+      treated_units += s <= ix.times.back();
+      with_pre += s <= ix.times.back() && s > ix.times.front();
+    }
   }
   const int64_t control_units = ix.units() - treated_units;
   if (treated_units == 0)
@@ -302,14 +315,21 @@ Result<DidSummary> EstimateTwfe(const Panel& panel, const DidOptions& options) {
     return Error{"panel", "no control unit: every unit is treated, at the same time"};
   }
 
-  const Eigen::Index k = 1 + static_cast<Eigen::Index>(panel.covariates.size());
-  Eigen::MatrixXd x(n, k);
-  x.col(0) = d;
-  std::vector<std::string> names = {"treatment"};
-  AppendCovariates(panel, &x, &names, 1);
-  Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(panel.outcome.data(), n);
-  Result<ClusteredFit> fit =
-      FitClustered(ix, std::move(y), std::move(x), names, panel.weight, true, options);
+  Result<ClusteredFit> fit = Error{"panel", ""};
+  if (balanced_route) {
+    fit = FitTwfeBalanced(panel, ix, starts, options);
+  } else {
+    const Eigen::Index k = 1 + static_cast<Eigen::Index>(panel.covariates.size());
+    Eigen::MatrixXd x(n, k);
+    for (size_t r = 0; r < n; ++r) {
+      x(r, 0) = panel.has_flags() ? (panel.treated[r] && panel.post[r])
+                                  : panel.time[r] >= starts[ix.unit_index[r]];
+    }
+    std::vector<std::string> names = {"treatment"};
+    AppendCovariates(panel, &x, &names, 1);
+    Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(panel.outcome.data(), n);
+    fit = FitClustered(ix, std::move(y), std::move(x), names, panel.weight, true, options);
+  }
   if (!fit.ok()) return fit.error();
   const int j = fit.value().Find("treatment");
   if (j < 0) {

@@ -71,6 +71,11 @@ struct DidOptions {
   // Level for the "pre-trends rejected" warning.
   double pretrend_alpha = 0.05;
 
+  // Threads for the per-row passes over large panels (from 2^18 rows): 0 uses every
+  // core, 1 keeps the work on the calling thread. Results do not depend on it beyond
+  // the order of floating-point sums.
+  int threads = 0;
+
   // Ceres-style validation: false and a reason for out-of-range values.
   bool IsValid(std::string* error) const;
 };

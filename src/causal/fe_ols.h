@@ -50,4 +50,13 @@ Result<ClusteredFit> FitClustered(const PanelIndex& ix, Eigen::VectorXd y, Eigen
                                   std::vector<std::string> names, const std::vector<double>& weight,
                                   bool absorb_two_way, const DidOptions& options);
 
+// The two-way route for a balanced, unweighted panel (see fe_ols.cc, FitBalanced):
+// the same fit as FitClustered(ix, y, [D, covariates], ..., absorb_two_way = true) in two
+// passes over the rows with no per-row allocation. D_it = 1[t >= starts[unit]], or
+// treated*post when the panel has 2x2 flags. Needs CanFitTwfeBalanced.
+inline constexpr int kMaxBalancedRegressors = 4;  // the treatment and up to 3 covariates
+bool CanFitTwfeBalanced(const Panel& panel, const PanelIndex& ix);
+Result<ClusteredFit> FitTwfeBalanced(const Panel& panel, const PanelIndex& ix,
+                                     const std::vector<int64_t>& starts, const DidOptions& options);
+
 }  // namespace causeway::causal

@@ -3,47 +3,68 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
+
+#include "causal/parallel.h"
 
 namespace causeway::causal {
 namespace {
 
 // Maps arbitrary int64 ids to dense indices 0..n-1 in ascending id order. Uses a direct
-// table when the id range is small (the common case: county codes, years, 0..n-1).
+// table when the id range is small (the common case: county codes, years, 0..n-1), a
+// sorted list and hash map otherwise.
 struct DenseIds {
   std::vector<int64_t> sorted;
-  std::vector<int32_t> index;  // one per input value
+  int64_t lo = 0;
+  std::vector<int32_t> table;  // table[id - lo] (direct mode), else empty
+  std::unordered_map<int64_t, int32_t> map;
+
+  int32_t operator()(int64_t id) const {
+    return table.empty() ? map.at(id) : table[static_cast<size_t>(id - lo)];
+  }
 };
 
-DenseIds Densify(const std::vector<int64_t>& ids) {
+DenseIds Densify(const std::vector<int64_t>& ids, int64_t lo, int64_t hi) {
   DenseIds out;
-  out.index.resize(ids.size());
-  if (ids.empty()) return out;
-  const auto [lo_it, hi_it] = std::minmax_element(ids.begin(), ids.end());
-  const int64_t lo = *lo_it, hi = *hi_it;
+  out.lo = lo;
   const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   if (range < 4 * ids.size() + 1024) {
-    std::vector<int32_t> table(range + 1, -1);
+    out.table.assign(range + 1, -1);
+    int32_t* table = out.table.data();
     for (int64_t id : ids) table[static_cast<size_t>(id - lo)] = 0;
     int32_t next = 0;
-    for (size_t k = 0; k < table.size(); ++k) {
+    for (size_t k = 0; k < out.table.size(); ++k) {
       if (table[k] == 0) {
         table[k] = next++;
         out.sorted.push_back(lo + static_cast<int64_t>(k));
       }
     }
-    for (size_t r = 0; r < ids.size(); ++r) out.index[r] = table[static_cast<size_t>(ids[r] - lo)];
     return out;
   }
   out.sorted = ids;
   std::sort(out.sorted.begin(), out.sorted.end());
   out.sorted.erase(std::unique(out.sorted.begin(), out.sorted.end()), out.sorted.end());
-  std::unordered_map<int64_t, int32_t> map;
-  map.reserve(out.sorted.size() * 2);
-  for (size_t k = 0; k < out.sorted.size(); ++k)
-    map.emplace(out.sorted[k], static_cast<int32_t>(k));
-  for (size_t r = 0; r < ids.size(); ++r) out.index[r] = map.at(ids[r]);
+  out.map.reserve(out.sorted.size() * 2);
+  for (size_t k = 0; k < out.sorted.size(); ++k) {
+    out.map.emplace(out.sorted[k], static_cast<int32_t>(k));
+  }
   return out;
+}
+
+// Dense row indices from the two maps; the direct-table case is the hot one.
+void FillIndices(const std::vector<int64_t>& ids, const DenseIds& dense,
+                 std::vector<int32_t>* out) {
+  const size_t n = ids.size();
+  out->resize(n);
+  int32_t* dst = out->data();
+  if (dense.table.empty()) {
+    for (size_t r = 0; r < n; ++r) dst[r] = dense.map.at(ids[r]);
+    return;
+  }
+  const int32_t* table = dense.table.data();
+  const int64_t lo = dense.lo;
+  for (size_t r = 0; r < n; ++r) dst[r] = table[static_cast<size_t>(ids[r] - lo)];
 }
 
 int32_t Find(std::vector<int32_t>& parent, int32_t x) {
@@ -56,7 +77,7 @@ int32_t Find(std::vector<int32_t>& parent, int32_t x) {
 
 }  // namespace
 
-Result<PanelIndex> IndexPanel(const Panel& p) {
+Result<PanelIndex> IndexPanel(const Panel& p, RowIndices rows, int threads) {
   const size_t n = p.rows();
   if (n == 0) return Error{"panel", "the panel has no rows"};
   auto length_error = [&](const char* column, size_t got) {
@@ -87,9 +108,44 @@ Result<PanelIndex> IndexPanel(const Panel& p) {
   if (p.treated.empty() && p.treatment_start.empty()) {
     return Error{"panel", "give either 'treated' and 'post' flags or 'treatment_start' per unit"};
   }
-  for (size_t r = 0; r < n; ++r) {
-    if (!std::isfinite(p.outcome[r])) {
-      return Error{"outcome", "outcome is not a finite number in row " + std::to_string(r)};
+  // One fused pass: finite outcomes and the id ranges. The failing row is searched for
+  // only when there is one.
+  const std::vector<size_t> bounds = ChunkBounds(n, ChunkCount(n, threads));
+  struct Ranges {
+    int64_t unit_lo, unit_hi, time_lo, time_hi;
+    bool finite = true;
+  };
+  std::vector<Ranges> ranges(bounds.size() - 1);
+  RunChunks(bounds, [&](unsigned chunk, size_t begin, size_t end) {
+    const int64_t* unit = p.unit.data();
+    const int64_t* time = p.time.data();
+    const double* outcome = p.outcome.data();
+    int64_t ulo = unit[begin], uhi = unit[begin], tlo = time[begin], thi = time[begin];
+    bool ok = true;
+    for (size_t r = begin; r < end; ++r) {
+      ulo = std::min(ulo, unit[r]);
+      uhi = std::max(uhi, unit[r]);
+      tlo = std::min(tlo, time[r]);
+      thi = std::max(thi, time[r]);
+      ok &= std::isfinite(outcome[r]);
+    }
+    ranges[chunk] = Ranges{ulo, uhi, tlo, thi, ok};
+  });
+  int64_t unit_lo = ranges[0].unit_lo, unit_hi = ranges[0].unit_hi;
+  int64_t time_lo = ranges[0].time_lo, time_hi = ranges[0].time_hi;
+  bool finite = true;
+  for (const Ranges& c : ranges) {
+    unit_lo = std::min(unit_lo, c.unit_lo);
+    unit_hi = std::max(unit_hi, c.unit_hi);
+    time_lo = std::min(time_lo, c.time_lo);
+    time_hi = std::max(time_hi, c.time_hi);
+    finite &= c.finite;
+  }
+  if (!finite) {
+    for (size_t r = 0; r < n; ++r) {
+      if (!std::isfinite(p.outcome[r])) {
+        return Error{"outcome", "outcome is not a finite number in row " + std::to_string(r)};
+      }
     }
   }
   for (size_t j = 0; j < p.covariates.size(); ++j) {
@@ -113,29 +169,31 @@ Result<PanelIndex> IndexPanel(const Panel& p) {
   }
 
   PanelIndex ix;
-  DenseIds units = Densify(p.unit);
-  DenseIds times = Densify(p.time);
-  ix.unit_index = std::move(units.index);
-  ix.time_index = std::move(times.index);
+  DenseIds units = Densify(p.unit, unit_lo, unit_hi);
+  DenseIds times = Densify(p.time, time_lo, time_hi);
   ix.unit_ids = std::move(units.sorted);
   ix.times = std::move(times.sorted);
   const size_t g = ix.unit_ids.size(), t = ix.times.size();
   if (g > static_cast<size_t>(std::numeric_limits<int32_t>::max() / 2)) {
     return Error{"panel", "too many units"};
   }
+  const bool tables = !units.table.empty() && !times.table.empty();
+  if (!tables || rows == RowIndices::kMaterialize) {
+    FillIndices(p.unit, units, &ix.unit_index);
+    FillIndices(p.time, times, &ix.time_index);
+  }
+  if (tables) {
+    ix.unit_lo = units.lo;
+    ix.time_lo = times.lo;
+    ix.unit_table = std::move(units.table);
+    ix.time_table = std::move(times.table);
+  }
 
-  // Duplicates: a (unit, time) bitmap when it fits, else sort the row keys.
-  if (g * t <= 64 * n + (1u << 20)) {
-    std::vector<uint8_t> seen(g * t, 0);
-    for (size_t r = 0; r < n; ++r) {
-      uint8_t& s = seen[static_cast<size_t>(ix.unit_index[r]) * t + ix.time_index[r]];
-      if (s) {
-        return Error{"panel", "duplicate (unit, time) row: unit " + std::to_string(p.unit[r]) +
-                                  ", time " + std::to_string(p.time[r])};
-      }
-      s = 1;
-    }
-  } else {
+  // One pass over the rows: duplicate (unit, time) cells in a bitmap (sorted keys when
+  // the grid is too sparse for one), rows per unit, and a constant treatment_start per
+  // unit (a unit's first row sets it).
+  const bool bitmap = g * t <= 8 * (64 * n + (1u << 20));
+  if (!bitmap) {
     std::vector<uint64_t> keys(n);
     for (size_t r = 0; r < n; ++r) {
       keys[r] =
@@ -149,34 +207,94 @@ Result<PanelIndex> IndexPanel(const Panel& p) {
                                 std::to_string(ix.times[*dup % t])};
     }
   }
-
+  std::vector<uint64_t> seen;
   ix.rows_per_unit.assign(g, 0);
-  for (size_t r = 0; r < n; ++r) ++ix.rows_per_unit[ix.unit_index[r]];
+  if (!p.treatment_start.empty()) ix.unit_start.assign(g, kNeverTreated);
+  auto scan = [&](auto unit_of, auto time_of) -> std::optional<Error> {
+    if (bitmap) seen.assign((g * t + 63) / 64, 0);
+    uint64_t* cells = seen.data();
+    int32_t* rows_per_unit = ix.rows_per_unit.data();
+    int64_t* unit_start = ix.unit_start.data();
+    const int64_t* start = p.treatment_start.empty() ? nullptr : p.treatment_start.data();
+    for (size_t r = 0; r < n; ++r) {
+      const int32_t u = unit_of(r);
+      if (bitmap) {
+        const size_t cell = static_cast<size_t>(u) * t + static_cast<size_t>(time_of(r));
+        const uint64_t bit = uint64_t{1} << (cell & 63);
+        if (cells[cell >> 6] & bit) {
+          return Error{"panel", "duplicate (unit, time) row: unit " + std::to_string(p.unit[r]) +
+                                    ", time " + std::to_string(p.time[r])};
+        }
+        cells[cell >> 6] |= bit;
+      }
+      if (start) {
+        if (rows_per_unit[u] == 0) {
+          unit_start[u] = start[r];
+        } else if (unit_start[u] != start[r]) {
+          return Error{"treatment_start", "treatment_start varies within unit " +
+                                              std::to_string(p.unit[r]) +
+                                              "; it must be the unit's first treated period"};
+        }
+      }
+      ++rows_per_unit[u];
+    }
+    return std::nullopt;
+  };
+  // Rows grouped by unit with strictly increasing times within a unit (the usual layout:
+  // sorted by unit, then time) cannot hold a duplicate cell, so one streaming comparison
+  // replaces the bitmap. Anything else (a unit in two runs, times out of order, a start
+  // that varies) falls back to the full scan, which also names the offending row.
+  auto scan_grouped = [&]() {
+    const int64_t* unit = p.unit.data();
+    const int64_t* time = p.time.data();
+    const int64_t* start = p.treatment_start.empty() ? nullptr : p.treatment_start.data();
+    size_t r = 0;
+    while (r < n) {
+      const int64_t id = unit[r];
+      const int32_t u = ix.has_row_indices() ? ix.unit_index[r] : ix.UnitOf(id);
+      if (ix.rows_per_unit[u] != 0) return false;
+      size_t e = r + 1;
+      bool increasing = true, same_start = true;
+      for (; e < n && unit[e] == id; ++e) {
+        increasing &= time[e] > time[e - 1];
+        if (start) same_start &= start[e] == start[r];
+      }
+      if (!increasing || !same_start) return false;
+      ix.rows_per_unit[u] = static_cast<int32_t>(e - r);
+      if (start) ix.unit_start[u] = start[r];
+      r = e;
+    }
+    return true;
+  };
+  if (!scan_grouped()) {
+    std::fill(ix.rows_per_unit.begin(), ix.rows_per_unit.end(), 0);
+    std::optional<Error> bad;
+    if (ix.has_row_indices()) {
+      bad = scan([&](size_t r) { return ix.unit_index[r]; },
+                 [&](size_t r) { return ix.time_index[r]; });
+    } else {
+      bad = scan([&](size_t r) { return ix.UnitOf(p.unit[r]); },
+                 [&](size_t r) { return ix.TimeOf(p.time[r]); });
+    }
+    if (bad) return *bad;
+  }
   ix.balanced = (n == g * t);
 
-  if (!p.treatment_start.empty()) {
-    ix.unit_start.assign(g, 0);
-    std::vector<uint8_t> set(g, 0);
-    for (size_t r = 0; r < n; ++r) {
-      const int32_t u = ix.unit_index[r];
-      if (!set[u]) {
-        set[u] = 1;
-        ix.unit_start[u] = p.treatment_start[r];
-      } else if (ix.unit_start[u] != p.treatment_start[r]) {
-        return Error{"treatment_start", "treatment_start varies within unit " +
-                                            std::to_string(p.unit[r]) +
-                                            "; it must be the unit's first treated period"};
-      }
-    }
+  if (ix.balanced) {
+    // Every (unit, time) cell is observed: the unit-time graph is complete, connected.
+    ix.connected_components = 1;
+    return ix;
   }
-
   // Connected components of the unit-time bipartite graph: the two-way FE span
   // units + periods - components dimensions (Abowd, Creecy & Kramarz 2002).
   std::vector<int32_t> parent(g + t);
   std::iota(parent.begin(), parent.end(), 0);
+  const bool materialized = ix.has_row_indices();
   for (size_t r = 0; r < n; ++r) {
-    int32_t a = Find(parent, ix.unit_index[r]);
-    int32_t b = Find(parent, static_cast<int32_t>(g) + ix.time_index[r]);
+    const int32_t u = materialized ? ix.unit_index[r] : ix.UnitOf(p.unit[r]);
+    const int32_t s = materialized ? ix.time_index[r] : ix.TimeOf(p.time[r]);
+    int32_t a = Find(parent, u);
+    int32_t b = Find(parent, static_cast<int32_t>(g) + s);
     if (a != b) parent[a] = b;
   }
   int32_t components = 0;
@@ -184,6 +302,17 @@ Result<PanelIndex> IndexPanel(const Panel& p) {
     components += (Find(parent, static_cast<int32_t>(k)) == static_cast<int32_t>(k));
   ix.connected_components = components;
   return ix;
+}
+
+void MaterializeRowIndices(const Panel& panel, PanelIndex* ix) {
+  if (ix->has_row_indices()) return;
+  const size_t n = panel.rows();
+  ix->unit_index.resize(n);
+  ix->time_index.resize(n);
+  for (size_t r = 0; r < n; ++r) {
+    ix->unit_index[r] = ix->UnitOf(panel.unit[r]);
+    ix->time_index[r] = ix->TimeOf(panel.time[r]);
+  }
 }
 
 }  // namespace causeway::causal

@@ -41,6 +41,8 @@ struct Panel {
 // Dense indices of a validated panel: unit_index[row] in [0, units), time_index[row] in
 // [0, periods) with times sorted ascending. Cheap to copy around by reference.
 struct PanelIndex {
+  // Per-row indices. Left empty by RowIndices::kOnDemand when both direct tables exist;
+  // UnitOf/TimeOf then give the index of a row's id.
   std::vector<int32_t> unit_index;
   std::vector<int32_t> time_index;
   std::vector<int64_t> unit_ids;    // unit_ids[u]: original id
@@ -50,14 +52,34 @@ struct PanelIndex {
   bool balanced = false;             // every unit observed in every period
   int32_t connected_components = 1;  // of the bipartite unit-time graph (FE rank)
 
+  // Direct id -> index tables, used when the id range is at most a few times the rows
+  // (county codes, years, 0..n-1); empty when the ids are too sparse.
+  int64_t unit_lo = 0, time_lo = 0;
+  std::vector<int32_t> unit_table, time_table;
+
   int32_t units() const { return static_cast<int32_t>(unit_ids.size()); }
   int32_t periods() const { return static_cast<int32_t>(times.size()); }
+  bool has_row_indices() const { return !unit_index.empty(); }
+  bool has_tables() const { return !unit_table.empty() && !time_table.empty(); }
+  // Index of an id that occurs in the panel (requires has_tables()).
+  int32_t UnitOf(int64_t id) const { return unit_table[static_cast<size_t>(id - unit_lo)]; }
+  int32_t TimeOf(int64_t id) const { return time_table[static_cast<size_t>(id - time_lo)]; }
+};
+
+enum class RowIndices {
+  kMaterialize,  // always fill unit_index and time_index
+  kOnDemand,     // only when the ids are too sparse for direct tables (saves 8 bytes a row)
 };
 
 // Validates the columns and builds the index. Errors (field "panel" unless a column is
 // named): mismatched column lengths, empty panel, non-finite outcome/covariate, weight
 // <= 0, duplicate (unit, time) rows, treatment_start varying within a unit, flags that
-// are neither 0 nor 1, and neither flags nor treatment_start given.
-Result<PanelIndex> IndexPanel(const Panel& panel);
+// are neither 0 nor 1, and neither flags nor treatment_start given. `threads` as in
+// DidOptions::threads.
+Result<PanelIndex> IndexPanel(const Panel& panel, RowIndices rows = RowIndices::kMaterialize,
+                              int threads = 0);
+
+// Fills unit_index and time_index of an index built with RowIndices::kOnDemand.
+void MaterializeRowIndices(const Panel& panel, PanelIndex* index);
 
 }  // namespace causeway::causal
