@@ -6,9 +6,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../../build-causal}"
 units="${2:-10000}"
 periods="${3:-100}"
-ours=$("$build/bench/causal/bench_causal" "$units" "$periods" 5)
+ours=$("$build/bench/causal/bench_causal" "$units" "$periods" 21)
 echo "$ours"
-theirs=$(/usr/bin/python3 "$here/statsmodels_twfe.py" "$units" "$periods" 3)
+theirs=$(/usr/bin/python3 "$here/statsmodels_twfe.py" "$units" "$periods" 5)
 echo "$theirs"
 a=$(echo "$ours" | awk '/^twfe_seconds/ {print $2}')
 a1=$(echo "$ours" | awk '/^twfe_one_thread_seconds/ {print $2}')

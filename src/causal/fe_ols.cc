@@ -142,21 +142,32 @@ struct BalancedRows {
   const int32_t* unit_table = nullptr;
   const int32_t* time_table = nullptr;
   int64_t unit_lo = 0, time_lo = 0;
+  // Grouped layout (PanelIndex::run_units): run k is unit run_units[k], rows
+  // [k * periods, (k + 1) * periods) at time indices 0..periods-1; no id is read.
+  const int32_t* run_units = nullptr;
+  size_t periods = 0;
   size_t n = 0;
-  // Treatment: time >= start[unit], or treated * post.
-  const int64_t* start = nullptr;
+  // Treatment: t >= start_index[unit] (the first time index at or after the unit's
+  // treatment start), or treated * post.
+  const int32_t* start_index = nullptr;
   const uint8_t* treated = nullptr;
   const uint8_t* post = nullptr;
   std::array<const double*, K> covariate{};  // [0] unused
 
+  // REQUIRES: r is the first row of a run.
   int32_t Unit(size_t r) const {
+    if (run_units) return run_units[r / periods];
     return unit_index ? unit_index[r] : unit_table[static_cast<size_t>(unit[r] - unit_lo)];
   }
-  int32_t Time(size_t r) const {
-    return time_index ? time_index[r] : time_table[static_cast<size_t>(time[r] - time_lo)];
+  // Time index of row i in the run that starts at row r.
+  int32_t Time(size_t i, size_t r) const {
+    if (run_units) return static_cast<int32_t>(i - r);
+    return time_index ? time_index[i] : time_table[static_cast<size_t>(time[i] - time_lo)];
   }
-  // First row at or after r + 1 (and at most end) of another unit than row r.
+  // First row after r (at most end) of another unit than row r.
+  // REQUIRES: r is the first row of a run.
   size_t RunEnd(size_t r, size_t end) const {
+    if (run_units) return std::min(r + periods, end);
     size_t e = r + 1;
     if (unit_index) {
       while (e < end && unit_index[e] == unit_index[r]) ++e;
@@ -165,10 +176,10 @@ struct BalancedRows {
     }
     return e;
   }
-  double Regressor(int j, size_t r, int32_t u) const {
-    if (j > 0) return covariate[j][r];
-    return treated ? static_cast<double>(treated[r] & post[r])
-                   : static_cast<double>(time[r] >= start[u]);
+  double Regressor(int j, size_t i, int32_t u, int32_t t) const {
+    if (j > 0) return covariate[j][i];
+    return treated ? static_cast<double>(treated[i] & post[i])
+                   : static_cast<double>(t >= start_index[u]);
   }
 };
 
@@ -199,29 +210,37 @@ Result<ClusteredFit> FitBalanced(const PanelIndex& ix, const BalancedRows<K> row
   // accumulators (capped so that they take no more memory than one column of the panel).
   const unsigned chunks = static_cast<unsigned>(
       std::min<size_t>(ChunkCount(n, options.threads), std::max<size_t>(1, n / (units * S))));
-  const std::vector<size_t> bounds = ChunkBounds(n, chunks);
+  std::vector<size_t> bounds = ChunkBounds(n, chunks);
+  if (rows.run_units) {
+    for (size_t& b : bounds) b -= b % periods;  // chunks start at a run
+  }
 
   struct Sums {
     std::vector<double> unit, time;
     std::array<double, K> norm2{};
   };
+  // Buffers are allocated here, not in the threads: a thread's first allocation would
+  // otherwise set up a malloc arena (and page-fault it in) on every call.
   std::vector<Sums> sums(chunks);
-  RunChunks(bounds, [&](unsigned chunk, size_t begin, size_t end) {
-    Sums& out = sums[chunk];
+  for (Sums& out : sums) {
     out.unit.assign(units * C, 0.0);
     out.time.assign(periods * C, 0.0);
+  }
+  RunChunks(bounds, [&](unsigned chunk, size_t begin, size_t end) {
+    Sums& out = sums[chunk];
     for (size_t r = begin; r < end;) {
       const size_t e = rows.RunEnd(r, end);
       const int32_t u = rows.Unit(r);
       double acc[L][C] = {};
       double sq[L][K] = {};
       auto row = [&](int l, size_t i) __attribute__((always_inline)) {
-        double* ts = &out.time[static_cast<size_t>(rows.Time(i)) * C];
+        const int32_t t = rows.Time(i, r);
+        double* ts = &out.time[static_cast<size_t>(t) * C];
         acc[l][0] += y[i];
         ts[0] += y[i];
 #pragma GCC unroll 4
         for (int j = 0; j < K; ++j) {
-          const double v = rows.Regressor(j, i, u);
+          const double v = rows.Regressor(j, i, u, t);
           acc[l][j + 1] += v;
           ts[j + 1] += v;
           sq[l][j] += v * v;
@@ -263,21 +282,21 @@ Result<ClusteredFit> FitBalanced(const PanelIndex& ix, const BalancedRows<K> row
     }
   }
 
-  std::vector<std::vector<double>> crosses(chunks);
+  std::vector<std::vector<double>> crosses(chunks, std::vector<double>(units * S, 0.0));
   RunChunks(bounds, [&](unsigned chunk, size_t begin, size_t end) {
     std::vector<double>& out = crosses[chunk];
-    out.assign(units * S, 0.0);
     for (size_t r = begin; r < end;) {
       const size_t e = rows.RunEnd(r, end);
       const int32_t u = rows.Unit(r);
       const double* um = &unit_mean[static_cast<size_t>(u) * C];
       double acc[L][S] = {};
       auto row = [&](int l, size_t i) __attribute__((always_inline)) {
-        const double* tm = &time_mean[static_cast<size_t>(rows.Time(i)) * C];
+        const int32_t t = rows.Time(i, r);
+        const double* tm = &time_mean[static_cast<size_t>(t) * C];
         double z[C];
         z[0] = y[i] - um[0] - tm[0];
 #pragma GCC unroll 4
-        for (int j = 0; j < K; ++j) z[j + 1] = rows.Regressor(j, i, u) - um[j + 1] - tm[j + 1];
+        for (int j = 0; j < K; ++j) z[j + 1] = rows.Regressor(j, i, u, t) - um[j + 1] - tm[j + 1];
 #pragma GCC unroll 4
         for (int a = 0; a < K; ++a) {
 #pragma GCC unroll 4
@@ -338,22 +357,31 @@ Result<ClusteredFit> FitBalancedK(const Panel& panel, const PanelIndex& ix,
                                   const DidOptions& options) {
   BalancedRows<K> rows;
   rows.n = panel.rows();
-  rows.unit = panel.unit.data();
-  rows.time = panel.time.data();
-  if (ix.has_row_indices()) {
+  rows.periods = static_cast<size_t>(ix.periods());
+  if (ix.grouped()) {
+    rows.run_units = ix.run_units.data();
+  } else if (ix.has_row_indices()) {
     rows.unit_index = ix.unit_index.data();
     rows.time_index = ix.time_index.data();
   } else {
+    rows.unit = panel.unit.data();
+    rows.time = panel.time.data();
     rows.unit_table = ix.unit_table.data();
     rows.time_table = ix.time_table.data();
     rows.unit_lo = ix.unit_lo;
     rows.time_lo = ix.time_lo;
   }
+  std::vector<int32_t> start_index;
   if (panel.has_flags()) {
     rows.treated = panel.treated.data();
     rows.post = panel.post.data();
   } else {
-    rows.start = starts.data();
+    start_index.resize(starts.size());
+    for (size_t u = 0; u < starts.size(); ++u) {
+      start_index[u] = static_cast<int32_t>(
+          std::lower_bound(ix.times.begin(), ix.times.end(), starts[u]) - ix.times.begin());
+    }
+    rows.start_index = start_index.data();
   }
   for (int j = 1; j < K; ++j) rows.covariate[j] = panel.covariates[j - 1].data();
   return FitBalanced<K>(ix, rows, panel.outcome.data(), names, options);
@@ -369,7 +397,7 @@ int ClusteredFit::Find(const std::string& name) const {
 bool CanFitTwfeBalanced(const Panel& panel, const PanelIndex& ix) {
   return ix.balanced && panel.weight.empty() &&
          panel.covariates.size() < static_cast<size_t>(kMaxBalancedRegressors) &&
-         (ix.has_row_indices() || ix.has_tables());
+         (ix.grouped() || ix.has_row_indices() || ix.has_tables());
 }
 
 Result<ClusteredFit> FitTwfeBalanced(const Panel& panel, const PanelIndex& ix,

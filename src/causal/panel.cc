@@ -262,11 +262,14 @@ Result<PanelIndex> IndexPanel(const Panel& p, RowIndices rows, int threads) {
       if (!increasing || !same_start) return false;
       ix.rows_per_unit[u] = static_cast<int32_t>(e - r);
       if (start) ix.unit_start[u] = start[r];
+      ix.run_units.push_back(u);
       r = e;
     }
     return true;
   };
+  ix.run_units.reserve(g);
   if (!scan_grouped()) {
+    ix.run_units.clear();
     std::fill(ix.rows_per_unit.begin(), ix.rows_per_unit.end(), 0);
     std::optional<Error> bad;
     if (ix.has_row_indices()) {

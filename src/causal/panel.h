@@ -49,7 +49,12 @@ struct PanelIndex {
   std::vector<int64_t> times;       // times[t]: original period, ascending
   std::vector<int64_t> unit_start;  // treatment_start per unit (if has_treatment_start)
   std::vector<int32_t> rows_per_unit;
-  bool balanced = false;             // every unit observed in every period
+  bool balanced = false;  // every unit observed in every period
+  // Rows grouped by unit (each unit's rows consecutive, times strictly increasing):
+  // run_units[k] is the unit of the k-th run, in row order; empty if not grouped. A
+  // balanced grouped panel has row r at time index r % periods() of unit
+  // run_units[r / periods()].
+  std::vector<int32_t> run_units;
   int32_t connected_components = 1;  // of the bipartite unit-time graph (FE rank)
 
   // Direct id -> index tables, used when the id range is at most a few times the rows
@@ -61,6 +66,7 @@ struct PanelIndex {
   int32_t periods() const { return static_cast<int32_t>(times.size()); }
   bool has_row_indices() const { return !unit_index.empty(); }
   bool has_tables() const { return !unit_table.empty() && !time_table.empty(); }
+  bool grouped() const { return !run_units.empty(); }
   // Index of an id that occurs in the panel (requires has_tables()).
   int32_t UnitOf(int64_t id) const { return unit_table[static_cast<size_t>(id - unit_lo)]; }
   int32_t TimeOf(int64_t id) const { return time_table[static_cast<size_t>(id - time_lo)]; }
