@@ -110,36 +110,59 @@ Result<PanelIndex> IndexPanel(const Panel& p, RowIndices rows, int threads) {
   }
   // One fused pass: finite outcomes and the id ranges. The failing row is searched for
   // only when there is one.
+  // The same pass notes where runs of one unit start and whether, inside every run,
+  // times strictly increase and treatment_start stays put: then the panel is grouped
+  // (the usual layout, sorted by unit and time) if no unit has two runs, which needs
+  // only the run list later, not another pass.
   const std::vector<size_t> bounds = ChunkBounds(n, ChunkCount(n, threads));
   struct Ranges {
     int64_t unit_lo, unit_hi, time_lo, time_hi;
     bool finite = true;
+    bool ordered = true;  // within-run checks passed and few enough runs
+    std::vector<size_t> run_starts;
   };
   std::vector<Ranges> ranges(bounds.size() - 1);
   RunChunks(bounds, [&](unsigned chunk, size_t begin, size_t end) {
     const int64_t* unit = p.unit.data();
     const int64_t* time = p.time.data();
+    const int64_t* start = p.treatment_start.empty() ? nullptr : p.treatment_start.data();
     const double* outcome = p.outcome.data();
+    Ranges& out = ranges[chunk];
     int64_t ulo = unit[begin], uhi = unit[begin], tlo = time[begin], thi = time[begin];
-    bool ok = true;
+    bool ok = true, ordered = true;
+    // Runs of one row (one period per unit, or shuffled rows) are not worth a list.
+    const size_t max_runs = (end - begin) / 2 + 1;
     for (size_t r = begin; r < end; ++r) {
       ulo = std::min(ulo, unit[r]);
       uhi = std::max(uhi, unit[r]);
       tlo = std::min(tlo, time[r]);
       thi = std::max(thi, time[r]);
       ok &= std::isfinite(outcome[r]);
+      if (r > 0 && unit[r] == unit[r - 1]) {
+        ordered &= time[r] > time[r - 1];
+        if (start) ordered &= start[r] == start[r - 1];
+      } else if (ordered) {
+        out.run_starts.push_back(r);
+        ordered = out.run_starts.size() <= max_runs;
+      }
     }
-    ranges[chunk] = Ranges{ulo, uhi, tlo, thi, ok};
+    out.unit_lo = ulo;
+    out.unit_hi = uhi;
+    out.time_lo = tlo;
+    out.time_hi = thi;
+    out.finite = ok;
+    out.ordered = ordered;
   });
   int64_t unit_lo = ranges[0].unit_lo, unit_hi = ranges[0].unit_hi;
   int64_t time_lo = ranges[0].time_lo, time_hi = ranges[0].time_hi;
-  bool finite = true;
+  bool finite = true, ordered = true;
   for (const Ranges& c : ranges) {
     unit_lo = std::min(unit_lo, c.unit_lo);
     unit_hi = std::max(unit_hi, c.unit_hi);
     time_lo = std::min(time_lo, c.time_lo);
     time_hi = std::max(time_hi, c.time_hi);
     finite &= c.finite;
+    ordered &= c.ordered;
   }
   if (!finite) {
     for (size_t r = 0; r < n; ++r) {
@@ -240,30 +263,25 @@ Result<PanelIndex> IndexPanel(const Panel& p, RowIndices rows, int threads) {
     }
     return std::nullopt;
   };
-  // Rows grouped by unit with strictly increasing times within a unit (the usual layout:
-  // sorted by unit, then time) cannot hold a duplicate cell, so one streaming comparison
-  // replaces the bitmap. Anything else (a unit in two runs, times out of order, a start
-  // that varies) falls back to the full scan, which also names the offending row.
+  // Grouped rows (see the first pass) cannot hold a duplicate cell: each unit is one
+  // run with strictly increasing times, so the run list replaces the bitmap. Anything
+  // else falls back to the full scan, which also names the offending row.
   auto scan_grouped = [&]() {
-    const int64_t* unit = p.unit.data();
-    const int64_t* time = p.time.data();
+    if (!ordered) return false;
     const int64_t* start = p.treatment_start.empty() ? nullptr : p.treatment_start.data();
-    size_t r = 0;
-    while (r < n) {
-      const int64_t id = unit[r];
-      const int32_t u = ix.has_row_indices() ? ix.unit_index[r] : ix.UnitOf(id);
+    // A chunk inside one long run has no run start of its own.
+    std::vector<size_t> run_starts = std::move(ranges[0].run_starts);
+    for (size_t c = 1; c < ranges.size(); ++c) {
+      run_starts.insert(run_starts.end(), ranges[c].run_starts.begin(), ranges[c].run_starts.end());
+    }
+    run_starts.push_back(n);
+    for (size_t k = 0; k + 1 < run_starts.size(); ++k) {
+      const size_t r = run_starts[k];
+      const int32_t u = ix.has_row_indices() ? ix.unit_index[r] : ix.UnitOf(p.unit[r]);
       if (ix.rows_per_unit[u] != 0) return false;
-      size_t e = r + 1;
-      bool increasing = true, same_start = true;
-      for (; e < n && unit[e] == id; ++e) {
-        increasing &= time[e] > time[e - 1];
-        if (start) same_start &= start[e] == start[r];
-      }
-      if (!increasing || !same_start) return false;
-      ix.rows_per_unit[u] = static_cast<int32_t>(e - r);
+      ix.rows_per_unit[u] = static_cast<int32_t>(run_starts[k + 1] - r);
       if (start) ix.unit_start[u] = start[r];
       ix.run_units.push_back(u);
-      r = e;
     }
     return true;
   };

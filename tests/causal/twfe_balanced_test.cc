@@ -197,5 +197,44 @@ TEST_CASE("IndexPanel checks grouped and scattered layouts alike", "[causal][pan
   CHECK(lazy.value().time_index == ok.value().time_index);
 }
 
+TEST_CASE("IndexPanel finds grouped layouts across thread chunks", "[causal][panel][slow]") {
+  // Two units of 600 000 periods each: with 4 chunks of 300 000 rows, the second chunk
+  // lies inside unit 0's run and starts no run of its own.
+  Panel p;
+  const int64_t periods = 600000;
+  for (int64_t u = 0; u < 2; ++u) {
+    for (int64_t t = 0; t < periods; ++t) {
+      p.unit.push_back(u);
+      p.time.push_back(t);
+      p.outcome.push_back(static_cast<double>((u * 7 + t * 13) % 17));
+      p.treatment_start.push_back(u == 0 ? periods / 2 : kNeverTreated);
+    }
+  }
+  for (int threads : {1, 4}) {
+    INFO("threads " << threads);
+    auto ix = IndexPanel(p, RowIndices::kOnDemand, threads);
+    REQUIRE(ix.ok());
+    CHECK(ix.value().grouped());
+    CHECK(ix.value().run_units == std::vector<int32_t>{0, 1});
+    CHECK(ix.value().rows_per_unit == std::vector<int32_t>{600000, 600000});
+    CHECK(ix.value().unit_start == std::vector<int64_t>{periods / 2, kNeverTreated});
+  }
+  // Unit 0 again after unit 1: not grouped, still valid.
+  Panel split = p;
+  std::swap(split.unit[0], split.unit[p.rows() - 1]);
+  std::swap(split.time[0], split.time[p.rows() - 1]);
+  std::swap(split.treatment_start[0], split.treatment_start[p.rows() - 1]);
+  auto ix = IndexPanel(split, RowIndices::kOnDemand, 4);
+  REQUIRE(ix.ok());
+  CHECK_FALSE(ix.value().grouped());
+  CHECK(ix.value().balanced);
+  // A duplicate hidden in the middle chunk is still found.
+  Panel dup = p;
+  dup.time[400000] = 399999;
+  auto d = IndexPanel(dup, RowIndices::kOnDemand, 4);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().message == "duplicate (unit, time) row: unit 0, time 399999");
+}
+
 }  // namespace
 }  // namespace causeway::causal
