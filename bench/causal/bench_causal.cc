@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   const int64_t units = argc > 1 ? std::atoll(argv[1]) : 10000;
   const int64_t periods = argc > 2 ? std::atoll(argv[2]) : 100;
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
-  const Panel panel = MakePanel(units, periods);
+  Panel panel = MakePanel(units, periods);
   std::printf("panel: %lld units x %lld periods = %zu rows, 10 cohorts + never treated\n",
               static_cast<long long>(units), static_cast<long long>(periods), panel.rows());
 
@@ -125,6 +125,29 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency());
   const double twfe_1_s = time_twfe(1);
   std::printf("twfe_one_thread_seconds %.4f estimate %.12g se %.12g\n", twfe_1_s, estimate, se);
+  {
+    // The same panel with rows in a scrambled order (balanced route without the grouped
+    // layout) and with unit weights (the alternating-projections route).
+    const Panel sorted = panel;
+    std::vector<size_t> order(sorted.rows());
+    for (size_t r = 0; r < order.size(); ++r) order[r] = r;
+    std::sort(order.begin(), order.end(),
+              [](size_t a, size_t b) { return SplitMix64(a) < SplitMix64(b); });
+    Panel& scrambled = panel;
+    for (size_t r = 0; r < order.size(); ++r) {
+      scrambled.unit[r] = sorted.unit[order[r]];
+      scrambled.time[r] = sorted.time[order[r]];
+      scrambled.outcome[r] = sorted.outcome[order[r]];
+      scrambled.treatment_start[r] = sorted.treatment_start[order[r]];
+    }
+    std::printf("twfe_scrambled_rows_seconds %.4f estimate %.12g se %.12g\n", time_twfe(0),
+                estimate, se);
+    scrambled = sorted;
+    scrambled.weight.assign(sorted.rows(), 1.0);
+    std::printf("twfe_weighted_seconds %.4f estimate %.12g se %.12g (alternating projections)\n",
+                time_twfe(0), estimate, se);
+    scrambled = sorted;
+  }
 
   DidOptions cs;
   cs.method = DidMethod::kCallawaySantAnna;
