@@ -315,10 +315,8 @@ Result<DidSummary> EstimateTwfe(const Panel& panel, const DidOptions& options) {
     return Error{"panel", "no control unit: every unit is treated, at the same time"};
   }
 
-  Result<ClusteredFit> fit = Error{"panel", ""};
-  if (balanced_route) {
-    fit = FitTwfeBalanced(panel, ix, starts, options);
-  } else {
+  auto fit_twfe = [&]() -> Result<ClusteredFit> {
+    if (balanced_route) return FitTwfeBalanced(panel, ix, starts, options);
     const Eigen::Index k = 1 + static_cast<Eigen::Index>(panel.covariates.size());
     Eigen::MatrixXd x(n, k);
     for (size_t r = 0; r < n; ++r) {
@@ -328,8 +326,9 @@ Result<DidSummary> EstimateTwfe(const Panel& panel, const DidOptions& options) {
     std::vector<std::string> names = {"treatment"};
     AppendCovariates(panel, &x, &names, 1);
     Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(panel.outcome.data(), n);
-    fit = FitClustered(ix, std::move(y), std::move(x), names, panel.weight, true, options);
-  }
+    return FitClustered(ix, std::move(y), std::move(x), names, panel.weight, true, options);
+  };
+  const Result<ClusteredFit> fit = fit_twfe();
   if (!fit.ok()) return fit.error();
   const int j = fit.value().Find("treatment");
   if (j < 0) {

@@ -183,6 +183,18 @@ struct BalancedRows {
   }
 };
 
+// Calls row(l, i) for the rows [begin, end) of one run, l cycling over L accumulator
+// slots so that consecutive additions to a unit's sums do not wait on one another.
+template <int L, class Row>
+__attribute__((always_inline)) inline void Interleave(size_t begin, size_t end, Row&& row) {
+  size_t i = begin;
+  for (; i + L <= end; i += L) {
+#pragma GCC unroll 4
+    for (int l = 0; l < L; ++l) row(l, i + static_cast<size_t>(l));
+  }
+  for (; i < end; ++i) row(0, i);
+}
+
 // The balanced, unweighted two-way route with K regressors. Rows are visited twice and
 // nothing of size N is allocated:
 //   1. unit and time sums of y and every x;
@@ -246,12 +258,7 @@ Result<ClusteredFit> FitBalanced(const PanelIndex& ix, const BalancedRows<K> row
           sq[l][j] += v * v;
         }
       };
-      size_t i = r;
-      for (; i + L <= e; i += L) {
-#pragma GCC unroll 4
-        for (int l = 0; l < L; ++l) row(l, i + static_cast<size_t>(l));
-      }
-      for (; i < e; ++i) row(0, i);
+      Interleave<L>(r, e, row);
       double* um = &out.unit[static_cast<size_t>(u) * C];
       for (int l = 0; l < L; ++l) {
         for (int c = 0; c < C; ++c) um[c] += acc[l][c];
@@ -304,12 +311,7 @@ Result<ClusteredFit> FitBalanced(const PanelIndex& ix, const BalancedRows<K> row
           acc[l][K * K + a] += z[a + 1] * z[0];
         }
       };
-      size_t i = r;
-      for (; i + L <= e; i += L) {
-#pragma GCC unroll 4
-        for (int l = 0; l < L; ++l) row(l, i + static_cast<size_t>(l));
-      }
-      for (; i < e; ++i) row(0, i);
+      Interleave<L>(r, e, row);
       double* cu = &out[static_cast<size_t>(u) * S];
       for (int l = 0; l < L; ++l) {
         for (int a = 0; a < S; ++a) cu[a] += acc[l][a];

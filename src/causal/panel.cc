@@ -19,10 +19,6 @@ struct DenseIds {
   int64_t lo = 0;
   std::vector<int32_t> table;  // table[id - lo] (direct mode), else empty
   std::unordered_map<int64_t, int32_t> map;
-
-  int32_t operator()(int64_t id) const {
-    return table.empty() ? map.at(id) : table[static_cast<size_t>(id - lo)];
-  }
 };
 
 DenseIds Densify(const std::vector<int64_t>& ids, int64_t lo, int64_t hi) {
