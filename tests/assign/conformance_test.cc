@@ -1,4 +1,4 @@
-// GrowthBook's cross-SDK cases (/work/shared/conformance/growthbook-cases.json,
+// GrowthBook's cross-SDK cases (tests/data/growthbook/growthbook-cases.json,
 // packages/sdk-js/test/cases.json) run against causeway::assign. Every case of
 // the sections hash, getBucketRange, chooseVariation, inNamespace,
 // getEqualWeights and evalCondition runs; none is skipped. The tuple layouts are

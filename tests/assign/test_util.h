@@ -51,7 +51,7 @@ inline nlohmann::ordered_json LoadJson(const std::string& path) {
 
 inline const nlohmann::ordered_json& GrowthBookCases() {
   static const nlohmann::ordered_json cases =
-      LoadJson(std::string(CAUSEWAY_SHARED_DIR) + "/conformance/growthbook-cases.json");
+      LoadJson(std::string(CAUSEWAY_DATA_DIR) + "/growthbook/growthbook-cases.json");
   return cases;
 }
 

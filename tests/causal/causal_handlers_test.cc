@@ -15,7 +15,7 @@ using causal::testing::ReadReference;
 using causal::testing::RelativeError;
 
 std::string MpdtaCsv() {
-  std::ifstream in(CAUSEWAY_SHARED_DIR "/data/mpdta.csv");
+  std::ifstream in(CAUSEWAY_DATA_DIR "/mpdta/mpdta.csv");
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

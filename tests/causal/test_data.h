@@ -76,7 +76,7 @@ inline std::vector<int64_t> Ints(const std::vector<std::string>& v) {
 // mpdta: unit = countyreal, time = year, outcome = lemp, treatment_start = first.treat
 // (0 = never treated), optional covariate lpop.
 inline Panel LoadMpdta(bool with_lpop = false) {
-  auto c = ReadCsv(CAUSEWAY_SHARED_DIR "/data/mpdta.csv");
+  auto c = ReadCsv(CAUSEWAY_DATA_DIR "/mpdta/mpdta.csv");
   Panel p;
   p.unit = Ints(c["countyreal"]);
   p.time = Ints(c["year"]);

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("CAUSEWAY_SHARED_DIR", os.path.join(HERE, "../../../../shared"))
+DATA = os.path.join(HERE, "../../data")
 out = []
 
 
@@ -23,7 +23,7 @@ def put(key, value):
     out.append("%s %.17g" % (key, value))
 
 
-m = pd.read_csv(os.path.join(SHARED, "data/mpdta.csv"))
+m = pd.read_csv(os.path.join(DATA, "mpdta/mpdta.csv"))
 wide = m.pivot(index="countyreal", columns="year", values="lemp")
 G = m.groupby("countyreal")["first.treat"].first().reindex(wide.index).to_numpy()
 years = list(wide.columns)

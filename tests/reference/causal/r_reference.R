@@ -17,8 +17,8 @@ here <- function(f) file.path(dirname(sub("--file=", "", grep("--file=", command
 out <- character(0)
 put <- function(key, value) out <<- c(out, sprintf("%s %.17g", key, value))
 
-shared <- Sys.getenv("CAUSEWAY_SHARED_DIR", here("../../../../shared"))
-mpdta <- read.csv(file.path(shared, "data/mpdta.csv"), check.names = FALSE)
+data_dir <- here("../../data")
+mpdta <- read.csv(file.path(data_dir, "mpdta/mpdta.csv"), check.names = FALSE)
 mp <- data.frame(unit = mpdta$countyreal, time = mpdta$year, y = mpdta$lemp,
                  x1 = mpdta$lpop, w = 1, start = ifelse(mpdta$`first.treat` == 0, NA, mpdta$`first.treat`))
 read_synth <- function(f) {

@@ -12,7 +12,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("CAUSEWAY_SHARED_DIR", os.path.join(HERE, "../../../../shared"))
+DATA = os.path.join(HERE, "../../data")
 out = []
 
 
@@ -21,7 +21,7 @@ def put(key, value):
 
 
 def load_mpdta():
-    m = pd.read_csv(os.path.join(SHARED, "data/mpdta.csv"))
+    m = pd.read_csv(os.path.join(DATA, "mpdta/mpdta.csv"))
     return pd.DataFrame({"unit": m["countyreal"], "time": m["year"], "y": m["lemp"],
                          "x1": m["lpop"], "w": 1.0,
                          "start": m["first.treat"].where(m["first.treat"] != 0)})
