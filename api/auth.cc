@@ -29,9 +29,9 @@ std::string Sha256Hex(std::string_view data) {
   return Hex(md, len);
 }
 
-store::Status CreateApiKey(store::Store& store, store::KeyScope scope, std::string* key) {
+Status CreateApiKey(store::Store& store, store::KeyScope scope, std::string* key) {
   unsigned char raw[16];
-  if (RAND_bytes(raw, sizeof raw) != 1) return store::Status::IoError("no system randomness");
+  if (RAND_bytes(raw, sizeof raw) != 1) return Status::Internal("no system randomness");
   *key = std::string(scope == store::KeyScope::kAdmin ? "cw_admin_" : "cw_sdk_") +
          Hex(raw, sizeof raw);
   store::ApiKeyRow row{Sha256Hex(*key), key->substr(0, key->size() - 24), scope, NowMs()};
@@ -44,8 +44,9 @@ std::optional<store::KeyScope> KeyAuthenticator::Lookup(std::string_view key) {
     std::shared_lock lock(mu_);
     if (auto it = known_.find(key); it != known_.end()) return it->second;
   }
+  // A storage error refuses the key too (fail closed); the next request asks again.
   auto row = store_->FindApiKey(Sha256Hex(key));
-  if (!row) return std::nullopt;
+  if (!row.ok()) return std::nullopt;
   std::unique_lock lock(mu_);
   known_.emplace(std::string(key), row->scope);
   return row->scope;

@@ -18,7 +18,7 @@ namespace causeway::api {
 std::string Sha256Hex(std::string_view data);
 
 // Creates and stores a new key; returns the key text (the only time it exists in clear).
-store::Status CreateApiKey(store::Store& store, store::KeyScope scope, std::string* key);
+Status CreateApiKey(store::Store& store, store::KeyScope scope, std::string* key);
 
 // Looks keys up through a cache of verified keys; a cache miss asks the store, so
 // keys created by `causeway keys create` while the server runs are honoured.

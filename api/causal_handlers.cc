@@ -29,7 +29,7 @@ Json IntervalJson(const causal::Interval& i, double confidence) {
       {"ci", {{"lower", Opt(i.ci_lower)}, {"upper", Opt(i.ci_upper)}, {"level", confidence}}}};
 }
 
-ApiError FromCausal(const causal::Error& e) { return InvalidArgument(e.field, e.message); }
+Status FromCausal(const causal::Error& e) { return InvalidArgument(e.field, e.message); }
 
 // ---- request options ----------------------------------------------------------------
 
@@ -38,7 +38,7 @@ struct DidRequest {
   PanelColumns columns;
 };
 
-std::optional<ApiError> ReadInt(const Json& j, const char* key, std::optional<int64_t>* out) {
+std::optional<Status> ReadInt(const Json& j, const char* key, std::optional<int64_t>* out) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
   const Json& v = j[key];
   if (v.is_number_integer()) {
@@ -51,7 +51,7 @@ std::optional<ApiError> ReadInt(const Json& j, const char* key, std::optional<in
   return std::nullopt;
 }
 
-std::variant<DidRequest, ApiError> ParseDidRequest(const Json& j) {
+std::variant<DidRequest, Status> ParseDidRequest(const Json& j) {
   DidRequest r;
   if (!j.contains("method") || !j["method"].is_string()) {
     return InvalidArgument("method",
@@ -65,7 +65,7 @@ std::variant<DidRequest, ApiError> ParseDidRequest(const Json& j) {
                                          "\"callaway_santanna\"");
   }
   r.options.method = *method;
-  auto text = [&](const char* key, std::string* out) -> std::optional<ApiError> {
+  auto text = [&](const char* key, std::string* out) -> std::optional<Status> {
     if (!j.contains(key) || j[key].is_null()) return std::nullopt;
     if (!j[key].is_string()) return InvalidArgument(key, std::string(key) + " must be a string");
     *out = j[key].get<std::string>();
@@ -234,8 +234,8 @@ int64_t StartValue(int64_t v, const PanelColumns& c) {
   return c.never_treated_value && v == *c.never_treated_value ? causal::kNeverTreated : v;
 }
 
-std::variant<Panel, ApiError> PanelFromJsonRows(const Json& rows, const PanelColumns& c,
-                                                std::vector<std::string>* unit_names) {
+std::variant<Panel, Status> PanelFromJsonRows(const Json& rows, const PanelColumns& c,
+                                              std::vector<std::string>* unit_names) {
   if (!rows.is_array() || rows.empty())
     return InvalidArgument("rows", "rows must be a non-empty array");
   const bool flags = rows[0].is_object() && rows[0].contains(c.treated);
@@ -245,7 +245,7 @@ std::variant<Panel, ApiError> PanelFromJsonRows(const Json& rows, const PanelCol
     const Json& row = rows[i];
     if (!row.is_object())
       return InvalidArgument("rows[" + std::to_string(i) + "]", "each row must be an object");
-    auto number = [&](const std::string& col, double* out) -> std::optional<ApiError> {
+    auto number = [&](const std::string& col, double* out) -> std::optional<Status> {
       if (!row.contains(col))
         return InvalidArgument(RowField(i, col), "missing column '" + col + "'");
       const Json& v = row[col];
@@ -258,7 +258,7 @@ std::variant<Panel, ApiError> PanelFromJsonRows(const Json& rows, const PanelCol
         return InvalidArgument(RowField(i, col), "'" + col + "' is not finite");
       return std::nullopt;
     };
-    auto integer = [&](const std::string& col, int64_t* out) -> std::optional<ApiError> {
+    auto integer = [&](const std::string& col, int64_t* out) -> std::optional<Status> {
       double d;
       if (auto e = number(col, &d)) return e;
       if (std::floor(d) != d)
@@ -367,8 +367,8 @@ bool NextRecord(std::string_view csv, size_t* pos, std::vector<std::string_view>
 
 }  // namespace
 
-std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelColumns& c,
-                                            std::vector<std::string>* unit_names) {
+std::variant<Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColumns& c,
+                                          std::vector<std::string>* unit_names) {
   // Unit ids are integers until a row has one that is not (e.g. "geo-07"); from then
   // on every id is a label mapped to a dense integer. Rows read before that point
   // are labelled by their integer's decimal form.
@@ -432,16 +432,16 @@ std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelCol
   size_t row = 0;
   while (NextRecord(csv, &pos, &fields, &unquoted)) {
     if (fields.size() == 1 && Blank(fields[0])) continue;
-    auto field = [&](int idx, const std::string& col) -> std::variant<std::string_view, ApiError> {
+    auto field = [&](int idx, const std::string& col) -> std::variant<std::string_view, Status> {
       if (static_cast<size_t>(idx) >= fields.size()) {
         return InvalidArgument(RowField(row, col),
                                "CSV line " + std::to_string(row + 2) + " has too few fields");
       }
       return fields[idx];
     };
-    auto num = [&](int idx, const std::string& col, double* out) -> std::optional<ApiError> {
+    auto num = [&](int idx, const std::string& col, double* out) -> std::optional<Status> {
       auto f = field(idx, col);
-      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (auto* e = std::get_if<Status>(&f)) return *e;
       if (!ParseDouble(std::get<std::string_view>(f), out)) {
         return InvalidArgument(RowField(row, col), "'" + col + "' is not a number on CSV line " +
                                                        std::to_string(row + 2) + ": '" +
@@ -450,9 +450,9 @@ std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelCol
       }
       return std::nullopt;
     };
-    auto integer = [&](int idx, const std::string& col, int64_t* out) -> std::optional<ApiError> {
+    auto integer = [&](int idx, const std::string& col, int64_t* out) -> std::optional<Status> {
       auto f = field(idx, col);
-      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (auto* e = std::get_if<Status>(&f)) return *e;
       if (!ParseInt(std::get<std::string_view>(f), out)) {
         return InvalidArgument(RowField(row, col), "'" + col + "' is not an integer on CSV line " +
                                                        std::to_string(row + 2));
@@ -463,7 +463,7 @@ std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelCol
     double y;
     {
       auto f = field(iu, c.unit);
-      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (auto* e = std::get_if<Status>(&f)) return *e;
       std::string_view text = std::get<std::string_view>(f);
       while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
       while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -497,7 +497,7 @@ std::variant<Panel, ApiError> ParsePanelCsv(std::string_view csv, const PanelCol
       p.post.push_back(static_cast<uint8_t>(b));
     } else {
       auto f = field(is, c.treatment_start);
-      if (auto* e = std::get_if<ApiError>(&f)) return *e;
+      if (auto* e = std::get_if<Status>(&f)) return *e;
       if (Blank(std::get<std::string_view>(f))) {
         p.treatment_start.push_back(causal::kNeverTreated);
       } else {
@@ -619,37 +619,36 @@ HandlerResult HandleDid(std::string_view content_type, std::string_view body,
       return InvalidArgument("body", "the body is not a JSON object");
     }
   } else {
-    return ApiError{415, "unsupported_media_type",
-                    "send application/json or text/csv, not '" + std::string(content_type) + "'",
-                    "content_type", nullptr};
+    return Status(StatusCode::kUnsupportedMediaType,
+                  "send application/json or text/csv, not '" + std::string(content_type) + "'",
+                  "content_type");
   }
   auto parsed = ParseDidRequest(request);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  if (auto* e = std::get_if<Status>(&parsed)) return *e;
   const DidRequest& r = std::get<DidRequest>(parsed);
   std::vector<std::string> unit_names;
-  std::variant<Panel, ApiError> panel =
+  std::variant<Panel, Status> panel =
       csv ? ParsePanelCsv(body, r.columns, &unit_names)
           : PanelFromJsonRows(request.contains("rows") ? request["rows"] : Json(), r.columns,
                               &unit_names);
-  if (auto* e = std::get_if<ApiError>(&panel)) return *e;
+  if (auto* e = std::get_if<Status>(&panel)) return *e;
   auto result = causal::EstimateDid(std::get<Panel>(panel), r.options);
   if (!result.ok()) {
-    ApiError e = FromCausal(result.error());
+    std::string message = result.error().message;
     // Report string unit ids as the caller sent them.
     const std::string tag = "unit ";
-    size_t at = e.message.find(tag);
+    size_t at = message.find(tag);
     if (!unit_names.empty() && at != std::string::npos) {
       size_t end = at + tag.size();
-      while (end < e.message.size() && std::isdigit(static_cast<unsigned char>(e.message[end])))
-        ++end;
-      const std::string digits = e.message.substr(at + tag.size(), end - at - tag.size());
+      while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+      const std::string digits = message.substr(at + tag.size(), end - at - tag.size());
       if (!digits.empty()) {
         const size_t id = std::stoul(digits);
         if (id < unit_names.size())
-          e.message.replace(at + tag.size(), digits.size(), "'" + unit_names[id] + "'");
+          message.replace(at + tag.size(), digits.size(), "'" + unit_names[id] + "'");
       }
     }
-    return e;
+    return InvalidArgument(result.error().field, std::move(message));
   }
   return DidToJson(result.value(), r.options.confidence);
 }

@@ -38,8 +38,7 @@ Json DidToJson(const causal::DidSummary& summary, double confidence);
 // Parses CSV text (header line, comma separated, RFC 4180 quotes) into a panel. Unit
 // ids may be integers or labels ("geo-07"); labels are mapped to dense integers and,
 // when unit_names is given, unit_names[id] is the label.
-std::variant<causal::Panel, ApiError> ParsePanelCsv(std::string_view csv,
-                                                    const PanelColumns& columns,
-                                                    std::vector<std::string>* unit_names = nullptr);
+std::variant<causal::Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColumns& columns,
+                                                  std::vector<std::string>* unit_names = nullptr);
 
 }  // namespace causeway::api

@@ -9,7 +9,7 @@ class EventSax : public nlohmann::json_sax<Json> {
  public:
   explicit EventSax(RawBatch* out) : out_(out) {}
 
-  std::optional<ApiError> error;
+  std::optional<Status> error;
 
   bool null() override {
     return Scalar([](RawField& f) { f.kind = RawField::Kind::kNull; }, "null");
@@ -223,7 +223,7 @@ class EventSax : public nlohmann::json_sax<Json> {
 
 }  // namespace
 
-std::optional<ApiError> ParseEventBatch(std::string_view body, RawBatch* out) {
+std::optional<Status> ParseEventBatch(std::string_view body, RawBatch* out) {
   EventSax sax(out);
   bool ok = Json::sax_parse(body.begin(), body.end(), &sax, nlohmann::detail::input_format_t::json,
                             /*strict=*/true);

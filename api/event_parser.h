@@ -56,6 +56,6 @@ struct RawBatch {
 
 // Document-level problems (not JSON, not an object, unknown top-level field) are
 // returned as an error; per-event problems are left in the RawEvents.
-std::optional<ApiError> ParseEventBatch(std::string_view body, RawBatch* out);
+std::optional<Status> ParseEventBatch(std::string_view body, RawBatch* out);
 
 }  // namespace causeway::api

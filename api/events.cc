@@ -27,12 +27,12 @@ bool IsNonEmptyString(const Json& j, size_t max_bytes) {  // for metric definiti
          j.get_ref<const std::string&>().size() <= max_bytes;
 }
 
-ApiError StorageError(const store::Status& s) {
-  if (s.code() == store::Status::Code::kBusy) {
-    return ApiError{503, "unavailable", s.message() + "; retry after a second", "", nullptr};
+Status StorageError(const Status& s) {
+  if (s.code() == StatusCode::kUnavailable) {
+    return Status(StatusCode::kUnavailable, s.message() + "; retry after a second");
   }
-  return ApiError{500, "internal",
-                  "storage error, nothing from this batch was stored: " + s.message(), "", nullptr};
+  return Status(StatusCode::kInternal,
+                "storage error, nothing from this batch was stored: " + s.message());
 }
 
 }  // namespace
@@ -48,10 +48,9 @@ std::string DerivedExposureId(std::string_view experiment, int phase, std::strin
 
 HandlerResult EventService::Ingest(std::string_view body) {
   if (body.size() > limits_.max_body_bytes) {
-    return ApiError{413, "payload_too_large",
-                    "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
-                        std::to_string(limits_.max_body_bytes) + " bytes (5 MB) per request",
-                    "", nullptr};
+    return Status(StatusCode::kPayloadTooLarge,
+                  "request body is " + std::to_string(body.size()) + " bytes; the limit is " +
+                      std::to_string(limits_.max_body_bytes) + " bytes (5 MB) per request");
   }
   RawBatch raw;
   if (auto e = ParseEventBatch(body, &raw)) return *e;
@@ -60,10 +59,10 @@ HandlerResult EventService::Ingest(std::string_view body) {
   }
   const size_t count = raw.events.size();
   if (count > limits_.max_events) {
-    return ApiError{413, "payload_too_large",
-                    std::to_string(count) + " events in one request; the limit is " +
-                        std::to_string(limits_.max_events),
-                    "events", nullptr};
+    return Status(StatusCode::kPayloadTooLarge,
+                  std::to_string(count) + " events in one request; the limit is " +
+                      std::to_string(limits_.max_events),
+                  "events");
   }
 
   using Kind = RawField::Kind;
@@ -171,16 +170,15 @@ HandlerResult EventService::Ingest(std::string_view body) {
 
   if (!errors.empty()) {
     if (rejected_counter) rejected_counter->fetch_add(count, std::memory_order_relaxed);
-    Json list = Json::array();
+    std::vector<FieldViolation> listed;
     for (size_t k = 0; k < errors.size() && k < kMaxErrorsListed; ++k) {
-      list.push_back(
-          {{"index", errors[k].index}, {"field", errors[k].field}, {"message", errors[k].message}});
+      listed.push_back({static_cast<int64_t>(errors[k].index), errors[k].field, errors[k].message});
     }
-    ApiError err = InvalidArgument(errors[0].field, std::to_string(errors.size()) +
-                                                        " problem(s) in the batch; nothing was "
-                                                        "stored. First: " +
-                                                        errors[0].message);
-    err.details = {{"errors", std::move(list)}, {"error_count", errors.size()}};
+    Status err = InvalidArgument(errors[0].field, std::to_string(errors.size()) +
+                                                      " problem(s) in the batch; nothing was "
+                                                      "stored. First: " +
+                                                      errors[0].message);
+    err.WithViolations(std::move(listed), static_cast<int64_t>(errors.size()));
     return err;
   }
 
@@ -259,10 +257,10 @@ HandlerResult EventService::CreateMetric(const Json& body) {
   }
   store::MetricRow row{m["key"].get<std::string>(), m.dump(), NowMs()};
   if (auto s = store_->CreateMetric(row); !s.ok()) {
-    if (s.code() == store::Status::Code::kAlreadyExists) {
-      return ApiError{409, "already_exists", s.message(), "key", nullptr};
+    if (s.code() == StatusCode::kAlreadyExists) {
+      return Status(StatusCode::kAlreadyExists, s.message(), "key");
     }
-    return ApiError{500, "internal", s.message(), "", nullptr};
+    return Status(StatusCode::kInternal, s.message());
   }
   m["created_at"] = IsoTime(row.created_ms);
   return HandlerResult(m, 201);
@@ -270,7 +268,9 @@ HandlerResult EventService::CreateMetric(const Json& body) {
 
 HandlerResult EventService::ListMetrics() {
   Json list = Json::array();
-  for (const auto& row : store_->ListMetrics()) {
+  auto rows = store_->ListMetrics();
+  if (!rows.ok()) return rows.status();
+  for (const auto& row : *rows) {
     Json m = Json::parse(row.config);
     m["created_at"] = IsoTime(row.created_ms);
     list.push_back(std::move(m));
@@ -280,8 +280,7 @@ HandlerResult EventService::ListMetrics() {
 
 HandlerResult EventService::GetMetric(std::string_view key) {
   auto row = store_->GetMetric(key);
-  if (!row)
-    return ApiError{404, "not_found", "no metric with key " + std::string(key), "key", nullptr};
+  if (!row.ok()) return row.status();
   Json m = Json::parse(row->config);
   m["created_at"] = IsoTime(row->created_ms);
   return m;
@@ -289,9 +288,11 @@ HandlerResult EventService::GetMetric(std::string_view key) {
 
 HandlerResult EventService::Exposures(std::string_view key) {
   auto found = experiments_->Find(key);
-  if (auto* e = std::get_if<ApiError>(&found)) return *e;
+  if (auto* e = std::get_if<Status>(&found)) return *e;
   const ExperimentService::View& x = std::get<ExperimentService::View>(found);
-  store::ExposureSummary s = store_->SummarizeExposures(key, x.since_ms);
+  auto summary = store_->SummarizeExposures(key, x.since_ms);
+  if (!summary.ok()) return summary.status();
+  const store::ExposureSummary& s = *summary;
   Json variants = Json::array();
   for (const auto& spec : x.variants) {
     int64_t exposures = 0, users = 0;

@@ -40,7 +40,7 @@ std::string RandomSeed() {
   return s;
 }
 
-std::optional<ApiError> ValidateVariants(Json& variants) {
+std::optional<Status> ValidateVariants(Json& variants) {
   if (!variants.is_array()) return InvalidArgument("variants", "must be an array");
   if (variants.size() < 2 || variants.size() > kMaxVariants) {
     return InvalidArgument("variants",
@@ -86,7 +86,7 @@ std::optional<ApiError> ValidateVariants(Json& variants) {
 }
 
 // Checks and normalises a whole experiment configuration in place (defaults filled).
-std::optional<ApiError> ValidateConfig(Json& c) {
+std::optional<Status> ValidateConfig(Json& c) {
   if (!c.contains("key") || !c["key"].is_string() || !IsKey(c["key"].get<std::string>())) {
     return InvalidArgument("key", "required: a string of 1-128 letters, digits, '_', '-' or '.'");
   }
@@ -162,15 +162,9 @@ constexpr std::string_view kConfigFields[] = {
     "key",      "name",      "description", "variants",  "seed",  "hash_version",
     "coverage", "namespace", "condition",   "overrides", "status"};
 
-ApiError StoreError(const store::Status& s) {
-  switch (s.code()) {
-    case store::Status::Code::kAlreadyExists:
-      return ApiError{409, "already_exists", s.message(), "key", nullptr};
-    case store::Status::Code::kNotFound:
-      return ApiError{404, "not_found", s.message(), "", nullptr};
-    default:
-      return ApiError{500, "internal", "storage error: " + s.message(), "", nullptr};
-  }
+Status StoreError(const Status& s) {
+  if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists(s.message(), "key");
+  return s;
 }
 
 }  // namespace
@@ -214,7 +208,12 @@ bool ExperimentService::Load(std::string* error) {
 
 bool ExperimentService::Republish(std::string* error) {
   std::vector<assign::ExperimentSpec> specs;
-  for (const auto& row : store_->ListExperiments()) {
+  auto rows = store_->ListExperiments();
+  if (!rows.ok()) {
+    *error = rows.status().ToString();
+    return false;
+  }
+  for (const auto& row : *rows) {
     Json c = Json::parse(row.config, nullptr, false);
     if (c.is_discarded() || ValidateConfig(c)) {
       *error = "stored configuration of experiment " + row.key + " is invalid";
@@ -226,11 +225,13 @@ bool ExperimentService::Republish(std::string* error) {
   return true;
 }
 
-Json ExperimentService::Render(const store::ExperimentRow& row) {
+StatusOr<Json> ExperimentService::Render(const store::ExperimentRow& row) {
   Json out = Json::parse(row.config);
   out["phase"] = row.phase;
   Json phases = Json::array();
-  for (const auto& p : store_->ListPhases(row.key)) {
+  auto rows = store_->ListPhases(row.key);
+  if (!rows.ok()) return rows.status();
+  for (const auto& p : *rows) {
     phases.push_back({{"phase", p.phase},
                       {"seed", p.seed},
                       {"started_at", IsoTime(p.started_ms)},
@@ -252,23 +253,31 @@ HandlerResult ExperimentService::Create(const Json& body) {
   std::lock_guard lock(mu_);
   if (auto s = store_->CreateExperiment(row, phase); !s.ok()) return StoreError(s);
   std::string error;
-  if (!Republish(&error)) return ApiError{500, "internal", error, "", nullptr};
+  if (!Republish(&error)) return Status(StatusCode::kInternal, error);
   Log("info", "experiment created", {{"experiment", row.key}});
-  return HandlerResult(Render(row), 201);
+  auto rendered = Render(row);
+  if (!rendered.ok()) return rendered.status();
+  return HandlerResult(std::move(*rendered), 201);
 }
 
 HandlerResult ExperimentService::List() {
   Json list = Json::array();
-  for (const auto& row : store_->ListExperiments()) list.push_back(Render(row));
+  auto rows = store_->ListExperiments();
+  if (!rows.ok()) return rows.status();
+  for (const auto& row : *rows) {
+    auto rendered = Render(row);
+    if (!rendered.ok()) return rendered.status();
+    list.push_back(std::move(*rendered));
+  }
   return Json{{"experiments", std::move(list)}};
 }
 
 HandlerResult ExperimentService::Get(std::string_view key) {
   auto row = store_->GetExperiment(key);
-  if (!row) {
-    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
-  }
-  return Render(*row);
+  if (!row.ok()) return row.status();
+  auto rendered = Render(*row);
+  if (!rendered.ok()) return rendered.status();
+  return std::move(*rendered);
 }
 
 HandlerResult ExperimentService::Patch(std::string_view key, const Json& body) {
@@ -288,9 +297,7 @@ HandlerResult ExperimentService::Patch(std::string_view key, const Json& body) {
   }
   std::lock_guard lock(mu_);
   auto row = store_->GetExperiment(key);
-  if (!row) {
-    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
-  }
+  if (!row.ok()) return row.status();
   const Json old = Json::parse(row->config);
   Json config = old;
   for (const auto& [k, v] : body.items()) {
@@ -302,11 +309,11 @@ HandlerResult ExperimentService::Patch(std::string_view key, const Json& body) {
   if (old["status"] == "running" && !new_phase) {
     for (auto f : kRandomisationFields) {
       if (config[std::string(f)] != old[std::string(f)]) {
-        return ApiError{409, "conflict",
-                        "changing " + std::string(f) +
-                            " of a running experiment re-randomises its users; send "
-                            "\"new_phase\": true to start a new phase with a new seed",
-                        std::string(f), nullptr};
+        return Status(StatusCode::kFailedPrecondition,
+                      "changing " + std::string(f) +
+                          " of a running experiment re-randomises its users; send "
+                          "\"new_phase\": true to start a new phase with a new seed",
+                      std::string(f));
       }
     }
   }
@@ -322,21 +329,24 @@ HandlerResult ExperimentService::Patch(std::string_view key, const Json& body) {
     return StoreError(s);
   }
   std::string error;
-  if (!Republish(&error)) return ApiError{500, "internal", error, "", nullptr};
+  if (!Republish(&error)) return Status(StatusCode::kInternal, error);
   Log("info", "experiment updated", {{"experiment", row->key}, {"phase", row->phase}});
-  return Render(*row);
+  auto rendered = Render(*row);
+  if (!rendered.ok()) return rendered.status();
+  return std::move(*rendered);
 }
 
-std::variant<ExperimentService::View, ApiError> ExperimentService::Find(std::string_view key) {
+std::variant<ExperimentService::View, Status> ExperimentService::Find(std::string_view key) {
   const assign::CompiledExperiment* x = snapshots_->Current().Find(key);
-  auto row = x ? store_->GetExperiment(key) : std::nullopt;
-  if (!row) {
-    return ApiError{404, "not_found", "no experiment with key " + std::string(key), "key", nullptr};
-  }
+  if (!x) return Status::NotFound("no experiment with key " + std::string(key), "key");
+  auto row = store_->GetExperiment(key);
+  if (!row.ok()) return row.status();
   View v{x->spec.key, x->spec.phase, 0, x->spec.status, x->spec.variants};
   if (v.phase > 1) {
     v.since_ms = row->created_ms;
-    for (const auto& p : store_->ListPhases(key)) {
+    auto phases = store_->ListPhases(key);
+    if (!phases.ok()) return phases.status();
+    for (const auto& p : *phases) {
       if (p.phase == v.phase) v.since_ms = p.started_ms;
     }
   }

@@ -40,12 +40,12 @@ class ExperimentService {
     assign::ExperimentStatus status = assign::ExperimentStatus::kDraft;
     std::vector<assign::VariantSpec> variants;
   };
-  std::variant<View, ApiError> Find(std::string_view key);
+  std::variant<View, Status> Find(std::string_view key);
 
   const assign::SnapshotHolder& snapshots() const { return *snapshots_; }
 
  private:
-  Json Render(const store::ExperimentRow& row);
+  StatusOr<Json> Render(const store::ExperimentRow& row);
   bool Republish(std::string* error);  // REQUIRES: mu_ held
 
   store::Store* store_;

@@ -1,8 +1,9 @@
 // The contract between HTTP routing (api/server.cc) and endpoint logic.
 //
 // Endpoint logic is a function from parsed input to a HandlerResult: either a JSON
-// body with a 2xx status, or an ApiError naming the field and the problem. Only
-// api/server.cc turns results into HTTP responses (DESIGN.md, "API conventions"):
+// body with a 2xx status, or a Status (src/common/status.h) naming the code, the
+// field and the problem. Only api/errors.cc turns a Status into an HTTP status and
+// the one error shape (DESIGN.md, "API conventions"):
 //   {"error": {"code": "invalid_argument", "message": "...", "field": "variants[1].n"}}
 #pragma once
 
@@ -12,45 +13,42 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
+
 namespace causeway::api {
 
 using Json = nlohmann::json;
 
-struct ApiError {
-  int status = 400;
-  std::string code = "invalid_argument";  // machine-readable, snake_case
-  std::string message;                    // for a person
-  std::string field;                      // JSON path of the offending input ("" if none)
-  Json details;                           // optional extra structure (e.g. per-event errors)
-};
-
-inline ApiError InvalidArgument(std::string field, std::string message) {
-  return ApiError{400, "invalid_argument", std::move(message), std::move(field), nullptr};
+inline Status InvalidArgument(std::string field, std::string message) {
+  return Status::InvalidArgument(std::move(field), std::move(message));
 }
 
 class HandlerResult {
  public:
-  HandlerResult(Json body, int status = 200) : status_(status), v_(std::move(body)) {}
-  HandlerResult(ApiError error) : status_(error.status), v_(std::move(error)) {}
+  HandlerResult(Json body, int http_status = 200)
+      : http_status_(http_status), v_(std::move(body)) {}
+  // REQUIRES: !error.ok()
+  HandlerResult(Status error) : v_(std::move(error)) {}
 
   bool ok() const { return std::holds_alternative<Json>(v_); }
-  int status() const { return status_; }
+  // The 2xx status of a success. REQUIRES: ok()
+  int http_status() const { return http_status_; }
   // REQUIRES: ok()
   const Json& body() const { return std::get<Json>(v_); }
   // REQUIRES: !ok()
-  const ApiError& error() const { return std::get<ApiError>(v_); }
+  const Status& error() const { return std::get<Status>(v_); }
 
  private:
-  int status_;
-  std::variant<Json, ApiError> v_;
+  int http_status_ = 200;
+  std::variant<Json, Status> v_;
 };
 
-// {"error": {...}} for an ApiError; the single place the error shape is built.
-inline Json ErrorBody(const ApiError& e) {
-  Json err = {{"code", e.code}, {"message", e.message}};
-  if (!e.field.empty()) err["field"] = e.field;
-  if (!e.details.is_null()) err["details"] = e.details;
-  return Json{{"error", std::move(err)}};
-}
+// The HTTP status of a failure: the single table from canonical codes to HTTP
+// (api/errors.cc; docs/api.md, "Errors").
+int HttpStatus(StatusCode code);
+
+// {"error": {"code", "message", "field"?, "details"?}} for a failed Status; the
+// single place the error shape is built.
+Json ErrorBody(const Status& s);
 
 }  // namespace causeway::api

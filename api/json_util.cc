@@ -37,8 +37,8 @@ assign::Value ToValue(const Json& j) {
   return assign::Value();
 }
 
-std::optional<ApiError> RejectUnknownFields(const Json& obj, std::string_view path,
-                                            std::span<const std::string_view> allowed) {
+std::optional<Status> RejectUnknownFields(const Json& obj, std::string_view path,
+                                          std::span<const std::string_view> allowed) {
   for (const auto& [k, v] : obj.items()) {
     bool known = false;
     for (auto a : allowed) known = known || a == k;
@@ -47,8 +47,8 @@ std::optional<ApiError> RejectUnknownFields(const Json& obj, std::string_view pa
   return std::nullopt;
 }
 
-std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& query,
-                                    const char* name, std::optional<double>* out) {
+std::optional<Status> QueryNumber(const std::map<std::string, std::string>& query, const char* name,
+                                  std::optional<double>* out) {
   auto it = query.find(name);
   if (it == query.end() || it->second.empty()) return std::nullopt;
   double v = 0;
@@ -61,7 +61,7 @@ std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& qu
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseJsonObject(std::string_view body, Json* out) {
+std::optional<Status> ParseJsonObject(std::string_view body, Json* out) {
   *out = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (out->is_discarded()) return InvalidArgument("", "request body is not valid JSON");
   if (!out->is_object()) return InvalidArgument("", "request body must be a JSON object");

@@ -25,19 +25,19 @@ inline std::string Path(std::string_view parent, size_t index) {
 }
 
 // Error naming the first member of `obj` not in `allowed`, if any.
-std::optional<ApiError> RejectUnknownFields(const Json& obj, std::string_view path,
-                                            std::span<const std::string_view> allowed);
-inline std::optional<ApiError> RejectUnknownFields(
-    const Json& obj, std::string_view path, std::initializer_list<std::string_view> allowed) {
+std::optional<Status> RejectUnknownFields(const Json& obj, std::string_view path,
+                                          std::span<const std::string_view> allowed);
+inline std::optional<Status> RejectUnknownFields(const Json& obj, std::string_view path,
+                                                 std::initializer_list<std::string_view> allowed) {
   return RejectUnknownFields(obj, path, std::span(allowed.begin(), allowed.size()));
 }
 
 // A finite number from a query parameter into *out; nothing when absent or empty.
-std::optional<ApiError> QueryNumber(const std::map<std::string, std::string>& query,
-                                    const char* name, std::optional<double>* out);
+std::optional<Status> QueryNumber(const std::map<std::string, std::string>& query, const char* name,
+                                  std::optional<double>* out);
 
 // Parses a request body as a JSON object, or an error naming the problem.
-std::optional<ApiError> ParseJsonObject(std::string_view body, Json* out);
+std::optional<Status> ParseJsonObject(std::string_view body, Json* out);
 
 // True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
 bool IsValidUtf8(std::string_view s);

@@ -18,7 +18,7 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
     }
   }
   auto found = experiments.Find(key);
-  if (auto* e = std::get_if<ApiError>(&found)) return *e;
+  if (auto* e = std::get_if<Status>(&found)) return *e;
   const ExperimentService::View& x = std::get<ExperimentService::View>(found);
   std::vector<std::string> variants;
   for (const auto& v : x.variants) variants.push_back(v.key);
@@ -28,8 +28,10 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
     return InvalidArgument("metric", "required: the key of a metric definition");
   }
   auto metric_row = store.GetMetric(metric_it->second);
-  if (!metric_row) {
-    return ApiError{404, "not_found", "no metric with key " + metric_it->second, "metric", nullptr};
+  if (!metric_row.ok()) {
+    Status s = metric_row.status();
+    if (s.code() != StatusCode::kNotFound) return s;
+    return Status::NotFound("no metric with key " + metric_it->second, "metric");
   }
   Json metric = Json::parse(metric_row->config);
   if (metric["type"] == "ratio") {
@@ -71,7 +73,9 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
     window_ms = static_cast<int64_t>(metric["window_hours"].get<double>() * 3600.0 * 1000.0);
   }
   const bool count_metric = metric["type"] == "count";
-  auto stats = store.MetricStats(key, x.since_ms, metric["event"].get<std::string>(), window_ms);
+  auto stats_or = store.MetricStats(key, x.since_ms, metric["event"].get<std::string>(), window_ms);
+  if (!stats_or.ok()) return stats_or.status();
+  const std::vector<store::VariantMetricStats>& stats = *stats_or;
   auto group = [&](const std::string& variant) {
     causal::LiftGroup g;
     for (const auto& s : stats) {
@@ -88,15 +92,15 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
   in.test = group(test);
   in.holdout = group(holdout);
   if (in.test.users <= 0 || in.holdout.users <= 0) {
-    return ApiError{
-        422, "insufficient_data",
+    return Status(
+        StatusCode::kInsufficientData,
         "no exposed users yet in " +
             std::string(in.test.users <= 0 ? "test variant " + test : "holdout " + holdout),
-        in.test.users <= 0 ? "test" : "holdout", nullptr};
+        in.test.users <= 0 ? "test" : "holdout");
   }
   auto r = causal::EstimateLift(in);
   if (!r.ok()) {
-    return ApiError{422, "insufficient_data", r.error().message, r.error().field, nullptr};
+    return Status(StatusCode::kInsufficientData, r.error().message, r.error().field);
   }
   Json out = LiftToJson(r.value(), in);
   out["experiment"] = key;

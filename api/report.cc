@@ -24,8 +24,9 @@ std::vector<std::string> SplitKeys(const std::string& s) {
 }
 
 // Per-variant input of /v1/analyses/ab for one metric, from the store's aggregates.
-Json AnalysisVariants(store::Store& store, const Json& metric, std::string_view experiment,
-                      int64_t since, const std::vector<assign::VariantSpec>& variants) {
+StatusOr<Json> AnalysisVariants(store::Store& store, const Json& metric,
+                                std::string_view experiment, int64_t since,
+                                const std::vector<assign::VariantSpec>& variants) {
   int64_t window_ms = 0;
   if (metric["window_hours"].is_number()) {
     window_ms = static_cast<int64_t>(metric["window_hours"].get<double>() * 3600.0 * 1000.0);
@@ -34,8 +35,10 @@ Json AnalysisVariants(store::Store& store, const Json& metric, std::string_view 
   const std::string event = metric["event"];
   Json out = Json::array();
   if (type == "ratio") {
-    auto rows = store.RatioMetricStats(experiment, since, event,
-                                       metric["denominator_event"].get<std::string>(), window_ms);
+    auto rows_or = store.RatioMetricStats(
+        experiment, since, event, metric["denominator_event"].get<std::string>(), window_ms);
+    if (!rows_or.ok()) return rows_or.status();
+    const auto& rows = *rows_or;
     for (const auto& v : variants) {
       store::VariantRatioStats r;
       for (const auto& row : rows) {
@@ -51,7 +54,9 @@ Json AnalysisVariants(store::Store& store, const Json& metric, std::string_view 
     }
     return out;
   }
-  auto rows = store.MetricStats(experiment, since, event, window_ms);
+  auto rows_or = store.MetricStats(experiment, since, event, window_ms);
+  if (!rows_or.ok()) return rows_or.status();
+  const auto& rows = *rows_or;
   for (const auto& v : variants) {
     store::VariantMetricStats m;
     for (const auto& row : rows) {
@@ -83,7 +88,7 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
     }
   }
   auto found = experiments.Find(key);
-  if (auto* e = std::get_if<ApiError>(&found)) return *e;
+  if (auto* e = std::get_if<Status>(&found)) return *e;
   const ExperimentService::View& x = std::get<ExperimentService::View>(found);
   const std::vector<assign::VariantSpec>& variants = x.variants;
   const int64_t since = x.since_ms;
@@ -112,15 +117,22 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
   if (auto it = query.find("metrics"); it != query.end()) {
     for (const auto& mk : SplitKeys(it->second)) {
       auto row = store.GetMetric(mk);
-      if (!row) return ApiError{404, "not_found", "no metric with key " + mk, "metrics", nullptr};
+      if (!row.ok()) {
+        if (row.status().code() != StatusCode::kNotFound) return row.status();
+        return Status::NotFound("no metric with key " + mk, "metrics");
+      }
       metrics.push_back(Json::parse(row->config));
     }
   } else {
-    for (const auto& row : store.ListMetrics()) metrics.push_back(Json::parse(row.config));
+    auto rows = store.ListMetrics();
+    if (!rows.ok()) return rows.status();
+    for (const auto& row : *rows) metrics.push_back(Json::parse(row.config));
   }
 
   // Exposures and the sample-ratio check on exposed users.
-  store::ExposureSummary exposures = store.SummarizeExposures(key, since);
+  auto exposures_or = store.SummarizeExposures(key, since);
+  if (!exposures_or.ok()) return exposures_or.status();
+  const store::ExposureSummary& exposures = *exposures_or;
   std::vector<int64_t> users;
   std::vector<double> weights;
   Json exposure_rows = Json::array();
@@ -155,10 +167,12 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
   std::vector<double> p_fixed, p_seq;
   for (size_t m = 0; m < metrics.size(); ++m) {
     const Json& metric = metrics[m];
+    auto analysis_variants = AnalysisVariants(store, metric, key, since, variants);
+    if (!analysis_variants.ok()) return analysis_variants.status();
     Json request = {{"metric_type", metric["type"] == "ratio"      ? "ratio"
                                     : metric["type"] == "binomial" ? "binomial"
                                                                    : "mean"},
-                    {"variants", AnalysisVariants(store, metric, key, since, variants)},
+                    {"variants", std::move(*analysis_variants)},
                     {"alpha", alpha},
                     {"sequential", {{"method", "always_valid"}, {"expected_n", expected_n}}},
                     {"multiple_testing", "none"}};
@@ -169,7 +183,7 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
     if (!r.ok()) {
       // Degenerate data the analysis refuses (e.g. fewer than two users): say why.
       entry["valid"] = false;
-      entry["reason"] = r.error().message;
+      entry["reason"] = r.error().message();
       metric_results.push_back(std::move(entry));
       continue;
     }

@@ -30,17 +30,17 @@ constexpr size_t kMaxBodyBytes = 50 * 1024 * 1024;  // DiD panels; events enforc
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-void Respond(httplib::Response& res, const HandlerResult& r) {
-  res.status = r.status();
-  if (r.ok()) {
-    res.set_content(Dump(r.body()), kJson);
-  } else {
-    if (r.status() == 503) res.set_header("Retry-After", "1");
-    res.set_content(Dump(ErrorBody(r.error())), kJson);
-  }
+void RespondError(httplib::Response& res, const Status& e) {
+  res.status = HttpStatus(e.code());
+  if (e.code() == StatusCode::kUnavailable) res.set_header("Retry-After", "1");
+  res.set_content(Dump(ErrorBody(e)), kJson);
 }
 
-void RespondError(httplib::Response& res, ApiError e) { Respond(res, HandlerResult(std::move(e))); }
+void Respond(httplib::Response& res, const HandlerResult& r) {
+  if (!r.ok()) return RespondError(res, r.error());
+  res.status = r.http_status();
+  res.set_content(Dump(r.body()), kJson);
+}
 
 bool ParseBool(const std::string& s, bool* out) {
   if (s == "true" || s == "1") return *out = true, true;
@@ -76,7 +76,7 @@ struct Server::Impl {
           fn(req, res);
         } catch (const std::exception& e) {
           Log("error", "handler threw", {{"route", route_name}, {"what", e.what()}});
-          RespondError(res, ApiError{500, "internal", "internal error", "", nullptr});
+          RespondError(res, Status(StatusCode::kInternal, "internal error"));
         }
       }
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -100,22 +100,21 @@ struct Server::Impl {
     const std::string& header = req.get_header_value("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
-      RespondError(res, ApiError{401, "unauthenticated",
-                                 "missing API key: send 'Authorization: Bearer <key>'",
-                                 "Authorization", nullptr});
+      RespondError(res,
+                   Status(StatusCode::kUnauthenticated,
+                          "missing API key: send 'Authorization: Bearer <key>'", "Authorization"));
       return false;
     }
     auto scope = auth->Lookup(std::string_view(header).substr(kBearer.size()));
     if (!scope) {
-      RespondError(res,
-                   ApiError{401, "unauthenticated", "unknown API key", "Authorization", nullptr});
+      RespondError(res, Status(StatusCode::kUnauthenticated, "unknown API key", "Authorization"));
       return false;
     }
     if (access == Access::kAdmin && *scope != store::KeyScope::kAdmin) {
-      RespondError(res, ApiError{403, "permission_denied",
-                                 "this endpoint needs an admin key; an sdk key may only call "
-                                 "assignment and event ingestion",
-                                 "Authorization", nullptr});
+      RespondError(res, Status(StatusCode::kPermissionDenied,
+                               "this endpoint needs an admin key; an sdk key may only call "
+                               "assignment and event ingestion",
+                               "Authorization"));
       return false;
     }
     return true;
@@ -161,7 +160,7 @@ struct Server::Impl {
     out += '}';
   }
 
-  static std::optional<ApiError> CheckUser(const std::string& user, const std::string& field) {
+  static std::optional<Status> CheckUser(const std::string& user, const std::string& field) {
     if (user.empty() || user.size() > 256) {
       return InvalidArgument(field, "required: a non-empty user id of at most 256 bytes");
     }
@@ -186,7 +185,7 @@ struct Server::Impl {
     const assign::CompiledExperiment* x = snapshots.Current().Find(key);
     if (!x) {
       return RespondError(
-          res, ApiError{404, "not_found", "no experiment with key " + key, "experiment", nullptr});
+          res, Status(StatusCode::kNotFound, "no experiment with key " + key, "experiment"));
     }
     assign::Assignment a = assign::Assign(*x, user, nullptr);
     std::string out;
@@ -207,7 +206,7 @@ struct Server::Impl {
   }
 
   // Returns the serialised response body, or an error.
-  std::variant<std::string, ApiError> PostAssign(const Json& body) {
+  std::variant<std::string, Status> PostAssign(const Json& body) {
     if (auto e =
             RejectUnknownFields(body, "", {"user", "attributes", "experiments", "log_exposure"})) {
       return *e;
@@ -242,8 +241,9 @@ struct Server::Impl {
           return InvalidArgument(Path("experiments", i), "must be a string");
         const auto* x = snapshot.Find(keys[i].get<std::string>());
         if (!x) {
-          return ApiError{404, "not_found", "no experiment with key " + keys[i].get<std::string>(),
-                          Path("experiments", i), nullptr};
+          return Status(StatusCode::kNotFound,
+                        "no experiment with key " + keys[i].get<std::string>(),
+                        Path("experiments", i));
         }
         chosen.push_back(x);
       }
@@ -287,7 +287,7 @@ struct Server::Impl {
             Json body;
             if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, *e);
             auto r = PostAssign(body);
-            if (auto* e = std::get_if<ApiError>(&r)) return RespondError(res, *e);
+            if (auto* e = std::get_if<Status>(&r)) return RespondError(res, *e);
             res.set_content(std::move(std::get<std::string>(r)), kJson);
           });
     Route("POST", "/v1/events", "/v1/events", Access::kSdk,
@@ -385,7 +385,12 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* 
       impl->metrics.Counter("events_rejected_total", "Events in batches rejected by validation.");
   impl->auth = std::make_unique<KeyAuthenticator>(impl->store.get());
 
-  if (impl->store->CountApiKeys() == 0) {
+  auto key_count = impl->store->CountApiKeys();
+  if (!key_count.ok()) {
+    *error = "cannot read API keys: " + key_count.status().ToString();
+    return nullptr;
+  }
+  if (*key_count == 0) {
     for (auto scope : {store::KeyScope::kAdmin, store::KeyScope::kSdk}) {
       std::string k;
       if (auto s = CreateApiKey(*impl->store, scope, &k); !s.ok()) {
@@ -406,16 +411,12 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* 
   http.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        ApiError e{res.status, "not_found", "no such endpoint", "", nullptr};
+        // Failures cpp-httplib decided before any handler ran keep its HTTP status.
+        Status e = Status::NotFound("no such endpoint");
         if (res.status == 413) {
-          e.code = "payload_too_large";
-          e.message = "request body exceeds the 50 MB limit";
-        } else if (res.status == 405) {
-          e.code = "method_not_allowed";
-          e.message = "method not allowed on this endpoint";
+          e = Status(StatusCode::kPayloadTooLarge, "request body exceeds the 50 MB limit");
         } else if (res.status != 404) {
-          e.code = "bad_request";
-          e.message = "the request could not be processed";
+          e = Status::InvalidArgument("", "the request could not be processed");
         }
         res.set_content(Dump(ErrorBody(e)), kJson);
         return httplib::Server::HandlerResponse::Handled;
@@ -423,8 +424,7 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* 
   http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
-        res.set_content(Dump(ErrorBody(ApiError{500, "internal", "internal error", "", nullptr})),
-                        kJson);
+        res.set_content(Dump(ErrorBody(Status(StatusCode::kInternal, "internal error"))), kJson);
       });
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));

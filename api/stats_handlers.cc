@@ -21,7 +21,7 @@ namespace causeway::api {
 namespace {
 
 namespace st = causeway::stats;
-using Error = std::optional<ApiError>;
+using Error = std::optional<Status>;
 
 std::string Child(const std::string& parent, std::string_view child) {
   return parent.empty() ? std::string(child) : parent + "." + std::string(child);

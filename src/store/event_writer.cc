@@ -31,9 +31,9 @@ WriteResult EventWriter::Write(const std::vector<Event>& batch) {
   if (batch.empty()) return WriteResult{};
   Pending pending{&batch, {}, false};
   std::unique_lock lock(mu_);
-  if (stopping_) return WriteResult{Status::Busy("server is shutting down"), 0, 0};
+  if (stopping_) return WriteResult{Status::Unavailable("server is shutting down"), 0, 0};
   if (queued_events_ > 0 && queued_events_ + batch.size() > options_.max_queued_events) {
-    return WriteResult{Status::Busy("event queue is full"), 0, 0};
+    return WriteResult{Status::Unavailable("event queue is full"), 0, 0};
   }
   queue_.push_back(&pending);
   queued_events_ += batch.size();

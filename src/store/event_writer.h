@@ -6,7 +6,7 @@
 // so one fsync serves many requests: durability without paying per request.
 //
 // Back-pressure: when the events already queued plus the new batch would exceed
-// Options::max_queued_events, Write returns Busy at once (the API answers 503
+// Options::max_queued_events, Write returns Unavailable at once (the API answers 503
 // with Retry-After) instead of letting memory grow without bound.
 #pragma once
 

@@ -84,6 +84,25 @@ class Stmt {
   double Real(int col) { return sqlite3_column_double(stmt_, col); }
   std::string Error() const { return sqlite3_errmsg(db_); }
 
+  // Steps through every row, calling row() on each; Internal if preparing or
+  // stepping failed, so an error is never mistaken for "no rows".
+  template <typename F>
+  Status Each(F&& row) {
+    if (!stmt_) return Status::Internal("cannot prepare a query: " + Error());
+    int rc;
+    while ((rc = Step()) == SQLITE_ROW) row();
+    if (rc != SQLITE_DONE) return Status::Internal(Error());
+    return Status::Ok();
+  }
+  // The single row of a query: true with a row, false with none, or Internal.
+  StatusOr<bool> One() {
+    if (!stmt_) return Status::Internal("cannot prepare a query: " + Error());
+    int rc = Step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Status::Internal(Error());
+  }
+
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
@@ -94,7 +113,7 @@ Status Exec(sqlite3* db, const char* sql) {
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string m = err ? err : "unknown error";
     sqlite3_free(err);
-    return Status::IoError(m);
+    return Status::Internal(m);
   }
   return Status::Ok();
 }
@@ -106,7 +125,7 @@ Status OpenConnection(const std::string& path, sqlite3** db) {
     std::string m = *db ? sqlite3_errmsg(*db) : "out of memory";
     sqlite3_close(*db);
     *db = nullptr;
-    return Status::IoError("cannot open " + path + ": " + m);
+    return Status::Internal("cannot open " + path + ": " + m);
   }
   sqlite3_busy_timeout(*db, 10000);
   Status s = Exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
@@ -132,7 +151,7 @@ class SqliteStore final : public Store {
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec) return Status::IoError("cannot create " + parent.string() + ": " + ec.message());
+    if (ec) return Status::Internal("cannot create " + parent.string() + ": " + ec.message());
     for (sqlite3** db : {&config_, &writer_, &reader_}) {
       Status s = OpenConnection(path, db);
       if (!s.ok()) return s;
@@ -156,7 +175,7 @@ class SqliteStore final : public Store {
     if (rc != SQLITE_DONE) {
       Exec(config_, "ROLLBACK");
       if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("experiment exists: " + row.key);
-      return Status::IoError(ins.Error());
+      return Status::Internal(ins.Error());
     }
     if (Status s = InsertPhase(phase); !s.ok()) {
       Exec(config_, "ROLLBACK");
@@ -173,7 +192,7 @@ class SqliteStore final : public Store {
     if (up.Step() != SQLITE_DONE) {
       std::string m = up.Error();
       Exec(config_, "ROLLBACK");
-      return Status::IoError(m);
+      return Status::Internal(m);
     }
     if (sqlite3_changes(config_) == 0) {
       Exec(config_, "ROLLBACK");
@@ -188,34 +207,37 @@ class SqliteStore final : public Store {
     return Exec(config_, "COMMIT");
   }
 
-  std::optional<ExperimentRow> GetExperiment(std::string_view key) override {
+  StatusOr<ExperimentRow> GetExperiment(std::string_view key) override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_,
            "SELECT key, config, phase, created_ms, updated_ms FROM experiments WHERE key=?1");
     q.Bind(1, key);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no experiment with key " + std::string(key), "key");
     return ReadExperiment(q);
   }
 
-  std::vector<ExperimentRow> ListExperiments() override {
+  StatusOr<std::vector<ExperimentRow>> ListExperiments() override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_,
            "SELECT key, config, phase, created_ms, updated_ms FROM experiments ORDER BY key");
     std::vector<ExperimentRow> out;
-    while (q.Step() == SQLITE_ROW) out.push_back(ReadExperiment(q));
+    if (Status s = q.Each([&] { out.push_back(ReadExperiment(q)); }); !s.ok()) return s;
     return out;
   }
 
-  std::vector<PhaseRow> ListPhases(std::string_view experiment) override {
+  StatusOr<std::vector<PhaseRow>> ListPhases(std::string_view experiment) override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_,
            "SELECT experiment, phase, seed, started_ms FROM phases WHERE experiment=?1 "
            "ORDER BY phase");
     q.Bind(1, experiment);
     std::vector<PhaseRow> out;
-    while (q.Step() == SQLITE_ROW) {
+    Status s = q.Each([&] {
       out.push_back(PhaseRow{q.Text(0), static_cast<int>(q.Int(1)), q.Text(2), q.Int(3)});
-    }
+    });
+    if (!s.ok()) return s;
     return out;
   }
 
@@ -225,23 +247,30 @@ class SqliteStore final : public Store {
     ins.Bind(1, row.key).Bind(2, row.config).Bind(3, row.created_ms);
     int rc = ins.Step();
     if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("metric exists: " + row.key);
-    if (rc != SQLITE_DONE) return Status::IoError(ins.Error());
+    if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
     return Status::Ok();
   }
 
-  std::optional<MetricRow> GetMetric(std::string_view key) override {
+  StatusOr<MetricRow> GetMetric(std::string_view key) override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_, "SELECT key, config, created_ms FROM metrics WHERE key=?1");
     q.Bind(1, key);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no metric with key " + std::string(key), "key");
     return MetricRow{q.Text(0), q.Text(1), q.Int(2)};
   }
 
-  std::vector<MetricRow> ListMetrics() override {
+  StatusOr<std::vector<MetricRow>> ListMetrics() override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_, "SELECT key, config, created_ms FROM metrics ORDER BY key");
     std::vector<MetricRow> out;
-    while (q.Step() == SQLITE_ROW) out.push_back(MetricRow{q.Text(0), q.Text(1), q.Int(2)});
+    if (Status s = q.Each([&] {
+          out.push_back(MetricRow{q.Text(0), q.Text(1), q.Int(2)});
+        });
+        !s.ok()) {
+      return s;
+    }
     return out;
   }
 
@@ -252,23 +281,25 @@ class SqliteStore final : public Store {
     ins.Bind(1, row.hash).Bind(2, row.prefix).Bind(3, ScopeName(row.scope)).Bind(4, row.created_ms);
     int rc = ins.Step();
     if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("key exists");
-    if (rc != SQLITE_DONE) return Status::IoError(ins.Error());
+    if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
     return Status::Ok();
   }
 
-  std::optional<ApiKeyRow> FindApiKey(std::string_view hash) override {
+  StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_, "SELECT hash, prefix, scope, created_ms FROM api_keys WHERE hash=?1");
     q.Bind(1, hash);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no such API key");
     return ApiKeyRow{q.Text(0), q.Text(1), q.Text(2) == "admin" ? KeyScope::kAdmin : KeyScope::kSdk,
                      q.Int(3)};
   }
 
-  int64_t CountApiKeys() override {
+  StatusOr<int64_t> CountApiKeys() override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_, "SELECT COUNT(*) FROM api_keys");
-    return q.Step() == SQLITE_ROW ? q.Int(0) : 0;
+    return CountOf(q);
   }
 
   std::vector<WriteResult> WriteEventBatches(
@@ -282,7 +313,7 @@ class SqliteStore final : public Store {
           "attrs) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     }
     if (!insert_event_->valid()) {
-      for (auto& r : results) r.status = Status::IoError(insert_event_->Error());
+      for (auto& r : results) r.status = Status::Internal(insert_event_->Error());
       insert_event_.reset();
       return results;
     }
@@ -311,7 +342,7 @@ class SqliteStore final : public Store {
         int rc = ins.Step();
         ins.Rewind();
         if (rc != SQLITE_DONE) {
-          r.status = Status::IoError(sqlite3_errmsg(writer_));
+          r.status = Status::Internal(sqlite3_errmsg(writer_));
           break;
         }
         if (sqlite3_changes(writer_) == 1) {
@@ -334,44 +365,49 @@ class SqliteStore final : public Store {
     return results;
   }
 
-  bool HasEvent(std::string_view id) override {
+  StatusOr<bool> HasEvent(std::string_view id) override {
     std::lock_guard lock(reader_mu_);
     Stmt q(reader_, "SELECT 1 FROM events WHERE id=?1");
     q.Bind(1, id);
-    return q.Step() == SQLITE_ROW;
+    return q.One();
   }
 
-  int64_t CountEvents() override {
+  StatusOr<int64_t> CountEvents() override {
     std::lock_guard lock(reader_mu_);
     Stmt q(reader_, "SELECT COUNT(*) FROM events");
-    return q.Step() == SQLITE_ROW ? q.Int(0) : 0;
+    return CountOf(q);
   }
 
-  ExposureSummary SummarizeExposures(std::string_view experiment, int64_t since_ms) override {
+  StatusOr<ExposureSummary> SummarizeExposures(std::string_view experiment,
+                                               int64_t since_ms) override {
     std::lock_guard lock(reader_mu_);
     ExposureSummary out;
     Stmt q(reader_,
            "SELECT variant, COUNT(*), COUNT(DISTINCT uid) FROM events "
            "WHERE type = 0 AND experiment = ?1 AND ts >= ?2 GROUP BY variant ORDER BY variant");
     q.Bind(1, experiment).Bind(2, since_ms);
-    while (q.Step() == SQLITE_ROW) {
+    Status s = q.Each([&] {
       out.variants.push_back(VariantExposure{q.Text(0), q.Int(1), q.Int(2)});
       out.total_exposures += q.Int(1);
-    }
+    });
+    if (!s.ok()) return s;
     Stmt u(reader_,
            "SELECT COUNT(*), COALESCE(SUM(nv > 1), 0) FROM ("
            "  SELECT COUNT(DISTINCT variant) AS nv FROM events"
            "  WHERE type = 0 AND experiment = ?1 AND ts >= ?2 GROUP BY uid)");
     u.Bind(1, experiment).Bind(2, since_ms);
-    if (u.Step() == SQLITE_ROW) {
+    StatusOr<bool> row = u.One();
+    if (!row.ok()) return row.status();
+    if (*row) {
       out.unique_users = u.Int(0);
       out.multi_variant_users = u.Int(1);
     }
     return out;
   }
 
-  std::vector<VariantMetricStats> MetricStats(std::string_view experiment, int64_t since_ms,
-                                              std::string_view event, int64_t window_ms) override {
+  StatusOr<std::vector<VariantMetricStats>> MetricStats(std::string_view experiment,
+                                                        int64_t since_ms, std::string_view event,
+                                                        int64_t window_ms) override {
     std::lock_guard lock(reader_mu_);
     // First exposure per user; users seen in several variants are excluded.
     Stmt q(reader_, R"sql(
@@ -388,17 +424,19 @@ class SqliteStore final : public Store {
       FROM per_user GROUP BY variant ORDER BY variant)sql");
     q.Bind(1, experiment).Bind(2, since_ms).Bind(3, event).Bind(4, window_ms);
     std::vector<VariantMetricStats> out;
-    while (q.Step() == SQLITE_ROW) {
+    Status s = q.Each([&] {
       out.push_back(VariantMetricStats{q.Text(0), q.Int(1), q.Int(2), q.Int(3), q.Real(4),
                                        q.Real(5), q.Real(6)});
-    }
+    });
+    if (!s.ok()) return s;
     return out;
   }
 
-  std::vector<VariantRatioStats> RatioMetricStats(std::string_view experiment, int64_t since_ms,
-                                                  std::string_view numerator_event,
-                                                  std::string_view denominator_event,
-                                                  int64_t window_ms) override {
+  StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(std::string_view experiment,
+                                                            int64_t since_ms,
+                                                            std::string_view numerator_event,
+                                                            std::string_view denominator_event,
+                                                            int64_t window_ms) override {
     std::lock_guard lock(reader_mu_);
     Stmt q(reader_, R"sql(
       WITH first AS (
@@ -421,10 +459,11 @@ class SqliteStore final : public Store {
     q.Bind(1, experiment).Bind(2, since_ms).Bind(3, numerator_event).Bind(4, denominator_event);
     q.Bind(5, window_ms);
     std::vector<VariantRatioStats> out;
-    while (q.Step() == SQLITE_ROW) {
+    Status s = q.Each([&] {
       out.push_back(VariantRatioStats{q.Text(0), q.Int(1), q.Real(2), q.Real(3), q.Real(4),
                                       q.Real(5), q.Real(6)});
-    }
+    });
+    if (!s.ok()) return s;
     return out;
   }
 
@@ -433,8 +472,14 @@ class SqliteStore final : public Store {
     Stmt ins(config_,
              "INSERT INTO phases(experiment, phase, seed, started_ms) VALUES(?1, ?2, ?3, ?4)");
     ins.Bind(1, p.experiment).Bind(2, int64_t{p.phase}).Bind(3, p.seed).Bind(4, p.started_ms);
-    if (ins.Step() != SQLITE_DONE) return Status::IoError(ins.Error());
+    if (ins.Step() != SQLITE_DONE) return Status::Internal(ins.Error());
     return Status::Ok();
+  }
+
+  static StatusOr<int64_t> CountOf(Stmt& q) {
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    return *row ? q.Int(0) : int64_t{0};
   }
 
   static ExperimentRow ReadExperiment(Stmt& q) {

@@ -12,27 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 namespace causeway::store {
 
-// LevelDB-style status: expected failures are values.
-class Status {
- public:
-  enum class Code { kOk, kNotFound, kAlreadyExists, kInvalid, kIoError, kBusy };
-  Status() = default;
-  static Status Ok() { return {}; }
-  static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
-  static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
-  static Status IoError(std::string m) { return {Code::kIoError, std::move(m)}; }
-  static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
-  bool ok() const { return code_ == Code::kOk; }
-  Code code() const { return code_; }
-  const std::string& message() const { return message_; }
-
- private:
-  Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
-  Code code_ = Code::kOk;
-  std::string message_;
-};
+// Every call returns a Status (src/common/status.h), or a StatusOr when it reads:
+// NotFound when a keyed row is absent, Internal when the database fails. A
+// database error is never read as "no rows" (LevelDB's Get contract).
 
 struct ExperimentRow {
   std::string key;
@@ -130,19 +116,19 @@ class Store {
   virtual Status CreateExperiment(const ExperimentRow& row, const PhaseRow& first_phase) = 0;
   // Replaces config/phase/updated_ms; records `new_phase` in the same transaction if given.
   virtual Status UpdateExperiment(const ExperimentRow& row, const PhaseRow* new_phase) = 0;
-  virtual std::optional<ExperimentRow> GetExperiment(std::string_view key) = 0;
-  virtual std::vector<ExperimentRow> ListExperiments() = 0;
-  virtual std::vector<PhaseRow> ListPhases(std::string_view experiment) = 0;
+  virtual StatusOr<ExperimentRow> GetExperiment(std::string_view key) = 0;
+  virtual StatusOr<std::vector<ExperimentRow>> ListExperiments() = 0;
+  virtual StatusOr<std::vector<PhaseRow>> ListPhases(std::string_view experiment) = 0;
 
   // Metric definitions.
   virtual Status CreateMetric(const MetricRow& row) = 0;
-  virtual std::optional<MetricRow> GetMetric(std::string_view key) = 0;
-  virtual std::vector<MetricRow> ListMetrics() = 0;
+  virtual StatusOr<MetricRow> GetMetric(std::string_view key) = 0;
+  virtual StatusOr<std::vector<MetricRow>> ListMetrics() = 0;
 
   // API keys.
   virtual Status CreateApiKey(const ApiKeyRow& row) = 0;
-  virtual std::optional<ApiKeyRow> FindApiKey(std::string_view hash) = 0;
-  virtual int64_t CountApiKeys() = 0;
+  virtual StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) = 0;
+  virtual StatusOr<int64_t> CountApiKeys() = 0;
 
   // Events. Writes every event of every batch in one durable transaction; each
   // batch is all-or-nothing. Events whose id is already stored (or repeated
@@ -150,19 +136,19 @@ class Store {
   // results[i] answers batches[i].
   virtual std::vector<WriteResult> WriteEventBatches(
       const std::vector<const std::vector<Event>*>& batches) = 0;
-  virtual bool HasEvent(std::string_view id) = 0;
-  virtual int64_t CountEvents() = 0;
+  virtual StatusOr<bool> HasEvent(std::string_view id) = 0;
+  virtual StatusOr<int64_t> CountEvents() = 0;
 
   // Aggregates, computed where the data lives. `since_ms` bounds exposures from below.
-  virtual ExposureSummary SummarizeExposures(std::string_view experiment, int64_t since_ms) = 0;
-  virtual std::vector<VariantMetricStats> MetricStats(std::string_view experiment, int64_t since_ms,
-                                                      std::string_view event,
-                                                      int64_t window_ms) = 0;
-  virtual std::vector<VariantRatioStats> RatioMetricStats(std::string_view experiment,
-                                                          int64_t since_ms,
-                                                          std::string_view numerator_event,
-                                                          std::string_view denominator_event,
-                                                          int64_t window_ms) = 0;
+  virtual StatusOr<ExposureSummary> SummarizeExposures(std::string_view experiment,
+                                                       int64_t since_ms) = 0;
+  virtual StatusOr<std::vector<VariantMetricStats>> MetricStats(std::string_view experiment,
+                                                                int64_t since_ms,
+                                                                std::string_view event,
+                                                                int64_t window_ms) = 0;
+  virtual StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(
+      std::string_view experiment, int64_t since_ms, std::string_view numerator_event,
+      std::string_view denominator_event, int64_t window_ms) = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `path`, creating parent

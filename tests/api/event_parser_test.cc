@@ -63,8 +63,8 @@ TEST_CASE("event parser: document-level errors") {
     auto e = ParseEventBatch(c.body, &b);
     INFO(c.body);
     REQUIRE(e);
-    CHECK(e->status == 400);
-    CHECK(e->field == c.field);
+    CHECK(e->code() == causeway::StatusCode::kInvalidArgument);
+    CHECK(e->field() == c.field);
   }
   RawBatch b;
   REQUIRE_FALSE(ParseEventBatch(R"({"events":{"a":1}})", &b));

@@ -17,10 +17,10 @@ const Json& Fixture(const char* section, size_t i) {
 
 void ExpectError(const HandlerResult& r, const std::string& field) {
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status() == 400);
-  CHECK(r.error().code == "invalid_argument");
-  CHECK(r.error().field == field);
-  CHECK_FALSE(r.error().message.empty());
+  CHECK(r.error().code() == causeway::StatusCode::kInvalidArgument);
+  CHECK(r.error().code_name() == "invalid_argument");
+  CHECK(r.error().field() == field);
+  CHECK_FALSE(r.error().message().empty());
 }
 
 TEST_CASE("analyses/ab binomial example from the issue matches statsmodels", "[api][stats]") {

@@ -1,5 +1,6 @@
 // Store contract tests. Every Store implementation must pass these; today the
 // SQLite store is the only one.
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
@@ -11,6 +12,9 @@
 #include "store/store.h"
 
 using namespace causeway::store;
+using causeway::Status;
+using causeway::StatusCode;
+using causeway::StatusOr;
 
 namespace {
 
@@ -59,8 +63,8 @@ TEST_CASE("store creates parent directories and the schema") {
   auto s = OpenSqliteStore(db.path(), &error);
   REQUIRE(s);
   CHECK(std::filesystem::exists(db.path()));
-  CHECK(s->CountEvents() == 0);
-  CHECK(s->ListExperiments().empty());
+  CHECK(*s->CountEvents() == 0);
+  CHECK(s->ListExperiments()->empty());
 }
 
 TEST_CASE("store reports an unopenable path as an error, not a crash") {
@@ -77,17 +81,17 @@ TEST_CASE("experiments: create, duplicate, update with a new phase") {
   REQUIRE(s);
   REQUIRE(s->CreateExperiment({"a", "{}", 1, 10, 10}, {"a", 1, "a", 10}).ok());
   CHECK(s->CreateExperiment({"a", "{}", 1, 11, 11}, {"a", 1, "a", 11}).code() ==
-        Status::Code::kAlreadyExists);
+        StatusCode::kAlreadyExists);
   PhaseRow p2{"a", 2, "newseed", 20};
   REQUIRE(s->UpdateExperiment({"a", "{\"x\":1}", 2, 10, 20}, &p2).ok());
   auto row = s->GetExperiment("a");
-  REQUIRE(row);
+  REQUIRE(row.ok());
   CHECK(row->config == "{\"x\":1}");
   CHECK(row->phase == 2);
-  auto phases = s->ListPhases("a");
+  auto phases = *s->ListPhases("a");
   REQUIRE(phases.size() == 2);
   CHECK(phases[1].seed == "newseed");
-  CHECK(s->UpdateExperiment({"missing", "{}", 1, 0, 0}, nullptr).code() == Status::Code::kNotFound);
+  CHECK(s->UpdateExperiment({"missing", "{}", 1, 0, 0}, nullptr).code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("events: duplicates by id, within and across batches, are not stored twice") {
@@ -105,9 +109,9 @@ TEST_CASE("events: duplicates by id, within and across batches, are not stored t
   CHECK(r[0].duplicates == 1);
   CHECK(r[1].accepted == 1);
   CHECK(r[1].duplicates == 1);
-  CHECK(s->CountEvents() == 3);
-  CHECK(s->HasEvent("c1"));
-  CHECK_FALSE(s->HasEvent("nope"));
+  CHECK(*s->CountEvents() == 3);
+  CHECK(*s->HasEvent("c1"));
+  CHECK_FALSE(*s->HasEvent("nope"));
 }
 
 TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
@@ -125,7 +129,7 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
       Conversion("c5", "u3", 1.0, 999999)  // outside a 10 s window
   };
   REQUIRE(s->WriteEventBatches({&b})[0].status.ok());
-  ExposureSummary e = s->SummarizeExposures("exp", 0);
+  ExposureSummary e = *s->SummarizeExposures("exp", 0);
   CHECK(e.total_exposures == 6);
   CHECK(e.unique_users == 4);
   CHECK(e.multi_variant_users == 1);
@@ -134,7 +138,7 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
   CHECK(e.variants[0].exposures == 3);
   CHECK(e.variants[0].users == 2);
 
-  auto m = s->MetricStats("exp", 0, "purchase", 10000);
+  auto m = *s->MetricStats("exp", 0, "purchase", 10000);
   REQUIRE(m.size() == 2);
   // control: u1 only (u4 excluded as multi-variant): value 15.
   CHECK(m[0].variant == "control");
@@ -155,7 +159,7 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
                                Conversion("v4", "u3", 1.0, 3000)};
   for (auto& v : visits) v.name = "visit";
   REQUIRE(s->WriteEventBatches({&visits})[0].status.ok());
-  auto ratio = s->RatioMetricStats("exp", 0, "purchase", "visit", 10000);
+  auto ratio = *s->RatioMetricStats("exp", 0, "purchase", "visit", 10000);
   REQUIRE(ratio.size() == 2);
   CHECK(ratio[0].users == 1);  // control: u1 (y 15, x 2)
   CHECK(ratio[0].numerator_sum == Approx(15.0));
@@ -168,7 +172,7 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
   CHECK(ratio[1].denominator_sum == Approx(2.0));
   CHECK(ratio[1].numerator_denominator_sum_product == Approx(4.0));
   // No window: u3's late conversion counts too.
-  auto all = s->MetricStats("exp", 0, "purchase", 0);
+  auto all = *s->MetricStats("exp", 0, "purchase", 0);
   CHECK(all[1].sum == Approx(5.0));
 }
 
@@ -196,7 +200,7 @@ TEST_CASE("event writer group-commits concurrent batches and answers each") {
   }
   for (auto& t : threads) t.join();
   CHECK(accepted == kThreads * kBatches * kPerBatch);
-  CHECK(s->CountEvents() == kThreads * kBatches * kPerBatch);
+  CHECK(*s->CountEvents() == kThreads * kBatches * kPerBatch);
   CHECK(writer.groups_committed() <= static_cast<uint64_t>(kThreads * kBatches));
 }
 
@@ -213,8 +217,8 @@ TEST_CASE("event writer refuses with Busy when its queue is full, and after Stop
   writer.Stop();
   std::vector<Event> one = {Conversion("late", "u", 1, 1000)};
   auto r = writer.Write(one);
-  CHECK(r.status.code() == Status::Code::kBusy);
-  CHECK_FALSE(s->HasEvent("late"));
+  CHECK(r.status.code() == StatusCode::kUnavailable);
+  CHECK_FALSE(*s->HasEvent("late"));
 }
 
 namespace {
@@ -240,25 +244,34 @@ class BlockingStore final : public Store {
   }
   Status CreateExperiment(const ExperimentRow&, const PhaseRow&) override { return {}; }
   Status UpdateExperiment(const ExperimentRow&, const PhaseRow*) override { return {}; }
-  std::optional<ExperimentRow> GetExperiment(std::string_view) override { return {}; }
-  std::vector<ExperimentRow> ListExperiments() override { return {}; }
-  std::vector<PhaseRow> ListPhases(std::string_view) override { return {}; }
-  Status CreateMetric(const MetricRow&) override { return {}; }
-  std::optional<MetricRow> GetMetric(std::string_view) override { return {}; }
-  std::vector<MetricRow> ListMetrics() override { return {}; }
-  Status CreateApiKey(const ApiKeyRow&) override { return {}; }
-  std::optional<ApiKeyRow> FindApiKey(std::string_view) override { return {}; }
-  int64_t CountApiKeys() override { return 0; }
-  std::vector<VariantRatioStats> RatioMetricStats(std::string_view, int64_t, std::string_view,
-                                                  std::string_view, int64_t) override {
-    return {};
+  StatusOr<ExperimentRow> GetExperiment(std::string_view) override {
+    return Status::NotFound("none");
   }
-  bool HasEvent(std::string_view) override { return false; }
-  int64_t CountEvents() override { return 0; }
-  ExposureSummary SummarizeExposures(std::string_view, int64_t) override { return {}; }
-  std::vector<VariantMetricStats> MetricStats(std::string_view, int64_t, std::string_view,
-                                              int64_t) override {
-    return {};
+  StatusOr<std::vector<ExperimentRow>> ListExperiments() override {
+    return std::vector<ExperimentRow>{};
+  }
+  StatusOr<std::vector<PhaseRow>> ListPhases(std::string_view) override {
+    return std::vector<PhaseRow>{};
+  }
+  Status CreateMetric(const MetricRow&) override { return {}; }
+  StatusOr<MetricRow> GetMetric(std::string_view) override { return Status::NotFound("none"); }
+  StatusOr<std::vector<MetricRow>> ListMetrics() override { return std::vector<MetricRow>{}; }
+  Status CreateApiKey(const ApiKeyRow&) override { return {}; }
+  StatusOr<ApiKeyRow> FindApiKey(std::string_view) override { return Status::NotFound("none"); }
+  StatusOr<int64_t> CountApiKeys() override { return int64_t{0}; }
+  StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(std::string_view, int64_t,
+                                                            std::string_view, std::string_view,
+                                                            int64_t) override {
+    return std::vector<VariantRatioStats>{};
+  }
+  StatusOr<bool> HasEvent(std::string_view) override { return false; }
+  StatusOr<int64_t> CountEvents() override { return int64_t{0}; }
+  StatusOr<ExposureSummary> SummarizeExposures(std::string_view, int64_t) override {
+    return ExposureSummary{};
+  }
+  StatusOr<std::vector<VariantMetricStats>> MetricStats(std::string_view, int64_t, std::string_view,
+                                                        int64_t) override {
+    return std::vector<VariantMetricStats>{};
   }
 };
 
@@ -284,7 +297,7 @@ TEST_CASE("event writer answers Busy at once when the queue is full (back-pressu
   while (writer.queued_events() < 10) std::this_thread::yield();
   // 10 events are waiting: one more does not fit, and the answer does not wait.
   WriteResult rc = writer.Write(c);
-  CHECK(rc.status.code() == Status::Code::kBusy);
+  CHECK(rc.status.code() == StatusCode::kUnavailable);
   CHECK(rc.accepted == 0);
   {
     std::lock_guard lock(store.mu);
@@ -299,4 +312,34 @@ TEST_CASE("event writer answers Busy at once when the queue is full (back-pressu
   CHECK(rb.accepted == 5);
   CHECK(writer.queued_events() == 0);
   CHECK(writer.Write(c).status.ok());  // room again
+}
+
+TEST_CASE("store reads report a failing database instead of no rows") {
+  TempDb db;
+  auto s = OpenSqliteStore(db.path(), nullptr);
+  REQUIRE(s);
+  REQUIRE(s->CreateMetric({"m", "{}", 1}).ok());
+  // Break the schema behind the store's back: every read of the table now fails.
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "DROP TABLE metrics; DROP TABLE events;", nullptr, nullptr,
+                         nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto one = s->GetMetric("m");
+  REQUIRE_FALSE(one.ok());
+  CHECK(one.status().code() == StatusCode::kInternal);
+  auto all = s->ListMetrics();
+  REQUIRE_FALSE(all.ok());
+  CHECK(all.status().code() == StatusCode::kInternal);
+  auto count = s->CountEvents();
+  REQUIRE_FALSE(count.ok());
+  CHECK(count.status().code() == StatusCode::kInternal);
+  auto stats = s->MetricStats("exp", 0, "purchase", 0);
+  REQUIRE_FALSE(stats.ok());
+  CHECK(stats.status().code() == StatusCode::kInternal);
+  auto absent = s->GetExperiment("nope");
+  REQUIRE_FALSE(absent.ok());
+  CHECK(absent.status().code() == StatusCode::kNotFound);
 }
