@@ -11,6 +11,7 @@
 #include "api/causal_handlers.h"
 #include "api/events.h"
 #include "api/experiments.h"
+#include "api/field_reader.h"
 #include "api/json_util.h"
 #include "api/lift.h"
 #include "api/log.h"
@@ -42,10 +43,30 @@ void Respond(httplib::Response& res, const HandlerResult& r) {
   res.set_content(Dump(r.body()), kJson);
 }
 
-bool ParseBool(const std::string& s, bool* out) {
-  if (s == "true" || s == "1") return *out = true, true;
-  if (s == "false" || s == "0" || s.empty()) return *out = false, true;
-  return false;
+// True when the request says its body is JSON (application/json or a +json type).
+bool SaysJson(const httplib::Request& req) {
+  const std::string header = req.get_header_value("Content-Type");  // returned by value
+  std::string_view type = std::string_view(header).substr(0, header.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/json" || (type.size() > 5 && type.ends_with("+json"));
+}
+
+// The rule for JSON bodies (docs/api.md, "Requests"): a body is read as JSON
+// whatever its Content-Type says, so curl's default form type works. When it is
+// not JSON, a request that said application/json gets the parser's 400; any
+// other gets 415 naming the header to send. `problem` is the parser's verdict on
+// the whole document (field "").
+Status BodyStatus(const httplib::Request& req, const Status& problem) {
+  if (SaysJson(req) || !problem.field().empty() || problem.code() != StatusCode::kInvalidArgument ||
+      Json::accept(req.body)) {
+    return problem;
+  }
+  std::string sent = req.get_header_value("Content-Type");
+  return Status(StatusCode::kUnsupportedMediaType,
+                "the body is not JSON (" + problem.message() + ") and was sent as '" +
+                    (sent.empty() ? std::string("no Content-Type") : sent) +
+                    "'; send JSON with the header 'Content-Type: application/json'",
+                "Content-Type");
 }
 
 }  // namespace
@@ -65,15 +86,21 @@ struct Server::Impl {
   using Fn = std::function<void(const httplib::Request&, httplib::Response&)>;
 
   // Registers a route with authentication, metrics and exception safety around it.
+  // Bodies of POST, PATCH and DELETE are read here, after authentication, through
+  // cpp-httplib's content reader: its own reader refuses any
+  // application/x-www-form-urlencoded body (curl's and urllib's default type) over
+  // 8 KB with a 413 and parses such bodies into query parameters. Our body rules
+  // are in BodyStatus().
   void Route(const char* method, const std::string& pattern, const std::string& route_name,
              Access access, Fn fn) {
     RouteMetrics* m = metrics.Route(method, route_name);
-    auto wrapped = [this, m, access, fn = std::move(fn), route_name](const httplib::Request& req,
-                                                                     httplib::Response& res) {
+    auto wrapped = [this, m, access, fn = std::move(fn), route_name](
+                       const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader* content) {
       auto start = std::chrono::steady_clock::now();
       if (Authorize(access, req, res)) {
         try {
-          fn(req, res);
+          if (!content || ReadBody(req, res, *content)) fn(req, res);
         } catch (const std::exception& e) {
           Log("error", "handler threw", {{"route", route_name}, {"what", e.what()}});
           RespondError(res, Status(StatusCode::kInternal, "internal error"));
@@ -90,9 +117,39 @@ struct Server::Impl {
       }
     };
     std::string_view mth(method);
-    if (mth == "GET") http.Get(pattern, wrapped);
-    if (mth == "POST") http.Post(pattern, wrapped);
-    if (mth == "PATCH") http.Patch(pattern, wrapped);
+    if (mth == "GET") {
+      http.Get(pattern, [wrapped](const httplib::Request& req, httplib::Response& res) {
+        wrapped(req, res, nullptr);
+      });
+      return;
+    }
+    auto with_body = [wrapped](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& content) {
+      wrapped(req, res, &content);
+    };
+    if (mth == "POST") http.Post(pattern, with_body);
+    if (mth == "PATCH") http.Patch(pattern, with_body);
+    if (mth == "DELETE") http.Delete(pattern, with_body);
+  }
+
+  // Reads the whole body into req.body; false (with the response written) when the
+  // body exceeds the server's limit or the connection failed.
+  static bool ReadBody(const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& content) {
+    std::string body;
+    const bool ok = content([&](const char* data, size_t n) {
+      body.append(data, n);
+      return true;
+    });
+    if (!ok) {
+      RespondError(res, Status(StatusCode::kPayloadTooLarge,
+                               "request body exceeds the 50 MB limit or was cut short"));
+      return false;
+    }
+    // cpp-httplib owns a mutable Request and hands handlers a const view; the body
+    // is ours to fill because we asked to read it ourselves.
+    const_cast<httplib::Request&>(req).body = std::move(body);
+    return true;
   }
 
   bool Authorize(Access access, const httplib::Request& req, httplib::Response& res) {
@@ -125,7 +182,7 @@ struct Server::Impl {
   Fn JsonBody(F f) {
     return [f = std::move(f)](const httplib::Request& req, httplib::Response& res) {
       Json body;
-      if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, *e);
+      if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, BodyStatus(req, *e));
       Respond(res, f(req, body));
     };
   }
@@ -169,19 +226,13 @@ struct Server::Impl {
   }
 
   void GetAssign(const httplib::Request& req, httplib::Response& res) {
-    for (const auto& [k, v] : req.params) {
-      if (k != "experiment" && k != "user" && k != "log_exposure") {
-        return RespondError(res, InvalidArgument(k, "unknown query parameter"));
-      }
-    }
-    const std::string& key = req.get_param_value("experiment");
-    const std::string& user = req.get_param_value("user");
-    if (key.empty()) return RespondError(res, InvalidArgument("experiment", "required"));
-    if (auto e = CheckUser(user, "user")) return RespondError(res, *e);
+    FieldReader query = FieldReader::Query(req.params);
+    std::string key, user;
     bool log_exposure = false;
-    if (!ParseBool(req.get_param_value("log_exposure"), &log_exposure)) {
-      return RespondError(res, InvalidArgument("log_exposure", "must be true or false"));
-    }
+    query.Required("experiment", &key).Required("user", &user);
+    query.Optional("log_exposure", &log_exposure);
+    if (Status s = query.Finish(); !s.ok()) return RespondError(res, s);
+    if (auto e = CheckUser(user, "user")) return RespondError(res, *e);
     const assign::CompiledExperiment* x = snapshots.Current().Find(key);
     if (!x) {
       return RespondError(
@@ -207,47 +258,29 @@ struct Server::Impl {
 
   // Returns the serialised response body, or an error.
   std::variant<std::string, Status> PostAssign(const Json& body) {
-    if (auto e =
-            RejectUnknownFields(body, "", {"user", "attributes", "experiments", "log_exposure"})) {
-      return *e;
-    }
-    if (!body.contains("user") || !body["user"].is_string()) {
-      return InvalidArgument("user", "required: a user id string");
-    }
-    const std::string user = body["user"].get<std::string>();
-    if (auto e = CheckUser(user, "user")) return *e;
-    assign::Value attributes = assign::Value(assign::Value::Object{});
-    if (body.contains("attributes")) {
-      if (!body["attributes"].is_object()) {
-        return InvalidArgument("attributes", "must be a JSON object");
-      }
-      attributes = ToValue(body["attributes"]);
-    }
-    if (!attributes.Find("id")) attributes.as_object().emplace_back("id", assign::Value(user));
+    FieldReader r(body);
+    std::string user;
     bool log_exposure = false;
-    if (body.contains("log_exposure")) {
-      if (!body["log_exposure"].is_boolean()) {
-        return InvalidArgument("log_exposure", "must be a boolean");
-      }
-      log_exposure = body["log_exposure"].get<bool>();
-    }
+    r.Required("user", &user).Optional("log_exposure", &log_exposure);
+    const Json* attributes_json = r.Raw("attributes");
+    r.Check(!attributes_json || attributes_json->is_object(), "attributes",
+            "must be a JSON object");
     const assign::Snapshot& snapshot = snapshots.Current();
     std::vector<const assign::CompiledExperiment*> chosen;
-    if (body.contains("experiments")) {
-      const Json& keys = body["experiments"];
-      if (!keys.is_array()) return InvalidArgument("experiments", "must be an array of keys");
-      for (size_t i = 0; i < keys.size(); ++i) {
-        if (!keys[i].is_string())
-          return InvalidArgument(Path("experiments", i), "must be a string");
-        const auto* x = snapshot.Find(keys[i].get<std::string>());
-        if (!x) {
-          return Status(StatusCode::kNotFound,
-                        "no experiment with key " + keys[i].get<std::string>(),
-                        Path("experiments", i));
-        }
-        chosen.push_back(x);
-      }
-    } else {
+    const bool listed = r.Present("experiments");
+    r.Array("experiments", [&](const Json& k, const std::string& path, size_t) -> Status {
+      if (!k.is_string()) return InvalidArgument(path, "must be a string");
+      const auto* x = snapshot.Find(k.get_ref<const std::string&>());
+      if (!x) return Status::NotFound("no experiment with key " + k.get<std::string>(), path);
+      chosen.push_back(x);
+      return Status::Ok();
+    });
+    if (Status s = r.Finish(); !s.ok()) return s;
+    if (auto e = CheckUser(user, "user")) return *e;
+    assign::Value attributes =
+        attributes_json ? ToValue(*attributes_json) : assign::Value(assign::Value::Object{});
+    if (!attributes.Find("id")) attributes.as_object().emplace_back("id", assign::Value(user));
+    if (!listed) {
       for (const auto& x : snapshot.experiments()) {
         if (x.spec.status == assign::ExperimentStatus::kRunning) chosen.push_back(&x);
       }
@@ -285,14 +318,18 @@ struct Server::Impl {
     Route("POST", "/v1/assign", "/v1/assign", Access::kSdk,
           [this](const httplib::Request& req, httplib::Response& res) {
             Json body;
-            if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, *e);
+            if (auto e = ParseJsonObject(req.body, &body)) {
+              return RespondError(res, BodyStatus(req, *e));
+            }
             auto r = PostAssign(body);
             if (auto* e = std::get_if<Status>(&r)) return RespondError(res, *e);
             res.set_content(std::move(std::get<std::string>(r)), kJson);
           });
     Route("POST", "/v1/events", "/v1/events", Access::kSdk,
           [this](const httplib::Request& req, httplib::Response& res) {
-            Respond(res, events->Ingest(req.body));
+            HandlerResult r = events->Ingest(req.body);
+            if (!r.ok()) return RespondError(res, BodyStatus(req, r.error()));
+            Respond(res, r);
           });
     Route("POST", "/v1/experiments", "/v1/experiments", Access::kAdmin,
           JsonBody(
@@ -340,7 +377,20 @@ struct Server::Impl {
     Route("POST", "/v1/analyses/did", "/v1/analyses/did", Access::kAdmin,
           [](const httplib::Request& req, httplib::Response& res) {
             std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-            Respond(res, HandleDid(req.get_header_value("Content-Type"), req.body, query));
+            // A panel is JSON or CSV; a body of another declared type is read as JSON
+            // when it is JSON (the rule of BodyStatus).
+            std::string type = req.get_header_value("Content-Type");
+            if (!SaysJson(req) && type.rfind("text/csv", 0) != 0) {
+              if (!Json::accept(req.body)) {
+                return RespondError(
+                    res, Status(StatusCode::kUnsupportedMediaType,
+                                "send a panel as JSON with 'Content-Type: application/json' or "
+                                "as CSV with 'Content-Type: text/csv'",
+                                "Content-Type"));
+              }
+              type = "application/json";
+            }
+            Respond(res, HandleDid(type, req.body, query));
           });
     Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
           JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
