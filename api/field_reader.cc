@@ -136,7 +136,6 @@ FieldReader& FieldReader::Optional(std::string_view name, std::string* out) {
 }
 
 Status FieldReader::Finish() const {
-  if (!status_.ok()) return status_;
   if (object_ && object_->is_object()) {
     for (const auto& [k, v] : object_->items()) {
       if (!read_.contains(k)) {
@@ -145,7 +144,7 @@ Status FieldReader::Finish() const {
       }
     }
   }
-  return Status::Ok();
+  return status_;
 }
 
 }  // namespace causeway::api

@@ -12,7 +12,9 @@
 //   if (Status s = r.Finish(); !s.ok()) return s;
 //
 // The first problem wins: later reads after a failure do nothing, so handler code
-// reads straight through and checks once. Field paths in errors are JSON paths
+// reads straight through and checks once. An unknown member beats every other
+// problem, because a misspelt name ("methd") is the likely cause of the others
+// ("method is required"). Field paths in errors are JSON paths
 // from the request root ("variants[1].n"). Query parameters are strings; numeric
 // and boolean reads convert them ("0.05", "true"/"false"/"1"/"0").
 #pragma once
@@ -51,7 +53,8 @@ class FieldReader {
   FieldReader& Optional(std::string_view name, std::string* out);
   template <typename T>
   FieldReader& Optional(std::string_view name, std::optional<T>* out) {
-    if (!ok() || !Present(name)) return Mark(name);
+    Mark(name);
+    if (!ok() || !Present(name)) return *this;
     T v{};
     Optional(name, &v);
     if (ok()) *out = std::move(v);
@@ -60,6 +63,7 @@ class FieldReader {
   // As Optional, and an error naming the field when it is absent.
   template <typename T>
   FieldReader& Required(std::string_view name, T* out) {
+    Mark(name);
     if (ok() && !Present(name)) return Fail(Status::InvalidArgument(PathOf(name), "is required"));
     return Optional(name, out);
   }
@@ -68,6 +72,7 @@ class FieldReader {
   template <typename E>
   FieldReader& Enum(std::string_view name, E* out,
                     std::initializer_list<std::pair<std::string_view, E>> values) {
+    Mark(name);
     std::string s;
     const bool present = ok() && Present(name);
     Optional(name, &s);
@@ -90,6 +95,7 @@ class FieldReader {
   // are refused too. Absent: nothing happens (Required... : an error).
   template <typename F>
   FieldReader& Object(std::string_view name, F&& read, bool required = false) {
+    Mark(name);
     if (!ok()) return *this;
     const Json* v = Raw(name);
     if (!v) {
@@ -105,6 +111,7 @@ class FieldReader {
   // arrays of objects.
   template <typename F>
   FieldReader& Array(std::string_view name, F&& read, bool required = false) {
+    Mark(name);
     if (!ok()) return *this;
     const Json* v = Raw(name);
     if (!v) {
@@ -133,7 +140,7 @@ class FieldReader {
   // JSON path of a member of this object.
   std::string PathOf(std::string_view name) const;
 
-  // The first problem, else an error naming the first member that was not read,
+  // An error naming the first member that was not read, else the first problem,
   // else OK.
   Status Finish() const;
 

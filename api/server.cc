@@ -25,6 +25,10 @@ namespace causeway::api {
 namespace {
 
 enum class Access { kPublic, kSdk, kAdmin };
+// Whether a route's handler reads the query string (with a FieldReader, which
+// refuses unknown names); any query parameter sent to a route that reads none is
+// refused by Route() itself.
+enum class Query { kNone, kRead };
 
 constexpr const char* kJson = "application/json";
 constexpr size_t kMaxBodyBytes = 50 * 1024 * 1024;  // DiD panels; events enforce 5 MB themselves
@@ -92,13 +96,16 @@ struct Server::Impl {
   // 8 KB with a 413 and parses such bodies into query parameters. Our body rules
   // are in BodyStatus().
   void Route(const char* method, const std::string& pattern, const std::string& route_name,
-             Access access, Fn fn) {
+             Access access, Fn fn, Query query = Query::kNone) {
     RouteMetrics* m = metrics.Route(method, route_name);
-    auto wrapped = [this, m, access, fn = std::move(fn), route_name](
+    auto wrapped = [this, m, access, query, fn = std::move(fn), route_name](
                        const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader* content) {
       auto start = std::chrono::steady_clock::now();
-      if (Authorize(access, req, res)) {
+      if (query == Query::kNone && !req.params.empty()) {
+        RespondError(res, InvalidArgument(req.params.begin()->first,
+                                          "unknown query parameter: this endpoint takes none"));
+      } else if (Authorize(access, req, res)) {
         try {
           if (!content || ReadBody(req, res, *content)) fn(req, res);
         } catch (const std::exception& e) {
@@ -313,8 +320,10 @@ struct Server::Impl {
           [this](const httplib::Request&, httplib::Response& res) {
             res.set_content(metrics.RenderPrometheus(), "text/plain; version=0.0.4");
           });
-    Route("GET", "/v1/assign", "/v1/assign", Access::kSdk,
-          [this](const httplib::Request& req, httplib::Response& res) { GetAssign(req, res); });
+    Route(
+        "GET", "/v1/assign", "/v1/assign", Access::kSdk,
+        [this](const httplib::Request& req, httplib::Response& res) { GetAssign(req, res); },
+        Query::kRead);
     Route("POST", "/v1/assign", "/v1/assign", Access::kSdk,
           [this](const httplib::Request& req, httplib::Response& res) {
             Json body;
@@ -374,36 +383,44 @@ struct Server::Impl {
     Route(
         "POST", "/v1/design/sequential", "/v1/design/sequential", Access::kAdmin,
         JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSequential(b); }));
-    Route("POST", "/v1/analyses/did", "/v1/analyses/did", Access::kAdmin,
-          [](const httplib::Request& req, httplib::Response& res) {
-            std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-            // A panel is JSON or CSV; a body of another declared type is read as JSON
-            // when it is JSON (the rule of BodyStatus).
-            std::string type = req.get_header_value("Content-Type");
-            if (!SaysJson(req) && type.rfind("text/csv", 0) != 0) {
-              if (!Json::accept(req.body)) {
-                return RespondError(
-                    res, Status(StatusCode::kUnsupportedMediaType,
-                                "send a panel as JSON with 'Content-Type: application/json' or "
-                                "as CSV with 'Content-Type: text/csv'",
-                                "Content-Type"));
-              }
-              type = "application/json";
+    Route(
+        "POST", "/v1/analyses/did", "/v1/analyses/did", Access::kAdmin,
+        [](const httplib::Request& req, httplib::Response& res) {
+          std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+          // A panel is JSON or CSV; a body of another declared type is read as JSON
+          // when it is JSON (the rule of BodyStatus).
+          std::string type = req.get_header_value("Content-Type");
+          if (!SaysJson(req) && type.rfind("text/csv", 0) != 0) {
+            if (!Json::accept(req.body)) {
+              return RespondError(
+                  res, Status(StatusCode::kUnsupportedMediaType,
+                              "send a panel as JSON with 'Content-Type: application/json' or "
+                              "as CSV with 'Content-Type: text/csv'",
+                              "Content-Type"));
             }
-            Respond(res, HandleDid(type, req.body, query));
-          });
+            type = "application/json";
+          }
+          Respond(res, HandleDid(type, req.body, query));
+        },
+        Query::kRead);
     Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
           JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
-    Route("GET", "/v1/experiments/([A-Za-z0-9_.-]+)/report", "/v1/experiments/{key}/report",
-          Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
-            std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-            Respond(res, ExperimentReport(*store, *experiments, req.matches[1].str(), query));
-          });
-    Route("GET", "/v1/experiments/([A-Za-z0-9_.-]+)/lift", "/v1/experiments/{key}/lift",
-          Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
-            std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-            Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), query));
-          });
+    Route(
+        "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/report", "/v1/experiments/{key}/report",
+        Access::kAdmin,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+          Respond(res, ExperimentReport(*store, *experiments, req.matches[1].str(), query));
+        },
+        Query::kRead);
+    Route(
+        "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/lift", "/v1/experiments/{key}/lift",
+        Access::kAdmin,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+          Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), query));
+        },
+        Query::kRead);
   }
 };
 
