@@ -120,6 +120,19 @@ int main(int argc, char** argv) {
     return static_cast<uint64_t>(*Hash(keys[i % n_keys], users[i % n_users], 1) * 1000);
   });
 
+  // Non-ASCII ids (hashed over UTF-16 code units after UTF-8 decoding):
+  // "用户<n>", "usuário-<n>-ñ", "😀-<n>".
+  std::vector<std::string> unicode_users;
+  for (size_t i = 0; i < n_users; ++i) {
+    const char* prefix = i % 3 == 0   ? "\xe7\x94\xa8\xe6\x88\xb7"
+                         : i % 3 == 1 ? "usu\xc3\xa1rio-"
+                                      : "\xf0\x9f\x98\x80-";
+    unicode_users.push_back(prefix + std::to_string(i) + (i % 3 == 1 ? "-\xc3\xb1" : ""));
+  }
+  Run("Hash(seed, non-ASCII user, 2)", seconds, [&](uint64_t i) {
+    return static_cast<uint64_t>(*Hash(keys[i % n_keys], unicode_users[i % n_users], 2) * 10000);
+  });
+
   const Snapshot& snapshot = holder.Current();
   Run("Assign(experiment, user, nullptr)", seconds, [&](uint64_t i) {
     const CompiledExperiment& e = snapshot.experiments()[i % n_keys];
