@@ -122,16 +122,18 @@ Result<DidSummary> EstimateCallawaySantAnna(const Panel& panel, const DidOptions
   }
   if (cohort_size.empty()) {
     if (dropped_first > 0) {
-      return Error{"panel", "no pre-period: every treated unit is treated from the first period"};
+      return InsufficientData("panel",
+                              "no pre-period: every treated unit is treated from the first period");
     }
-    return Error{"panel", "no treated unit: no unit is first treated inside the panel"};
+    return InsufficientData("panel", "no treated unit: no unit is first treated inside the panel");
   }
   if (never == 0 &&
       (options.control_group == ControlGroup::kNeverTreated || cohort_size.size() < 2)) {
-    return Error{"panel", options.control_group == ControlGroup::kNeverTreated
-                              ? "no control unit: there is no never-treated unit; use "
-                                "control_group \"not_yet_treated\""
-                              : "no control unit: every unit is treated, at the same time"};
+    return InsufficientData("panel",
+                            options.control_group == ControlGroup::kNeverTreated
+                                ? "no control unit: there is no never-treated unit; use "
+                                  "control_group \"not_yet_treated\""
+                                : "no control unit: every unit is treated, at the same time");
   }
   std::vector<int64_t> glist;
   for (const auto& [g, c] : cohort_size) glist.push_back(g);
@@ -229,7 +231,8 @@ Result<DidSummary> EstimateCallawaySantAnna(const Panel& panel, const DidOptions
       psi_cols.push_back(std::move(psi));
     }
   }
-  if (cells.empty()) return Error{"panel", "no group-time cell has both treated and control units"};
+  if (cells.empty())
+    return InsufficientData("panel", "no group-time cell has both treated and control units");
 
   const double conf = options.confidence;
   // p_g over all n units (did's pg).
@@ -295,7 +298,7 @@ Result<DidSummary> EstimateCallawaySantAnna(const Panel& panel, const DidOptions
     if (cells[c].post) post_cells.push_back(c);
   }
   if (post_cells.empty())
-    return Error{"panel", "no post-treatment group-time cell can be estimated"};
+    return InsufficientData("panel", "no post-treatment group-time cell can be estimated");
   Eigen::VectorXd psi;
   {
     const double est = aggregate(post_cells, true, &psi);

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -179,9 +180,11 @@ Result<DidSummary> Estimate2x2(const Panel& panel, const DidOptions& options) {
     std::vector<int64_t> cohorts = ObservedCohorts(ix.unit_start, ix);
     bool any_treated = false;
     for (int64_t s : ix.unit_start) any_treated |= (s != kNeverTreated && s <= ix.times.back());
-    if (!any_treated) return Error{"panel", "no treated unit: no unit is treated inside the panel"};
+    if (!any_treated)
+      return InsufficientData("panel", "no treated unit: no unit is treated inside the panel");
     if (cohorts.empty()) {
-      return Error{"panel", "no pre-period: the treated units are treated from the first period"};
+      return InsufficientData("panel",
+                              "no pre-period: the treated units are treated from the first period");
     }
     if (cohorts.size() != 1) {
       return Error{"treatment_start",
@@ -208,16 +211,16 @@ Result<DidSummary> Estimate2x2(const Panel& panel, const DidOptions& options) {
     ++count[treated[r]][post[r]];
   }
   if (count[1][0] + count[1][1] == 0)
-    return Error{"panel", "no treated unit: no row has treated = 1"};
+    return InsufficientData("panel", "no treated unit: no row has treated = 1");
   if (count[0][0] + count[0][1] == 0)
-    return Error{"panel", "no control unit: no row has treated = 0"};
+    return InsufficientData("panel", "no control unit: no row has treated = 0");
   if (count[1][0] == 0 || count[0][0] == 0) {
-    return Error{"panel", std::string("no pre-period: no row with post = 0 for the ") +
-                              (count[1][0] == 0 ? "treated" : "control") + " group"};
+    return InsufficientData("panel", std::string("no pre-period: no row with post = 0 for the ") +
+                                         (count[1][0] == 0 ? "treated" : "control") + " group");
   }
   if (count[1][1] == 0 || count[0][1] == 0) {
-    return Error{"panel", std::string("no post-period: no row with post = 1 for the ") +
-                              (count[1][1] == 0 ? "treated" : "control") + " group"};
+    return InsufficientData("panel", std::string("no post-period: no row with post = 1 for the ") +
+                                         (count[1][1] == 0 ? "treated" : "control") + " group");
   }
 
   const Eigen::Index k = 4 + static_cast<Eigen::Index>(panel.covariates.size());
@@ -235,7 +238,7 @@ Result<DidSummary> Estimate2x2(const Panel& panel, const DidOptions& options) {
       FitClustered(ix, std::move(y), std::move(x), names, panel.weight, false, options);
   if (!fit.ok()) return fit.error();
   const int j = fit.value().Find("treated:post");
-  if (j < 0) return Error{"panel", "treated:post is collinear with the covariates"};
+  if (j < 0) return InsufficientData("panel", "treated:post is collinear with the covariates");
 
   DidSummary s;
   s.method = DidMethod::k2x2;
@@ -305,14 +308,14 @@ Result<DidSummary> EstimateTwfe(const Panel& panel, const DidOptions& options) {
   }
   const int64_t control_units = ix.units() - treated_units;
   if (treated_units == 0)
-    return Error{"panel", "no treated unit: the treatment is never switched on"};
+    return InsufficientData("panel", "no treated unit: the treatment is never switched on");
   if (with_pre == 0) {
-    return Error{"panel",
-                 "no pre-period: every treated unit is treated in all its observed periods"};
+    return InsufficientData(
+        "panel", "no pre-period: every treated unit is treated in all its observed periods");
   }
   const std::vector<int64_t> cohorts = ObservedCohorts(starts, ix);
   if (control_units == 0 && cohorts.size() < 2) {
-    return Error{"panel", "no control unit: every unit is treated, at the same time"};
+    return InsufficientData("panel", "no control unit: every unit is treated, at the same time");
   }
 
   auto fit_twfe = [&]() -> Result<ClusteredFit> {
@@ -332,8 +335,8 @@ Result<DidSummary> EstimateTwfe(const Panel& panel, const DidOptions& options) {
   if (!fit.ok()) return fit.error();
   const int j = fit.value().Find("treatment");
   if (j < 0) {
-    return Error{"panel",
-                 "the treatment indicator is collinear with the unit and time fixed effects"};
+    return InsufficientData(
+        "panel", "the treatment indicator is collinear with the unit and time fixed effects");
   }
 
   DidSummary s;
@@ -392,20 +395,21 @@ Result<DidSummary> EstimateEventStudy(const Panel& panel, const DidOptions& opti
     ++counts[k];
   }
   if (counts.empty())
-    return Error{"panel", "no treated unit: no unit has a treatment start in the panel"};
+    return InsufficientData("panel", "no treated unit: no unit has a treatment start in the panel");
   bool any_pre = false;
   for (const auto& [k, c] : counts) any_pre |= (k < 0);
   if (!any_pre)
-    return Error{"panel", "no pre-period: no treated unit is observed before its treatment starts"};
+    return InsufficientData(
+        "panel", "no pre-period: no treated unit is observed before its treatment starts");
   if (!counts.count(options.reference_period)) {
-    return Error{"reference_period", "no treated observation at the reference period " +
-                                         std::to_string(options.reference_period)};
+    return InsufficientData("reference_period", "no treated observation at the reference period " +
+                                                    std::to_string(options.reference_period));
   }
   int64_t treated_units = 0;
   for (int64_t s : starts) treated_units += (s != kNeverTreated);
   const int64_t control_units = ix.units() - treated_units;
   if (control_units == 0 && ObservedCohorts(starts, ix).size() < 2) {
-    return Error{"panel", "no control unit: every unit is treated, at the same time"};
+    return InsufficientData("panel", "no control unit: every unit is treated, at the same time");
   }
 
   std::vector<int64_t> event_times;
@@ -451,7 +455,13 @@ Result<DidSummary> EstimateEventStudy(const Panel& panel, const DidOptions& opti
       e.inference.ci_lower = e.inference.ci_upper = 0;
     } else {
       const int j = fit.Find(names[column[k]]);
-      if (j < 0) continue;
+      if (j < 0) {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        e.inference = MakeInference(nan, nan, fit.df(), options.confidence);
+        e.unavailable = "collinear with the fixed effects or other event times; dropped";
+        s.event_time.push_back(e);
+        continue;
+      }
       e.inference = CoefficientInference(fit, j, options.confidence);
       if (k < 0) {
         lead_idx.push_back(j);
@@ -462,7 +472,8 @@ Result<DidSummary> EstimateEventStudy(const Panel& panel, const DidOptions& opti
     }
     s.event_time.push_back(e);
   }
-  if (lag_idx.empty()) return Error{"panel", "no post-treatment event time can be estimated"};
+  if (lag_idx.empty())
+    return InsufficientData("panel", "no post-treatment event time can be estimated");
   {
     const double w = 1.0 / static_cast<double>(lag_idx.size());
     double est = 0, var = 0;

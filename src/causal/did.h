@@ -8,7 +8,10 @@
 //   if (!r.ok()) { /* r.error().field, r.error().message */ }
 //
 // Pure: no I/O, no globals; safe to call concurrently on different or the same const
-// panels. Degenerate input returns an Error, never throws.
+// panels. Degenerate input returns an Error, never throws: kInvalidInput for malformed
+// panels and options (duplicate rows, bad lengths, out-of-range options),
+// kInsufficientData for well-formed panels that cannot answer (no treated unit, no
+// control unit, no pre- or post-period, a singular design, fewer than 2 clusters).
 #pragma once
 
 #include <cstdint>
@@ -101,6 +104,9 @@ struct EventTimeEstimate {
   Inference inference;
   bool reference = false;    // the omitted period (estimate 0, se 0)
   int64_t observations = 0;  // treated rows (event study) or cohorts (C&S) at this time
+  // Non-empty when the data cannot give this coefficient (e.g. collinear with the fixed
+  // effects and dropped): why; `inference` is then NaN throughout.
+  std::string unavailable;
 };
 
 // Joint Wald test that every pre-treatment coefficient is 0.

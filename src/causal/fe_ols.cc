@@ -94,9 +94,9 @@ Result<ClusteredFit> Solve(ClusteredFit fit, const Eigen::MatrixXd& gram,
     kept.push_back(j);
   }
   if (kept.empty()) {
-    return Error{"panel",
-                 "no regressor can be estimated: the treatment indicator is collinear "
-                 "with the fixed effects (no variation in treatment timing to compare)"};
+    return InsufficientData("panel",
+                            "no regressor can be estimated: the treatment indicator is collinear "
+                            "with the fixed effects (no variation in treatment timing to compare)");
   }
   const Eigen::Index m = static_cast<Eigen::Index>(kept.size());
   Eigen::MatrixXd gk(m, m);
@@ -107,7 +107,8 @@ Result<ClusteredFit> Solve(ClusteredFit fit, const Eigen::MatrixXd& gram,
     fit.names.push_back(names[kept[a]]);
   }
   Eigen::LLT<Eigen::MatrixXd> llt(gk);
-  if (llt.info() != Eigen::Success) return Error{"panel", "the design matrix is singular"};
+  if (llt.info() != Eigen::Success)
+    return InsufficientData("panel", "the design matrix is singular");
   fit.beta = llt.solve(bk);
   const Eigen::MatrixXd bread = llt.solve(Eigen::MatrixXd::Identity(m, m));
   const Eigen::MatrixXd s = scores(kept, fit.beta);
@@ -118,8 +119,8 @@ Result<ClusteredFit> Solve(ClusteredFit fit, const Eigen::MatrixXd& gram,
   fit.parameters = m + (options.fe_dof == FixedEffectDof::kAllFixedEffects ? fe_rank : 0);
   const int64_t n = fit.observations;
   if (n <= fit.parameters) {
-    return Error{"panel", "not enough observations (" + std::to_string(n) + ") for " +
-                              std::to_string(fit.parameters) + " parameters"};
+    return InsufficientData("panel", "not enough observations (" + std::to_string(n) + ") for " +
+                                         std::to_string(fit.parameters) + " parameters");
   }
   const double g = static_cast<double>(fit.clusters);
   const double c = g / (g - 1) * (static_cast<double>(n) - 1) /
@@ -216,7 +217,8 @@ Result<ClusteredFit> FitBalanced(const PanelIndex& ix, const BalancedRows<K> row
   fit.observations = static_cast<int64_t>(n);
   fit.clusters = ix.units();
   fit.iterations = 1;
-  if (fit.clusters < 2) return Error{"panel", "cluster-robust errors need at least 2 units"};
+  if (fit.clusters < 2)
+    return InsufficientData("panel", "cluster-robust errors need at least 2 units");
 
   // Large panels split the rows across cores; every chunk has its own per-unit
   // accumulators (capped so that they take no more memory than one column of the panel).
@@ -427,7 +429,8 @@ Result<ClusteredFit> FitClustered(const PanelIndex& ix, Eigen::VectorXd y, Eigen
   ClusteredFit fit;
   fit.observations = n;
   fit.clusters = ix.units();
-  if (fit.clusters < 2) return Error{"panel", "cluster-robust errors need at least 2 units"};
+  if (fit.clusters < 2)
+    return InsufficientData("panel", "cluster-robust errors need at least 2 units");
 
   // Columns that are (numerically) zero before demeaning are dropped up front.
   std::vector<double> norm2(x.cols());

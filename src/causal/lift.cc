@@ -8,8 +8,9 @@ namespace causeway::causal {
 namespace {
 
 std::optional<Error> ValidateGroup(const LiftGroup& g, const std::string& name) {
-  if (!(g.users > 0) || !std::isfinite(g.users))
-    return Error{name + ".users", "users must be positive"};
+  if (!(g.users >= 0) || !std::isfinite(g.users))
+    return Error{name + ".users", "users must be a non-negative number"};
+  if (g.users == 0) return InsufficientData(name + ".users", "no users in the " + name + " group");
   if (!(g.conversions >= 0) || !(g.conversions <= g.users)) {
     return Error{name + ".conversions", "conversions must be between 0 and users"};
   }
@@ -24,13 +25,17 @@ std::optional<Error> ValidateGroup(const LiftGroup& g, const std::string& name) 
       return Error{name + ".revenue_sum_squares",
                    "smaller than revenue^2/users: not a sum of squared per-user revenue"};
     }
-    if (g.users < 2) return Error{name + ".users", "a revenue variance needs at least 2 users"};
+    if (g.users < 2)
+      return InsufficientData(name + ".users", "a revenue variance needs at least 2 users");
   }
   return std::nullopt;
 }
 
+// Normal interval and two-sided p = 2 (1 - Phi(|estimate / se|)) = erfc(|z| / sqrt 2).
 Interval Normal(double estimate, double se, double z) {
-  return Interval{estimate, se, estimate - z * se, estimate + z * se};
+  Interval out{estimate, se, estimate - z * se, estimate + z * se, std::nullopt};
+  if (se > 0) out.p = std::erfc(std::fabs(estimate / se) / std::sqrt(2.0));
+  return out;
 }
 
 }  // namespace
@@ -45,8 +50,8 @@ Result<LiftSummary> EstimateLift(const LiftInput& in) {
     return Error{"reach", "reach must be in (0, 1]"};
   if (!(in.confidence > 0 && in.confidence < 1)) return Error{"confidence", "must be in (0, 1)"};
   if (in.holdout.conversions == 0) {
-    return Error{"holdout.conversions",
-                 "the holdout has no conversions: relative lift is undefined"};
+    return InsufficientData("holdout.conversions",
+                            "the holdout has no conversions: relative lift is undefined");
   }
   const double z = CriticalValue(kInfiniteDf, in.confidence);
   const LiftGroup& t = in.test;
@@ -88,6 +93,7 @@ Result<LiftSummary> EstimateLift(const LiftInput& in) {
         roas.se = *s.incremental_revenue.se / spend;
         roas.ci_lower = *s.incremental_revenue.ci_lower / spend;
         roas.ci_upper = *s.incremental_revenue.ci_upper / spend;
+        roas.p = s.incremental_revenue.p;  // spend is known: the same test
       }
       s.iroas = roas;
     }
@@ -118,6 +124,7 @@ Result<LiftSummary> EstimateLift(const LiftInput& in) {
         o.se = *i.se / r;
         o.ci_lower = *i.ci_lower / r;
         o.ci_upper = *i.ci_upper / r;
+        o.p = i.p;  // reach is known: the same test
       }
       return o;
     };

@@ -33,7 +33,7 @@
 namespace causeway::causal {
 
 struct LiftGroup {
-  double users = 0;                           // > 0
+  double users = 0;                           // > 0 (0: insufficient data)
   double conversions = 0;                     // 0 <= conversions <= users
   double revenue = 0;                         // sum over users
   std::optional<double> revenue_sum_squares;  // sum of squared per-user revenue
@@ -51,6 +51,7 @@ struct Interval {
   double estimate = 0;
   std::optional<double> se;
   std::optional<double> ci_lower, ci_upper;
+  std::optional<double> p = std::nullopt;  // two-sided normal p of estimate = 0, given se
 };
 
 struct LiftSummary {
@@ -67,9 +68,10 @@ struct LiftSummary {
   std::vector<Warning> warnings;
 };
 
-// Errors (field names the input): users <= 0, conversions outside [0, users], negative
-// or non-finite values, reach outside (0, 1], a holdout with no conversions (relative lift
-// undefined), revenue sum of squares inconsistent with the revenue (negative variance).
+// Errors (field names the input): negative or non-finite values, conversions outside
+// [0, users], reach outside (0, 1], revenue sum of squares inconsistent with the revenue
+// (negative variance); of kind kInsufficientData: a group with no users, a holdout with
+// no conversions (relative lift undefined), a revenue variance from fewer than 2 users.
 Result<LiftSummary> EstimateLift(const LiftInput& input);
 
 }  // namespace causeway::causal
