@@ -12,24 +12,65 @@ using causal::Panel;
 Json Num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 Json Opt(const std::optional<double>& v) { return v ? Num(*v) : Json(nullptr); }
 
-Json InferenceJson(const causal::Inference& i, double confidence) {
-  return Json{
-      {"estimate", Num(i.estimate)},
-      {"se", Num(i.se)},
-      {"ci", {{"lower", Num(i.ci_lower)}, {"upper", Num(i.ci_upper)}, {"level", confidence}}},
-      {"p", Num(i.p)},
-      {"statistic", Num(i.statistic)},
-      {"df", Num(i.df)}};
+Json CiJson(double lower, double upper, double level) {
+  return {{"lower", Num(lower)}, {"upper", Num(upper)}, {"level", level}};
 }
 
-Json IntervalJson(const causal::Interval& i, double confidence) {
-  return Json{
-      {"estimate", Num(i.estimate)},
-      {"se", Opt(i.se)},
-      {"ci", {{"lower", Opt(i.ci_lower)}, {"upper", Opt(i.ci_upper)}, {"level", confidence}}}};
+// The shared Inference shape (api/openapi.yaml): estimate, std_error, ci {lower, upper,
+// level}, p_value; plus the test statistic and its df (null for normal inference).
+Json InferenceJson(const causal::Inference& i, double level) {
+  return Json{{"estimate", Num(i.estimate)},
+              {"std_error", Num(i.se)},
+              {"ci", CiJson(i.ci_lower, i.ci_upper, level)},
+              {"p_value", Num(i.p)},
+              {"statistic", Num(i.statistic)},
+              {"df", Num(i.df)}};
 }
 
-Status FromCausal(const causal::Error& e) { return InvalidArgument(e.field, e.message); }
+// Estimates with a normal interval; std_error, ci and p_value are null when the input
+// gives no variance (e.g. revenue without its sum of squares).
+Json IntervalJson(const causal::Interval& i, double level) {
+  return Json{{"estimate", Num(i.estimate)},
+              {"std_error", Opt(i.se)},
+              {"ci", {{"lower", Opt(i.ci_lower)}, {"upper", Opt(i.ci_upper)}, {"level", level}}},
+              {"p_value", Opt(i.p)}};
+}
+
+// True when the data gave the whole inference: a finite estimate, standard error,
+// p-value and interval.
+bool Answered(const causal::Inference& i) {
+  return std::isfinite(i.estimate) && std::isfinite(i.se) && std::isfinite(i.p) &&
+         std::isfinite(i.ci_lower) && std::isfinite(i.ci_upper);
+}
+
+// One answer of several (a coefficient, an event time, a group-time cell, a cohort, an
+// aggregation): {"valid": true, ...inference} or, when the data cannot give it,
+// {"valid": false, "reason"} with the inference fields null (docs/api.md, "Data that
+// cannot answer").
+Json AnswerJson(const causal::Inference& i, double level, std::string reason = {}) {
+  if (reason.empty() && !Answered(i)) {
+    reason =
+        "the data give no finite standard error for this estimate (too few units or no "
+        "variation)";
+  }
+  if (!reason.empty()) {
+    return Json{{"valid", false},       {"reason", reason}, {"estimate", nullptr},
+                {"std_error", nullptr}, {"ci", nullptr},    {"p_value", nullptr},
+                {"statistic", nullptr}, {"df", nullptr}};
+  }
+  Json j = InferenceJson(i, level);
+  j["valid"] = true;
+  return j;
+}
+
+// A core error as a Status: malformed input is invalid_argument (400), a well-formed
+// panel or aggregate the data cannot answer is insufficient_data (422).
+Status FromCausal(const causal::Error& e, std::string message) {
+  return e.kind == causal::ErrorKind::kInsufficientData
+             ? Status::InsufficientData(std::move(message), e.field)
+             : InvalidArgument(e.field, std::move(message));
+}
+Status FromCausal(const causal::Error& e) { return FromCausal(e, e.message); }
 
 // ---- request options ----------------------------------------------------------------
 
@@ -38,140 +79,84 @@ struct DidRequest {
   PanelColumns columns;
 };
 
-std::optional<Status> ReadInt(const Json& j, const char* key, std::optional<int64_t>* out) {
-  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-  const Json& v = j[key];
-  if (v.is_number_integer()) {
-    *out = v.get<int64_t>();
-  } else if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
-    *out = static_cast<int64_t>(v.get<double>());
-  } else {
-    return InvalidArgument(key, std::string(key) + " must be an integer");
+std::vector<std::string> SplitCommas(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    const size_t comma = v.find(',', start);
+    std::string name =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!name.empty()) out.push_back(std::move(name));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
-  return std::nullopt;
+  return out;
 }
 
-std::variant<DidRequest, Status> ParseDidRequest(const Json& j) {
-  DidRequest r;
-  if (!j.contains("method") || !j["method"].is_string()) {
-    return InvalidArgument("method",
-                           "method is required: \"2x2\", \"twfe\", \"event_study\" or "
-                           "\"callaway_santanna\"");
+// The DiD options, from a JSON body (column roles in `columns`, covariates an array) or
+// from the query string of the CSV form (column roles as parameters, covariates
+// comma-separated). Every name is read through `r`, so anything else is refused.
+void ReadDidOptions(FieldReader& r, bool query, DidRequest* out) {
+  causal::DidOptions& o = out->options;
+  PanelColumns& c = out->columns;
+  std::string method;
+  r.Required("method", &method);
+  if (r.ok()) {
+    if (auto m = causal::ParseDidMethod(method)) {
+      o.method = *m;
+    } else {
+      r.Fail(InvalidArgument("method", "unknown method '" + method +
+                                           "'; use \"2x2\", \"twfe\", \"event_study\" or "
+                                           "\"callaway_santanna\""));
+    }
   }
-  auto method = causal::ParseDidMethod(j["method"].get<std::string>());
-  if (!method) {
-    return InvalidArgument("method", "unknown method '" + j["method"].get<std::string>() +
-                                         "'; use \"2x2\", \"twfe\", \"event_study\" or "
-                                         "\"callaway_santanna\"");
-  }
-  r.options.method = *method;
-  auto text = [&](const char* key, std::string* out) -> std::optional<Status> {
-    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-    if (!j[key].is_string()) return InvalidArgument(key, std::string(key) + " must be a string");
-    *out = j[key].get<std::string>();
-    return std::nullopt;
+  ReadConfidence(r, &o.confidence);
+  r.Enum("fe_dof", &o.fe_dof,
+         {{"all_fixed_effects", causal::FixedEffectDof::kAllFixedEffects},
+          {"slopes_only", causal::FixedEffectDof::kSlopesOnly}});
+  r.Optional("reference_period", &o.reference_period);
+  r.Optional("min_event_time", &o.min_event_time).Optional("max_event_time", &o.max_event_time);
+  r.Enum("control_group", &o.control_group,
+         {{"never_treated", causal::ControlGroup::kNeverTreated},
+          {"not_yet_treated", causal::ControlGroup::kNotYetTreated}});
+  r.Enum(
+      "base_period", &o.base_period,
+      {{"varying", causal::BasePeriod::kVarying}, {"universal", causal::BasePeriod::kUniversal}});
+  r.Enum("aggregation", &o.aggregation,
+         {{"group", causal::CsAggregation::kGroup},
+          {"simple", causal::CsAggregation::kSimple},
+          {"dynamic", causal::CsAggregation::kDynamic}});
+  r.Optional("never_treated_value", &c.never_treated_value);
+
+  auto read_roles = [&c](FieldReader& roles) {
+    roles.Optional("unit", &c.unit).Optional("time", &c.time).Optional("outcome", &c.outcome);
+    roles.Optional("treated", &c.treated).Optional("post", &c.post);
+    roles.Optional("treatment_start", &c.treatment_start);
   };
-  std::string control, base, aggregation, fe_dof;
-  for (auto [key, out] : {std::pair{"control_group", &control}, std::pair{"base_period", &base},
-                          std::pair{"aggregation", &aggregation}, std::pair{"fe_dof", &fe_dof}}) {
-    if (auto e = text(key, out)) return *e;
-  }
-  if (control == "not_yet_treated") {
-    r.options.control_group = causal::ControlGroup::kNotYetTreated;
-  } else if (!control.empty() && control != "never_treated") {
-    return InvalidArgument("control_group", "use \"never_treated\" or \"not_yet_treated\"");
-  }
-  if (base == "universal") {
-    r.options.base_period = causal::BasePeriod::kUniversal;
-  } else if (!base.empty() && base != "varying") {
-    return InvalidArgument("base_period", "use \"varying\" or \"universal\"");
-  }
-  if (aggregation == "simple") {
-    r.options.aggregation = causal::CsAggregation::kSimple;
-  } else if (aggregation == "dynamic") {
-    r.options.aggregation = causal::CsAggregation::kDynamic;
-  } else if (!aggregation.empty() && aggregation != "group") {
-    return InvalidArgument("aggregation", "use \"group\", \"simple\" or \"dynamic\"");
-  }
-  if (fe_dof == "slopes_only") {
-    r.options.fe_dof = causal::FixedEffectDof::kSlopesOnly;
-  } else if (!fe_dof.empty() && fe_dof != "all_fixed_effects") {
-    return InvalidArgument("fe_dof", "use \"all_fixed_effects\" or \"slopes_only\"");
-  }
-  std::optional<int64_t> ref;
-  if (auto e = ReadInt(j, "reference_period", &ref)) return *e;
-  if (ref) r.options.reference_period = *ref;
-  if (auto e = ReadInt(j, "min_event_time", &r.options.min_event_time)) return *e;
-  if (auto e = ReadInt(j, "max_event_time", &r.options.max_event_time)) return *e;
-  if (auto e = ReadInt(j, "never_treated_value", &r.columns.never_treated_value)) return *e;
-  if (j.contains("confidence")) {
-    if (!j["confidence"].is_number()) return InvalidArgument("confidence", "must be a number");
-    r.options.confidence = j["confidence"].get<double>();
+  if (query) {
+    read_roles(r);
+    r.Optional("weight", &c.weight);
+    std::string covariates;
+    r.Optional("covariates", &covariates);
+    c.covariates = SplitCommas(covariates);
+  } else {
+    std::optional<std::string> columns_weight, weight;
+    r.Object("columns", [&](FieldReader& roles) {
+      read_roles(roles);
+      roles.Optional("weight", &columns_weight);
+    });
+    r.Optional("weight", &weight);
+    r.Check(!(weight && columns_weight), "weight",
+            "name the weight column once: weight or columns.weight");
+    c.weight = weight ? *weight : columns_weight.value_or("");
+    r.Array("covariates", [&c](const Json& name, const std::string& path, size_t) {
+      if (!name.is_string()) return InvalidArgument(path, "must be a column name (a string)");
+      c.covariates.push_back(name.get<std::string>());
+      return Status::Ok();
+    });
   }
   std::string why;
-  if (!r.options.IsValid(&why)) return InvalidArgument("options", why);
-
-  if (j.contains("columns")) {
-    const Json& c = j["columns"];
-    if (!c.is_object()) return InvalidArgument("columns", "columns must be an object");
-    for (auto [key, out] :
-         {std::pair{"unit", &r.columns.unit}, std::pair{"time", &r.columns.time},
-          std::pair{"outcome", &r.columns.outcome}, std::pair{"treated", &r.columns.treated},
-          std::pair{"post", &r.columns.post},
-          std::pair{"treatment_start", &r.columns.treatment_start},
-          std::pair{"weight", &r.columns.weight}}) {
-      if (!c.contains(key)) continue;
-      if (!c[key].is_string())
-        return InvalidArgument(std::string("columns.") + key, "must be a string");
-      *out = c[key].get<std::string>();
-    }
-  }
-  if (j.contains("weight")) {
-    if (!j["weight"].is_string()) return InvalidArgument("weight", "weight names a column");
-    r.columns.weight = j["weight"].get<std::string>();
-  }
-  if (j.contains("covariates")) {
-    if (!j["covariates"].is_array())
-      return InvalidArgument("covariates", "must be an array of column names");
-    for (const Json& c : j["covariates"]) {
-      if (!c.is_string()) return InvalidArgument("covariates", "must be an array of column names");
-      r.columns.covariates.push_back(c.get<std::string>());
-    }
-  }
-  return r;
-}
-
-// Query parameters -> the same JSON shape the body form uses.
-Json QueryToJson(const std::map<std::string, std::string>& q) {
-  Json j = Json::object();
-  for (const auto& [k, v] : q) {
-    if (k == "covariates") {
-      Json list = Json::array();
-      size_t start = 0;
-      while (start <= v.size()) {
-        size_t comma = v.find(',', start);
-        std::string name =
-            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!name.empty()) list.push_back(name);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-      j["covariates"] = list;
-    } else if (k == "unit" || k == "time" || k == "outcome" || k == "treated" || k == "post" ||
-               k == "treatment_start") {
-      j["columns"][k] = v;
-    } else if (k == "reference_period" || k == "min_event_time" || k == "max_event_time" ||
-               k == "never_treated_value" || k == "confidence") {
-      char* end = nullptr;
-      const double d = std::strtod(v.c_str(), &end);
-      j[k] = (end && *end == '\0' && !v.empty()) ? Json(d) : Json(v);
-      if (k != "confidence" && j[k].is_number() && std::floor(d) == d)
-        j[k] = static_cast<int64_t>(d);
-    } else {
-      j[k] = v;
-    }
-  }
-  return j;
+  if (r.ok() && !o.IsValid(&why)) r.Fail(InvalidArgument(why.substr(0, why.find(' ')), why));
 }
 
 // ---- panel building -------------------------------------------------------------------
@@ -523,6 +508,20 @@ std::variant<Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColum
   return p;
 }
 
+void ReadConfidence(FieldReader& r, double* confidence) {
+  std::optional<double> alpha, level;
+  r.Optional("alpha", &alpha).Optional("confidence", &level);
+  r.Check(!(alpha && level), "confidence",
+          "give alpha or its synonym confidence (= 1 - alpha), not both");
+  if (alpha) {
+    r.Check(*alpha > 0 && *alpha < 1, "alpha", "must be in (0, 1)");
+    *confidence = 1 - *alpha;
+  } else if (level) {
+    r.Check(*level > 0 && *level < 1, "confidence", "must be in (0, 1)");
+    *confidence = *level;
+  }
+}
+
 Json DidToJson(const causal::DidSummary& s, double confidence) {
   Json j = InferenceJson(s.att, confidence);
   j["method"] = causal::DidMethodName(s.method);
@@ -543,7 +542,7 @@ Json DidToJson(const causal::DidSummary& s, double confidence) {
   }
   Json coefs = Json::array();
   for (const auto& c : s.coefficients) {
-    Json x = InferenceJson(c.inference, confidence);
+    Json x = AnswerJson(c.inference, confidence);
     x["name"] = c.name;
     coefs.push_back(x);
   }
@@ -557,7 +556,7 @@ Json DidToJson(const causal::DidSummary& s, double confidence) {
   if (!s.event_time.empty()) {
     Json series = Json::array();
     for (const auto& e : s.event_time) {
-      Json x = InferenceJson(e.inference, confidence);
+      Json x = AnswerJson(e.inference, confidence, e.unavailable);
       x["event_time"] = e.event_time;
       x["reference"] = e.reference;
       x["observations"] = e.observations;
@@ -566,18 +565,16 @@ Json DidToJson(const causal::DidSummary& s, double confidence) {
     j["event_time"] = series;
   }
   if (s.pretrend) {
-    j["pretrend_test"] = {{"statistic", Num(s.pretrend->statistic)},
-                          {"df", s.pretrend->df},
-                          {"p", Num(s.pretrend->p)},
-                          {"f_statistic", Num(s.pretrend->f_statistic)},
-                          {"f_df2", Num(s.pretrend->f_df2)},
-                          {"f_p", Num(s.pretrend->f_p)},
-                          {"event_times", s.pretrend->event_times}};
+    j["pretrend_test"] = {
+        {"statistic", Num(s.pretrend->statistic)}, {"df", s.pretrend->df},
+        {"p_value", Num(s.pretrend->p)},           {"f_statistic", Num(s.pretrend->f_statistic)},
+        {"f_df2", Num(s.pretrend->f_df2)},         {"f_p_value", Num(s.pretrend->f_p)},
+        {"event_times", s.pretrend->event_times}};
   }
   if (!s.group_time.empty()) {
     Json cells = Json::array();
     for (const auto& g : s.group_time) {
-      Json x = InferenceJson(g.inference, confidence);
+      Json x = AnswerJson(g.inference, confidence);
       x["group"] = g.group;
       x["time"] = g.time;
       x["base_time"] = g.base_time;
@@ -589,15 +586,15 @@ Json DidToJson(const causal::DidSummary& s, double confidence) {
     j["group_time"] = cells;
     Json cohorts = Json::array();
     for (const auto& c : s.by_cohort) {
-      Json x = InferenceJson(c.inference, confidence);
+      Json x = AnswerJson(c.inference, confidence);
       x["group"] = c.group;
       x["units"] = c.units;
       cohorts.push_back(x);
     }
     j["by_cohort"] = cohorts;
-    j["aggregations"] = {{"simple", InferenceJson(*s.simple, confidence)},
-                         {"group", InferenceJson(*s.group, confidence)},
-                         {"dynamic", InferenceJson(*s.dynamic, confidence)}};
+    j["aggregations"] = {{"simple", AnswerJson(*s.simple, confidence)},
+                         {"group", AnswerJson(*s.group, confidence)},
+                         {"dynamic", AnswerJson(*s.dynamic, confidence)}};
   }
   Json warnings = Json::array();
   for (const auto& w : s.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
@@ -606,31 +603,38 @@ Json DidToJson(const causal::DidSummary& s, double confidence) {
 }
 
 HandlerResult HandleDid(std::string_view content_type, std::string_view body,
-                        const std::map<std::string, std::string>& query) {
+                        const QueryParams& query) {
   std::string_view mime = content_type.substr(0, content_type.find(';'));
   while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
-  Json request;
   const bool csv = mime == "text/csv";
-  if (csv) {
-    request = QueryToJson(query);
-  } else if (mime == "application/json" || mime.empty()) {
-    request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (request.is_discarded() || !request.is_object()) {
-      return InvalidArgument("body", "the body is not a JSON object");
-    }
-  } else {
+  if (!csv && !(mime == "application/json" || mime.empty())) {
     return Status(StatusCode::kUnsupportedMediaType,
                   "send application/json or text/csv, not '" + std::string(content_type) + "'",
                   "content_type");
   }
-  auto parsed = ParseDidRequest(request);
-  if (auto* e = std::get_if<Status>(&parsed)) return *e;
-  const DidRequest& r = std::get<DidRequest>(parsed);
+  DidRequest r;
+  Json request;
+  const Json* rows = nullptr;
+  if (csv) {
+    FieldReader options = FieldReader::Query(query);
+    ReadDidOptions(options, /*query=*/true, &r);
+    if (Status s = options.Finish(); !s.ok()) return s;
+  } else {
+    // A JSON body carries every option itself: a query parameter is unknown.
+    if (Status s = FieldReader::Query(query).Finish(); !s.ok()) return s;
+    request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded() || !request.is_object()) {
+      return InvalidArgument("body", "the body is not a JSON object");
+    }
+    FieldReader options(request);
+    ReadDidOptions(options, /*query=*/false, &r);
+    rows = options.Raw("rows");
+    if (Status s = options.Finish(); !s.ok()) return s;
+  }
   std::vector<std::string> unit_names;
   std::variant<Panel, Status> panel =
       csv ? ParsePanelCsv(body, r.columns, &unit_names)
-          : PanelFromJsonRows(request.contains("rows") ? request["rows"] : Json(), r.columns,
-                              &unit_names);
+          : PanelFromJsonRows(rows ? *rows : Json(), r.columns, &unit_names);
   if (auto* e = std::get_if<Status>(&panel)) return *e;
   auto result = causal::EstimateDid(std::get<Panel>(panel), r.options);
   if (!result.ok()) {
@@ -648,7 +652,14 @@ HandlerResult HandleDid(std::string_view content_type, std::string_view body,
           message.replace(at + tag.size(), digits.size(), "'" + unit_names[id] + "'");
       }
     }
-    return InvalidArgument(result.error().field, std::move(message));
+    return FromCausal(result.error(), std::move(message));
+  }
+  // The headline is the one question asked: without its inference there is no answer.
+  if (!Answered(result.value().att)) {
+    return Status::InsufficientData(
+        "the data give no finite standard error for the estimate (zero residual variance, or "
+        "too few units)",
+        "panel");
   }
   return DidToJson(result.value(), r.options.confidence);
 }
@@ -684,42 +695,27 @@ Json LiftToJson(const causal::LiftSummary& s, const causal::LiftInput& in) {
 }
 
 HandlerResult HandleLiftAggregate(const Json& body) {
-  if (!body.is_object()) return InvalidArgument("body", "the body must be a JSON object");
+  FieldReader r(body);
   causal::LiftInput in;
   for (auto [name, g] : {std::pair{"test", &in.test}, std::pair{"holdout", &in.holdout}}) {
-    if (!body.contains(name) || !body[name].is_object()) {
-      return InvalidArgument(name,
-                             std::string(name) + " is required: {users, conversions, revenue}");
-    }
-    const Json& o = body[name];
-    for (auto [key, out] :
-         {std::pair{"users", &g->users}, std::pair{"conversions", &g->conversions},
-          std::pair{"revenue", &g->revenue}}) {
-      if (!o.contains(key) || !o[key].is_number()) {
-        return InvalidArgument(std::string(name) + "." + key,
-                               std::string(key) + " must be a number");
-      }
-      *out = o[key].get<double>();
-    }
-    if (o.contains("revenue_sum_squares") && !o["revenue_sum_squares"].is_null()) {
-      if (!o["revenue_sum_squares"].is_number()) {
-        return InvalidArgument(std::string(name) + ".revenue_sum_squares", "must be a number");
-      }
-      g->revenue_sum_squares = o["revenue_sum_squares"].get<double>();
-    }
+    r.Object(
+        name,
+        [g = g](FieldReader& group) {
+          group.Required("users", &g->users)
+              .Required("conversions", &g->conversions)
+              .Required("revenue", &g->revenue)
+              .Optional("revenue_sum_squares", &g->revenue_sum_squares);
+        },
+        /*required=*/true);
   }
-  for (auto [key, out] : {std::pair{"spend", &in.spend}, std::pair{"reach", &in.reach}}) {
-    if (!body.contains(key) || body[key].is_null()) continue;
-    if (!body[key].is_number()) return InvalidArgument(key, std::string(key) + " must be a number");
-    *out = body[key].get<double>();
-  }
-  if (body.contains("confidence")) {
-    if (!body["confidence"].is_number()) return InvalidArgument("confidence", "must be a number");
-    in.confidence = body["confidence"].get<double>();
-  }
-  auto r = causal::EstimateLift(in);
-  if (!r.ok()) return FromCausal(r.error());
-  return LiftToJson(r.value(), in);
+  r.Optional("spend", &in.spend).Optional("reach", &in.reach);
+  ReadConfidence(r, &in.confidence);
+  if (Status s = r.Finish(); !s.ok()) return s;
+  auto result = causal::EstimateLift(in);
+  if (!result.ok()) return FromCausal(result.error());
+  return LiftToJson(result.value(), in);
 }
+
+Status CausalStatus(const causal::Error& error) { return FromCausal(error); }
 
 }  // namespace causeway::api

@@ -1,37 +1,37 @@
 #include "api/lift.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "api/causal_handlers.h"
-#include "api/json_util.h"
+#include "api/field_reader.h"
 #include "causal/lift.h"
 
 namespace causeway::api {
 
 HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments,
-                             std::string_view key,
-                             const std::map<std::string, std::string>& query) {
-  for (const auto& [k, v] : query) {
-    if (k != "metric" && k != "holdout" && k != "test" && k != "spend" && k != "reach" &&
-        k != "confidence") {
-      return InvalidArgument(k, "unknown query parameter");
-    }
-  }
+                             std::string_view key, const QueryParams& query) {
+  FieldReader r = FieldReader::Query(query);
+  std::string metric_key, holdout = "control";
+  std::optional<std::string> test_key;
+  causal::LiftInput in;
+  r.Required("metric", &metric_key).Optional("holdout", &holdout).Optional("test", &test_key);
+  r.Optional("spend", &in.spend).Optional("reach", &in.reach);
+  ReadConfidence(r, &in.confidence);
+  if (Status s = r.Finish(); !s.ok()) return s;
+
   auto found = experiments.Find(key);
   if (auto* e = std::get_if<Status>(&found)) return *e;
   const ExperimentService::View& x = std::get<ExperimentService::View>(found);
   std::vector<std::string> variants;
   for (const auto& v : x.variants) variants.push_back(v.key);
 
-  auto metric_it = query.find("metric");
-  if (metric_it == query.end() || metric_it->second.empty()) {
-    return InvalidArgument("metric", "required: the key of a metric definition");
-  }
-  auto metric_row = store.GetMetric(metric_it->second);
+  auto metric_row = store.GetMetric(metric_key);
   if (!metric_row.ok()) {
     Status s = metric_row.status();
     if (s.code() != StatusCode::kNotFound) return s;
-    return Status::NotFound("no metric with key " + metric_it->second, "metric");
+    return Status::NotFound("no metric with key " + metric_key, "metric");
   }
   Json metric = Json::parse(metric_row->config);
   if (metric["type"] == "ratio") {
@@ -39,14 +39,13 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
                            "lift needs a per-user metric (binomial, mean or count), "
                            "not a ratio metric");
   }
-  std::string holdout = query.count("holdout") ? query.at("holdout") : "control";
   if (std::find(variants.begin(), variants.end(), holdout) == variants.end()) {
     return InvalidArgument(
         "holdout", "experiment \"" + std::string(key) + "\" has no variant \"" + holdout + "\"");
   }
   std::string test;
-  if (query.count("test")) {
-    test = query.at("test");
+  if (test_key) {
+    test = *test_key;
     if (test == holdout || std::find(variants.begin(), variants.end(), test) == variants.end()) {
       return InvalidArgument("test", "must name a variant other than the holdout");
     }
@@ -54,18 +53,6 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
     test = variants[0] == holdout ? variants[1] : variants[0];
   } else {
     return InvalidArgument("test", "required when the experiment has several test variants");
-  }
-
-  causal::LiftInput in;
-  if (auto e = QueryNumber(query, "spend", &in.spend)) return *e;
-  if (auto e = QueryNumber(query, "reach", &in.reach)) return *e;
-  std::optional<double> confidence;
-  if (auto e = QueryNumber(query, "confidence", &confidence)) return *e;
-  if (confidence) {
-    if (!(*confidence > 0 && *confidence < 1)) {
-      return InvalidArgument("confidence", "must be in (0, 1)");
-    }
-    in.confidence = *confidence;
   }
 
   int64_t window_ms = 0;
@@ -98,14 +85,12 @@ HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments
             std::string(in.test.users <= 0 ? "test variant " + test : "holdout " + holdout),
         in.test.users <= 0 ? "test" : "holdout");
   }
-  auto r = causal::EstimateLift(in);
-  if (!r.ok()) {
-    return Status(StatusCode::kInsufficientData, r.error().message, r.error().field);
-  }
-  Json out = LiftToJson(r.value(), in);
+  auto result = causal::EstimateLift(in);
+  if (!result.ok()) return CausalStatus(result.error());
+  Json out = LiftToJson(result.value(), in);
   out["experiment"] = key;
   out["phase"] = x.phase;
-  out["metric"] = metric_it->second;
+  out["metric"] = metric_key;
   out["holdout"] = holdout;
   out["test"] = test;
   out["test_users"] = in.test.users;

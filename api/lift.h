@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/causal_handlers.h"
 #include "api/experiments.h"
 #include "api/handler.h"
 #include "store/store.h"
@@ -14,8 +15,9 @@
 namespace causeway::api {
 
 // Query: metric (required), holdout (default "control"), test (default the only
-// other variant), spend, reach, confidence (default 0.95).
+// other variant), spend, reach, alpha (default 0.05) or its synonym confidence
+// (= 1 - alpha). Unknown parameters: 400. No exposed users in a group: 422.
 HandlerResult ExperimentLift(store::Store& store, ExperimentService& experiments,
-                             std::string_view key, const std::map<std::string, std::string>& query);
+                             std::string_view key, const QueryParams& query);
 
 }  // namespace causeway::api

@@ -386,7 +386,6 @@ struct Server::Impl {
     Route(
         "POST", "/v1/analyses/did", "/v1/analyses/did", Access::kAdmin,
         [](const httplib::Request& req, httplib::Response& res) {
-          std::map<std::string, std::string> query(req.params.begin(), req.params.end());
           // A panel is JSON or CSV; a body of another declared type is read as JSON
           // when it is JSON (the rule of BodyStatus).
           std::string type = req.get_header_value("Content-Type");
@@ -400,7 +399,7 @@ struct Server::Impl {
             }
             type = "application/json";
           }
-          Respond(res, HandleDid(type, req.body, query));
+          Respond(res, HandleDid(type, req.body, req.params));
         },
         Query::kRead);
     Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
@@ -417,8 +416,7 @@ struct Server::Impl {
         "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/lift", "/v1/experiments/{key}/lift",
         Access::kAdmin,
         [this](const httplib::Request& req, httplib::Response& res) {
-          std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-          Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), query));
+          Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), req.params));
         },
         Query::kRead);
   }
