@@ -95,7 +95,7 @@ TEST_CASE("experiment lift: shared names, alpha or confidence, unknown parameter
              "confidence");
   CheckError(s.Get(path + "&alpha=1", s.admin_key), 400, "invalid_argument", "alpha");
   CheckError(s.Get(path + "&spnd=5", s.admin_key), 400, "invalid_argument", "spnd");
-  CheckError(s.Get(path + "&metric=revenue", s.admin_key), 400, "invalid_argument", "metric");
+  CheckError(s.Get(path + "&metric=orders", s.admin_key), 400, "invalid_argument", "metric");
   CheckError(s.Get(path + "&reach=2", s.admin_key), 400, "invalid_argument", "reach");
   CheckError(s.Get("/v1/experiments/promo/lift?metric=", s.admin_key), 400, "invalid_argument",
              "metric");

@@ -1,6 +1,8 @@
 // Lift against lift_reference.py (expected values computed from simulated per-user data).
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "causal/lift.h"
 #include "test_data.h"
 
@@ -68,21 +70,58 @@ TEST_CASE("Lift rejects impossible inputs by field", "[causal][lift]") {
   in.holdout = {1000, 40, 400, std::nullopt};
   REQUIRE(EstimateLift(in).ok());
   CHECK_FALSE(EstimateLift(in).value().incremental_revenue.se);
-  auto bad = in;
-  bad.test.conversions = 2000;
-  CHECK(EstimateLift(bad).error().field == "test.conversions");
-  bad = in;
-  bad.holdout.users = 0;
-  CHECK(EstimateLift(bad).error().field == "holdout.users");
-  bad = in;
-  bad.reach = 1.5;
-  CHECK(EstimateLift(bad).error().field == "reach");
-  bad = in;
-  bad.holdout.conversions = 0;
-  CHECK(EstimateLift(bad).error().field == "holdout.conversions");
-  bad = in;
-  bad.test.revenue_sum_squares = 1.0;  // < 500^2/1000
-  CHECK(EstimateLift(bad).error().field == "test.revenue_sum_squares");
+  // Malformed input and data that cannot answer are told apart by kind.
+  struct Case {
+    const char* name;
+    void (*change)(LiftInput*);
+    const char* field;
+    ErrorKind kind;
+  };
+  const Case cases[] = {
+      {"conversions > users", [](LiftInput* x) { x->test.conversions = 2000; }, "test.conversions",
+       ErrorKind::kInvalidInput},
+      {"negative users", [](LiftInput* x) { x->holdout.users = -1; }, "holdout.users",
+       ErrorKind::kInvalidInput},
+      {"reach > 1", [](LiftInput* x) { x->reach = 1.5; }, "reach", ErrorKind::kInvalidInput},
+      {"inconsistent sum of squares", [](LiftInput* x) { x->test.revenue_sum_squares = 1.0; },
+       "test.revenue_sum_squares", ErrorKind::kInvalidInput},
+      {"no users",
+       [](LiftInput* x) {
+         x->holdout.users = 0;
+         x->holdout.conversions = 0;
+       },
+       "holdout.users", ErrorKind::kInsufficientData},
+      {"no holdout conversions", [](LiftInput* x) { x->holdout.conversions = 0; },
+       "holdout.conversions", ErrorKind::kInsufficientData},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    LiftInput bad = in;
+    c.change(&bad);
+    auto r = EstimateLift(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().field == c.field);
+    CHECK(r.error().kind == c.kind);
+  }
+}
+
+TEST_CASE("Lift intervals carry the two-sided normal p-value of a zero effect", "[causal][lift]") {
+  LiftInput in;
+  in.test = {1000, 60, 600, 900.0};
+  in.holdout = {1000, 40, 400, 500.0};
+  in.spend = 100;
+  in.reach = 0.5;
+  auto r = EstimateLift(in);
+  REQUIRE(r.ok());
+  const LiftSummary& s = r.value();
+  const double z = s.rate_difference.estimate / *s.rate_difference.se;
+  REQUIRE(s.rate_difference.p);
+  CHECK(*s.rate_difference.p == Approx(std::erfc(std::fabs(z) / std::sqrt(2.0))).epsilon(1e-14));
+  // Known multipliers (n_t, spend, reach) do not change the test.
+  CHECK(*s.incremental_conversions.p == Approx(*s.rate_difference.p).epsilon(1e-12));
+  CHECK(*s.tot_rate_difference->p == Approx(*s.rate_difference.p).epsilon(1e-12));
+  CHECK(*s.iroas->p == Approx(*s.incremental_revenue.p).epsilon(1e-12));
+  CHECK_FALSE(s.cost_per_incremental_conversion->p);
 }
 
 }  // namespace
