@@ -63,7 +63,8 @@ panel.head()""")
 md("""## TWFE difference-in-differences
 
 We post the panel as CSV and name its columns. Geos that never got the campaign
-have an empty `campaign_start`.""")
+have an empty `campaign_start`. Options go in the query string; a misspelt one is
+refused (400 naming it), and `alpha` sets the CI level 1 − α (default 0.05).""")
 
 code("""def did(method, **options):
     params = {"method": method, "unit": "geo", "time": "day", "outcome": "sales",
@@ -75,11 +76,12 @@ code("""def did(method, **options):
         raise RuntimeError(r.text)
     return r.json()
 
-twfe = did("twfe")
+twfe = did("twfe", alpha=0.05)
 truth = np.mean([true_effect(d) for d in range(launch, days)])
-print(f"TWFE effect: {twfe['estimate']:.2f} sales/day "
-      f"(95% CI {twfe['ci']['lower']:.2f} to {twfe['ci']['upper']:.2f}, p = {twfe['p']:.2g}, "
-      f"{twfe['clusters']} clusters, df = {twfe['df']})")
+level = twfe["ci"]["level"]
+print(f"TWFE effect: {twfe['estimate']:.2f} sales/day (SE {twfe['std_error']:.2f}; "
+      f"{level:.0%} CI {twfe['ci']['lower']:.2f} to {twfe['ci']['upper']:.2f}, "
+      f"p = {twfe['p_value']:.2g}, {twfe['clusters']} clusters, df = {twfe['df']})")
 print(f"true average effect over the post period: {truth:.2f}")
 for w in twfe.get("warnings", []):
     print("warning:", w["code"], "-", w["message"])
@@ -92,12 +94,15 @@ that all pre-launch coefficients are zero: if it rejected, the parallel-trends
 assumption behind the estimate above would be in doubt.""")
 
 code("""es = did("event_study", min_event_time=-10, max_event_time=20)
+# Each event time is one answer: {"valid": false, "reason": ...} when the data cannot
+# give it (e.g. collinear with the fixed effects), with its inference fields null.
 series = pd.DataFrame([{"event_time": p["event_time"], "estimate": p["estimate"],
-                        "lower": p["ci"]["lower"] if p.get("ci") else None,
-                        "upper": p["ci"]["upper"] if p.get("ci") else None}
-                       for p in es["event_time"]])
+                        "std_error": p["std_error"], "p_value": p["p_value"],
+                        "lower": p["ci"]["lower"], "upper": p["ci"]["upper"]}
+                       for p in es["event_time"] if p["valid"]])
 pt = es["pretrend_test"]
-print(f"pre-trend test: chi2 = {pt['statistic']:.2f} on {pt['df']} df, p = {pt['p']:.3f}")
+print(f"pre-trend test: chi2 = {pt['statistic']:.2f} on {pt['df']} df, "
+      f"p = {pt['p_value']:.3f}")
 series.head(12)""")
 
 code("""fig, ax = plt.subplots(figsize=(8, 4))
