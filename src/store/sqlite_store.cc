@@ -11,8 +11,10 @@
 // writer commits.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "store/store.h"
 
@@ -29,7 +31,9 @@ CREATE TABLE IF NOT EXISTS phases(
 CREATE TABLE IF NOT EXISTS metrics(
   key TEXT PRIMARY KEY, config TEXT NOT NULL, created_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys(
-  hash TEXT PRIMARY KEY, prefix TEXT NOT NULL, scope TEXT NOT NULL, created_ms INTEGER NOT NULL);
+  hash TEXT PRIMARY KEY, prefix TEXT NOT NULL, scope TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  id TEXT, name TEXT, expires_ms INTEGER, revoked_ms INTEGER);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events(
   id TEXT PRIMARY KEY, type INTEGER NOT NULL, experiment TEXT, uid TEXT NOT NULL,
   variant TEXT, name TEXT, value REAL, ts INTEGER NOT NULL, attrs TEXT) WITHOUT ROWID;
@@ -71,6 +75,7 @@ class Stmt {
     sqlite3_bind_null(stmt_, i);
     return *this;
   }
+  Stmt& Bind(int i, std::optional<int64_t> v) { return v ? Bind(i, *v) : BindNull(i); }
   int Step() { return sqlite3_step(stmt_); }
   // Resets for the next execution, keeping bindings (the caller rebinds every parameter).
   void Rewind() { sqlite3_reset(stmt_); }
@@ -82,6 +87,10 @@ class Stmt {
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   double Real(int col) { return sqlite3_column_double(stmt_, col); }
+  std::optional<int64_t> OptionalInt(int col) {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return Int(col);
+  }
   std::string Error() const { return sqlite3_errmsg(db_); }
 
   // Steps through every row, calling row() on each; Internal if preparing or
@@ -138,6 +147,35 @@ Status OpenConnection(const std::string& path, sqlite3** db) {
 
 std::string_view ScopeName(KeyScope s) { return s == KeyScope::kAdmin ? "admin" : "sdk"; }
 
+// Brings api_keys of files made before keys had ids (hash, prefix, scope and
+// created_ms only) to the current columns and gives old rows ids. Idempotent.
+// REQUIRES: inside a write transaction, so two processes opening one old file at
+// once migrate it once.
+Status MigrateApiKeys(sqlite3* db) {
+  std::vector<std::string> columns;
+  Stmt info(db, "PRAGMA table_info(api_keys)");
+  if (Status s = info.Each([&] { columns.push_back(info.Text(1)); }); !s.ok()) return s;
+  static constexpr std::pair<const char*, const char*> kAdded[] = {
+      {"id", "TEXT"}, {"name", "TEXT"}, {"expires_ms", "INTEGER"}, {"revoked_ms", "INTEGER"}};
+  for (const auto& [column, type] : kAdded) {
+    if (std::find(columns.begin(), columns.end(), column) != columns.end()) continue;
+    std::string sql = std::string("ALTER TABLE api_keys ADD COLUMN ") + column + " " + type;
+    if (Status s = Exec(db, sql.c_str()); !s.ok()) return s;
+  }
+  // 48 random bits, as api/auth.cc gives new keys; the unique index refuses a collision.
+  return Exec(db, R"sql(
+    UPDATE api_keys SET id = 'key_' || lower(hex(randomblob(6))) WHERE id IS NULL;
+    CREATE UNIQUE INDEX IF NOT EXISTS api_keys_id ON api_keys(id);
+    INSERT OR IGNORE INTO counters(name, value) VALUES('api_key_revocations', 0);
+  )sql");
+}
+
+// "SELECT <the columns ReadApiKey reads> FROM api_keys <rest>".
+std::string SelectApiKeys(std::string_view rest) {
+  return "SELECT id, hash, prefix, scope, name, created_ms, expires_ms, revoked_ms FROM api_keys " +
+         std::string(rest);
+}
+
 class SqliteStore final : public Store {
  public:
   ~SqliteStore() override {
@@ -156,8 +194,13 @@ class SqliteStore final : public Store {
       Status s = OpenConnection(path, db);
       if (!s.ok()) return s;
       if (db == &config_) {
-        s = Exec(config_, kSchema);
-        if (!s.ok()) return s;
+        if (s = Exec(config_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+        if (s = Exec(config_, kSchema); s.ok()) s = MigrateApiKeys(config_);
+        if (!s.ok()) {
+          Exec(config_, "ROLLBACK");
+          return s;
+        }
+        if (s = Exec(config_, "COMMIT"); !s.ok()) return s;
       }
     }
     return Status::Ok();
@@ -277,8 +320,15 @@ class SqliteStore final : public Store {
   Status CreateApiKey(const ApiKeyRow& row) override {
     std::lock_guard lock(config_mu_);
     Stmt ins(config_,
-             "INSERT INTO api_keys(hash, prefix, scope, created_ms) VALUES(?1, ?2, ?3, ?4)");
-    ins.Bind(1, row.hash).Bind(2, row.prefix).Bind(3, ScopeName(row.scope)).Bind(4, row.created_ms);
+             "INSERT INTO api_keys(id, hash, prefix, scope, name, created_ms, expires_ms, "
+             "revoked_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    ins.Bind(1, row.id).Bind(2, row.hash).Bind(3, row.prefix).Bind(4, ScopeName(row.scope));
+    if (row.name.empty()) {
+      ins.BindNull(5);
+    } else {
+      ins.Bind(5, row.name);
+    }
+    ins.Bind(6, row.created_ms).Bind(7, row.expires_ms).Bind(8, row.revoked_ms);
     int rc = ins.Step();
     if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("key exists");
     if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
@@ -287,13 +337,41 @@ class SqliteStore final : public Store {
 
   StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) override {
     std::lock_guard lock(config_mu_);
-    Stmt q(config_, "SELECT hash, prefix, scope, created_ms FROM api_keys WHERE hash=?1");
+    Stmt q(config_, SelectApiKeys("WHERE hash=?1").c_str());
     q.Bind(1, hash);
     StatusOr<bool> row = q.One();
     if (!row.ok()) return row.status();
     if (!*row) return Status::NotFound("no such API key");
-    return ApiKeyRow{q.Text(0), q.Text(1), q.Text(2) == "admin" ? KeyScope::kAdmin : KeyScope::kSdk,
-                     q.Int(3)};
+    return ReadApiKey(q);
+  }
+
+  StatusOr<std::vector<ApiKeyRow>> ListApiKeys() override {
+    std::lock_guard lock(config_mu_);
+    Stmt q(config_, SelectApiKeys("ORDER BY created_ms, id").c_str());
+    std::vector<ApiKeyRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadApiKey(q)); }); !s.ok()) return s;
+    return out;
+  }
+
+  StatusOr<ApiKeyRow> RevokeApiKey(std::string_view id, int64_t now_ms) override {
+    std::lock_guard lock(config_mu_);
+    if (Status s = Exec(config_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    StatusOr<ApiKeyRow> out = RevokeInTransaction(id, now_ms);
+    if (!out.ok()) {
+      Exec(config_, "ROLLBACK");
+      return out;
+    }
+    if (Status s = Exec(config_, "COMMIT"); !s.ok()) {
+      Exec(config_, "ROLLBACK");
+      return s;
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> ApiKeyRevocations() override {
+    std::lock_guard lock(config_mu_);
+    Stmt q(config_, "SELECT value FROM counters WHERE name = 'api_key_revocations'");
+    return CountOf(q);
   }
 
   StatusOr<int64_t> CountApiKeys() override {
@@ -474,6 +552,52 @@ class SqliteStore final : public Store {
     ins.Bind(1, p.experiment).Bind(2, int64_t{p.phase}).Bind(3, p.seed).Bind(4, p.started_ms);
     if (ins.Step() != SQLITE_DONE) return Status::Internal(ins.Error());
     return Status::Ok();
+  }
+
+  // REQUIRES: config_mu_ held, in a write transaction.
+  StatusOr<ApiKeyRow> RevokeInTransaction(std::string_view id, int64_t now_ms) {
+    Stmt q(config_, SelectApiKeys("WHERE id=?1").c_str());
+    q.Bind(1, id);
+    StatusOr<bool> found = q.One();
+    if (!found.ok()) return found.status();
+    if (!*found) return Status::NotFound("no API key with id " + std::string(id), "id");
+    ApiKeyRow row = ReadApiKey(q);
+    if (row.revoked_ms) return row;  // already revoked: nothing changes
+    if (row.scope == KeyScope::kAdmin && row.Active(now_ms)) {
+      Stmt others(config_,
+                  "SELECT COUNT(*) FROM api_keys WHERE scope = 'admin' AND id != ?1 AND "
+                  "revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?2)");
+      others.Bind(1, id).Bind(2, now_ms);
+      StatusOr<int64_t> n = CountOf(others);
+      if (!n.ok()) return n.status();
+      if (*n == 0) {
+        return Status::FailedPrecondition(
+            "this is the last active admin key; create another admin key before revoking it", "id");
+      }
+    }
+    Stmt up(config_, "UPDATE api_keys SET revoked_ms = ?2 WHERE id = ?1");
+    up.Bind(1, id).Bind(2, now_ms);
+    if (up.Step() != SQLITE_DONE) return Status::Internal(up.Error());
+    if (Status s = Exec(config_,
+                        "UPDATE counters SET value = value + 1 WHERE name = 'api_key_revocations'");
+        !s.ok()) {
+      return s;
+    }
+    row.revoked_ms = now_ms;
+    return row;
+  }
+
+  static ApiKeyRow ReadApiKey(Stmt& q) {  // a row of SelectApiKeys
+    ApiKeyRow r;
+    r.id = q.Text(0);
+    r.hash = q.Text(1);
+    r.prefix = q.Text(2);
+    r.scope = q.Text(3) == "admin" ? KeyScope::kAdmin : KeyScope::kSdk;
+    r.name = q.Text(4);
+    r.created_ms = q.Int(5);
+    r.expires_ms = q.OptionalInt(6);
+    r.revoked_ms = q.OptionalInt(7);
+    return r;
   }
 
   static StatusOr<int64_t> CountOf(Stmt& q) {

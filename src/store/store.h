@@ -43,11 +43,19 @@ struct MetricRow {
 
 enum class KeyScope { kSdk, kAdmin };
 
+// An API key as stored. The secret itself is never stored, only its hash.
 struct ApiKeyRow {
-  std::string hash;    // hex SHA-256 of the key; the key itself is never stored
+  std::string id;      // public, stable name ("key_" + 12 hex chars), independent of the secret
+  std::string hash;    // hex SHA-256 of the key
   std::string prefix;  // first characters of the key, to recognise it in listings
   KeyScope scope = KeyScope::kSdk;
+  std::string name;  // optional description ("" when none)
   int64_t created_ms = 0;
+  std::optional<int64_t> expires_ms;  // refused from this instant on
+  std::optional<int64_t> revoked_ms;  // refused since this instant; never cleared
+
+  // Neither revoked nor expired at `now_ms`.
+  bool Active(int64_t now_ms) const { return !revoked_ms && (!expires_ms || now_ms < *expires_ms); }
 };
 
 enum class EventType { kExposure = 0, kConversion = 1 };
@@ -125,10 +133,24 @@ class Store {
   virtual StatusOr<MetricRow> GetMetric(std::string_view key) = 0;
   virtual StatusOr<std::vector<MetricRow>> ListMetrics() = 0;
 
-  // API keys.
+  // API keys. AlreadyExists when the id or the hash is taken.
   virtual Status CreateApiKey(const ApiKeyRow& row) = 0;
+  // The key with this hash, revoked and expired ones included (the caller judges).
   virtual StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) = 0;
+  // Every key, revoked and expired ones included, oldest first.
+  virtual StatusOr<std::vector<ApiKeyRow>> ListApiKeys() = 0;
+  // Keys ever created, revoked ones included.
   virtual StatusOr<int64_t> CountApiKeys() = 0;
+  // Marks the key `id` revoked at `now_ms` and returns it. Idempotent: revoking a
+  // revoked key changes nothing and returns it with its first revocation time.
+  // NotFound for an unknown id. FailedPrecondition when it is the last active
+  // admin key: checked in the same transaction, so two processes revoking the
+  // last two admin keys at once cannot lock everybody out.
+  virtual StatusOr<ApiKeyRow> RevokeApiKey(std::string_view id, int64_t now_ms) = 0;
+  // A counter that every revocation, by any process on the same database, raises
+  // in the revoking transaction: a cache of verified keys compares it to know
+  // when to forget what it verified (api/auth.h).
+  virtual StatusOr<int64_t> ApiKeyRevocations() = 0;
 
   // Events. Writes every event of every batch in one durable transaction; each
   // batch is all-or-nothing. Events whose id is already stored (or repeated

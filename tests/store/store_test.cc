@@ -258,7 +258,12 @@ class BlockingStore final : public Store {
   StatusOr<std::vector<MetricRow>> ListMetrics() override { return std::vector<MetricRow>{}; }
   Status CreateApiKey(const ApiKeyRow&) override { return {}; }
   StatusOr<ApiKeyRow> FindApiKey(std::string_view) override { return Status::NotFound("none"); }
+  StatusOr<std::vector<ApiKeyRow>> ListApiKeys() override { return std::vector<ApiKeyRow>{}; }
   StatusOr<int64_t> CountApiKeys() override { return int64_t{0}; }
+  StatusOr<ApiKeyRow> RevokeApiKey(std::string_view, int64_t) override {
+    return Status::NotFound("none");
+  }
+  StatusOr<int64_t> ApiKeyRevocations() override { return int64_t{0}; }
   StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(std::string_view, int64_t,
                                                             std::string_view, std::string_view,
                                                             int64_t) override {
@@ -342,4 +347,154 @@ TEST_CASE("store reads report a failing database instead of no rows") {
   auto absent = s->GetExperiment("nope");
   REQUIRE_FALSE(absent.ok());
   CHECK(absent.status().code() == StatusCode::kNotFound);
+}
+
+namespace {
+
+ApiKeyRow Key(std::string id, KeyScope scope, int64_t created_ms,
+              std::optional<int64_t> expires_ms = std::nullopt) {
+  ApiKeyRow r;
+  r.hash = "hash-" + id;
+  r.id = std::move(id);
+  r.prefix = "cw_x";
+  r.scope = scope;
+  r.created_ms = created_ms;
+  r.expires_ms = expires_ms;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("api keys: create, find, list, expiry and revocation") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  ApiKeyRow admin = Key("key_a", KeyScope::kAdmin, 10);
+  admin.name = "ops laptop";
+  REQUIRE(s->CreateApiKey(admin).ok());
+  REQUIRE(s->CreateApiKey(Key("key_b", KeyScope::kSdk, 20, 1000)).ok());
+  CHECK(s->CreateApiKey(Key("key_b", KeyScope::kSdk, 30)).code() == StatusCode::kAlreadyExists);
+  ApiKeyRow same_hash = Key("key_c", KeyScope::kSdk, 30);
+  same_hash.hash = "hash-key_a";
+  CHECK(s->CreateApiKey(same_hash).code() == StatusCode::kAlreadyExists);
+
+  auto found = s->FindApiKey("hash-key_a");
+  REQUIRE(found.ok());
+  CHECK(found->id == "key_a");
+  CHECK(found->name == "ops laptop");
+  CHECK(found->scope == KeyScope::kAdmin);
+  CHECK_FALSE(found->expires_ms);
+  CHECK_FALSE(found->revoked_ms);
+  CHECK(s->FindApiKey("nope").status().code() == StatusCode::kNotFound);
+
+  auto sdk = *s->FindApiKey("hash-key_b");
+  CHECK(sdk.expires_ms == 1000);
+  CHECK(sdk.Active(999));
+  CHECK_FALSE(sdk.Active(1000));
+
+  auto list = s->ListApiKeys();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].id == "key_a");
+  CHECK((*list)[1].id == "key_b");
+  CHECK(*s->CountApiKeys() == 2);
+
+  // Revocation: NotFound for an unknown id; the first time is kept; the counter rises once.
+  CHECK(*s->ApiKeyRevocations() == 0);
+  CHECK(s->RevokeApiKey("key_zzz", 50).status().code() == StatusCode::kNotFound);
+  auto revoked = s->RevokeApiKey("key_b", 50);
+  REQUIRE(revoked.ok());
+  CHECK(revoked->revoked_ms == 50);
+  CHECK(*s->ApiKeyRevocations() == 1);
+  auto again = s->RevokeApiKey("key_b", 60);
+  REQUIRE(again.ok());
+  CHECK(again->revoked_ms == 50);
+  CHECK(*s->ApiKeyRevocations() == 1);
+  CHECK(s->FindApiKey("hash-key_b")->revoked_ms == 50);
+  CHECK_FALSE(s->FindApiKey("hash-key_b")->Active(0));
+}
+
+TEST_CASE("api keys: the last active admin key cannot be revoked") {
+  TempDb db;
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  REQUIRE(s->CreateApiKey(Key("key_a", KeyScope::kAdmin, 10)).ok());
+  REQUIRE(s->CreateApiKey(Key("key_old", KeyScope::kAdmin, 10, 100)).ok());  // expires at 100
+  REQUIRE(s->CreateApiKey(Key("key_b", KeyScope::kAdmin, 20)).ok());
+  REQUIRE(s->RevokeApiKey("key_a", 200).ok());
+  // key_old has expired: key_b is the last active admin key.
+  auto last = s->RevokeApiKey("key_b", 200);
+  CHECK(last.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(last.status().field() == "id");
+  CHECK_FALSE(s->FindApiKey("hash-key_b")->revoked_ms);
+  // An expired admin key is not active: revoking it is fine.
+  CHECK(s->RevokeApiKey("key_old", 200).ok());
+  // Before key_old expired, it counted.
+  REQUIRE(s->CreateApiKey(Key("key_c", KeyScope::kAdmin, 20, 1000)).ok());
+  CHECK(s->RevokeApiKey("key_b", 500).ok());
+  CHECK(s->RevokeApiKey("key_c", 500).status().code() == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("api keys: a revocation by another connection raises the shared counter") {
+  TempDb db;
+  std::string error;
+  auto server = OpenSqliteStore(db.path(), &error);
+  auto cli = OpenSqliteStore(db.path(), &error);
+  REQUIRE(server);
+  REQUIRE(cli);
+  REQUIRE(server->CreateApiKey(Key("key_a", KeyScope::kAdmin, 10)).ok());
+  REQUIRE(server->CreateApiKey(Key("key_s", KeyScope::kSdk, 10)).ok());
+  int64_t before = *server->ApiKeyRevocations();
+  REQUIRE(cli->RevokeApiKey("key_s", 20).ok());
+  CHECK(*server->ApiKeyRevocations() == before + 1);
+  CHECK(server->FindApiKey("hash-key_s")->revoked_ms == 20);
+}
+
+TEST_CASE("api keys: a file from before key ids is migrated, once, keeping its keys") {
+  TempDb db;
+  std::filesystem::create_directories(std::filesystem::path(db.path()).parent_path());
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TABLE api_keys(hash TEXT PRIMARY KEY, prefix TEXT NOT NULL, "
+                         "scope TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+                         "INSERT INTO api_keys VALUES('h1', 'cw_admin_1234', 'admin', 5);"
+                         "INSERT INTO api_keys VALUES('h2', 'cw_sdk_5678', 'sdk', 6);",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  std::vector<ApiKeyRow> first;
+  {
+    std::string error;
+    auto s = OpenSqliteStore(db.path(), &error);
+    REQUIRE(s);
+    first = *s->ListApiKeys();
+  }
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].hash == "h1");
+  CHECK(first[0].scope == KeyScope::kAdmin);
+  CHECK(first[0].created_ms == 5);
+  CHECK(first[0].name.empty());
+  CHECK_FALSE(first[0].expires_ms);
+  CHECK_FALSE(first[0].revoked_ms);
+  for (const auto& k : first) {
+    CHECK(k.id.size() == 16);
+    CHECK(k.id.rfind("key_", 0) == 0);
+  }
+  CHECK(first[0].id != first[1].id);
+  // Opening again changes nothing: the ids are stable.
+  std::string error;
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  auto second = *s->ListApiKeys();
+  REQUIRE(second.size() == 2);
+  CHECK(second[0].id == first[0].id);
+  CHECK(second[1].id == first[1].id);
+  // The migrated file behaves like a new one.
+  REQUIRE(s->RevokeApiKey(first[1].id, 100).ok());
+  CHECK(*s->ApiKeyRevocations() == 1);
+  CHECK(s->FindApiKey("h2")->revoked_ms == 100);
 }
