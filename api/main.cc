@@ -2,7 +2,9 @@
 //
 //   causeway serve [--port N] [--db PATH] [--host H] [--threads N]
 //                  [--insecure-no-auth] [--access-log]
-//   causeway keys create --scope sdk|admin [--db PATH]
+//   causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]
+//   causeway keys list [--db PATH]
+//   causeway keys revoke ID [--db PATH]
 //
 // Environment: CAUSEWAY_PORT, CAUSEWAY_DB override the defaults (8080,
 // ./data/causeway.db); flags override the environment.
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -27,7 +30,9 @@ constexpr const char* kUsage =
     "usage:\n"
     "  causeway serve [--port N] [--db PATH] [--host H] [--threads N] [--insecure-no-auth]\n"
     "                 [--access-log]\n"
-    "  causeway keys create --scope sdk|admin [--db PATH]\n"
+    "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]\n"
+    "  causeway keys list [--db PATH]\n"
+    "  causeway keys revoke ID [--db PATH]\n"
     "environment: CAUSEWAY_PORT, CAUSEWAY_DB (flags take precedence)\n";
 
 int Usage(const char* problem) {
@@ -128,37 +133,103 @@ int Serve(int argc, char** argv) {
   return ok ? 0 : 1;
 }
 
+int Fail(const causeway::Status& s) {
+  std::fprintf(stderr, "causeway: %s\n", s.message().c_str());
+  return 1;
+}
+
+// "2026-11-23 18:47" (UTC), or "-".
+std::string ShortTime(const std::optional<int64_t>& ms) {
+  if (!ms) return "-";
+  std::string t = causeway::api::IsoTime(*ms);  // 2026-11-23T18:47:00.123Z
+  return t.substr(0, 10) + " " + t.substr(11, 5);
+}
+
+int KeysList(causeway::store::Store& store) {
+  auto rows = store.ListApiKeys();
+  if (!rows.ok()) return Fail(rows.status());
+  const int64_t now = causeway::api::NowMs();
+  std::printf("%-16s  %-5s  %-7s  %-20s  %-16s  %-16s  %-16s  %s\n", "ID", "SCOPE", "STATE",
+              "PREFIX", "CREATED", "EXPIRES", "REVOKED", "NAME");
+  for (const auto& k : *rows) {
+    const char* state = k.revoked_ms ? "revoked" : k.Active(now) ? "active" : "expired";
+    std::printf("%-16s  %-5s  %-7s  %-20s  %-16s  %-16s  %-16s  %s\n", k.id.c_str(),
+                k.scope == causeway::store::KeyScope::kAdmin ? "admin" : "sdk", state,
+                (k.prefix + "...").c_str(), ShortTime(k.created_ms).c_str(),
+                ShortTime(k.expires_ms).c_str(), ShortTime(k.revoked_ms).c_str(),
+                k.name.empty() ? "-" : k.name.c_str());
+  }
+  return 0;
+}
+
+// causeway keys create|list|revoke: works on the database file directly, so it
+// needs no key and no running server; a running server honours a new key at
+// once and refuses a revoked one within KeyAuthenticator::kRevocationCheckInterval.
 int Keys(int argc, char** argv) {
-  if (argc < 1 || std::strcmp(argv[0], "create") != 0) return Usage("expected: keys create");
+  const std::string verb = argc >= 1 ? argv[0] : "";
+  if (verb != "create" && verb != "list" && verb != "revoke") {
+    return Usage("expected: keys create, keys list or keys revoke ID");
+  }
   std::string db = "data/causeway.db";
   if (const char* d = std::getenv("CAUSEWAY_DB"); d && *d) db = d;
-  std::string scope;
+  std::string scope, name, id;
+  std::optional<double> days;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--scope" && i + 1 < argc) {
+    const bool has_value = i + 1 < argc;
+    if (verb == "create" && a == "--scope" && has_value) {
       scope = argv[++i];
-    } else if (a == "--db" && i + 1 < argc) {
+    } else if (verb == "create" && a == "--name" && has_value) {
+      name = argv[++i];
+    } else if (verb == "create" && a == "--expires-in-days" && has_value) {
+      char* end = nullptr;
+      const char* v = argv[++i];
+      days = std::strtod(v, &end);
+      if (!*v || *end || !(*days > 0 && *days <= 36500)) {
+        return Usage("--expires-in-days needs a number of days in (0, 36500]");
+      }
+    } else if (a == "--db" && has_value) {
       db = argv[++i];
+    } else if (verb == "revoke" && id.empty() && !a.starts_with("-")) {
+      id = a;
     } else {
       return Usage(("unknown option " + a).c_str());
     }
   }
-  if (scope != "sdk" && scope != "admin") return Usage("--scope must be sdk or admin");
+  if (verb == "create" && scope != "sdk" && scope != "admin") {
+    return Usage("--scope must be sdk or admin");
+  }
+  if (verb == "revoke" && id.empty()) return Usage("keys revoke needs a key id (keys list)");
   std::string error;
   auto store = causeway::store::OpenSqliteStore(db, &error);
   if (!store) {
     std::fprintf(stderr, "causeway: %s\n", error.c_str());
     return 1;
   }
-  std::string key;
-  auto s = causeway::api::CreateApiKey(
-      *store,
-      scope == "admin" ? causeway::store::KeyScope::kAdmin : causeway::store::KeyScope::kSdk, &key);
-  if (!s.ok()) {
-    std::fprintf(stderr, "causeway: %s\n", s.message().c_str());
-    return 1;
+  if (verb == "list") return KeysList(*store);
+  if (verb == "revoke") {
+    const int64_t now = causeway::api::NowMs();
+    auto row = store->RevokeApiKey(id, now);
+    if (!row.ok()) return Fail(row.status());
+    std::printf("%s %s (%s, %s...) at %s\n",
+                *row->revoked_ms == now ? "revoked" : "was already revoked", row->id.c_str(),
+                row->scope == causeway::store::KeyScope::kAdmin ? "admin" : "sdk",
+                row->prefix.c_str(), causeway::api::IsoTime(*row->revoked_ms).c_str());
+    return 0;
   }
+  causeway::api::NewApiKey spec;
+  spec.scope =
+      scope == "admin" ? causeway::store::KeyScope::kAdmin : causeway::store::KeyScope::kSdk;
+  spec.name = name;
+  if (days) spec.expires_ms = causeway::api::NowMs() + static_cast<int64_t>(*days * 86400000.0);
+  std::string key;
+  auto row = causeway::api::CreateApiKey(*store, spec, &key);
+  if (!row.ok()) return Fail(row.status());
+  // The secret alone on stdout, for scripts; what it is on stderr.
   std::printf("%s\n", key.c_str());
+  std::fprintf(stderr, "created %s (%s%s%s); the key is shown only now\n", row->id.c_str(),
+               scope.c_str(), row->expires_ms ? ", expires " : "",
+               row->expires_ms ? causeway::api::IsoTime(*row->expires_ms).c_str() : "");
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "api/experiments.h"
 #include "api/field_reader.h"
 #include "api/json_util.h"
+#include "api/keys.h"
 #include "api/lift.h"
 #include "api/log.h"
 #include "api/metrics.h"
@@ -171,7 +172,8 @@ struct Server::Impl {
     }
     auto scope = auth->Lookup(std::string_view(header).substr(kBearer.size()));
     if (!scope) {
-      RespondError(res, Status(StatusCode::kUnauthenticated, "unknown API key", "Authorization"));
+      RespondError(res, Status(StatusCode::kUnauthenticated, "unknown, expired or revoked API key",
+                               "Authorization"));
       return false;
     }
     if (access == Access::kAdmin && *scope != store::KeyScope::kAdmin) {
@@ -371,6 +373,7 @@ struct Server::Impl {
             Respond(res, events->GetMetric(req.matches[1].str()));
           });
     RegisterAnalysisRoutes();
+    RegisterKeyRoutes();
   }
 
   // Analysis endpoints: pure JSON handlers of the stats and causal cores.
@@ -419,6 +422,24 @@ struct Server::Impl {
           Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), req.params));
         },
         Query::kRead);
+  }
+
+  // API key administration (api/keys.h). Revocation is POST .../revoke, not DELETE:
+  // the key is not deleted but kept and listed as revoked (an audit trail), and the
+  // call answers the key, as Stripe's state changes do (POST /v1/payment_intents/{id}/cancel).
+  std::unique_ptr<KeyService> keys;
+  void RegisterKeyRoutes() {
+    keys = std::make_unique<KeyService>(store.get(), auth.get());
+    Route("GET", "/v1/keys", "/v1/keys", Access::kAdmin,
+          [this](const httplib::Request& req, httplib::Response& res) {
+            Respond(res, keys->List(req.params));
+          });
+    Route("POST", "/v1/keys", "/v1/keys", Access::kAdmin,
+          JsonBody([this](const httplib::Request&, const Json& b) { return keys->Create(b); }));
+    Route("POST", "/v1/keys/([A-Za-z0-9_.-]+)/revoke", "/v1/keys/{id}/revoke", Access::kAdmin,
+          [this](const httplib::Request& req, httplib::Response& res) {
+            Respond(res, keys->Revoke(req.matches[1].str(), req.body));
+          });
   }
 };
 
