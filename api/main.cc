@@ -227,6 +227,7 @@ int Keys(int argc, char** argv) {
   if (!row.ok()) return Fail(row.status());
   // The secret alone on stdout, for scripts; what it is on stderr.
   std::printf("%s\n", key.c_str());
+  std::fflush(stdout);
   std::fprintf(stderr, "created %s (%s%s%s); the key is shown only now\n", row->id.c_str(),
                scope.c_str(), row->expires_ms ? ", expires " : "",
                row->expires_ms ? causeway::api::IsoTime(*row->expires_ms).c_str() : "");

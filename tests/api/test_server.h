@@ -82,6 +82,9 @@ class TestServer {
     return Call("PATCH", path, key, body.dump());
   }
 
+  // The database file, for a second Store on it (as `causeway keys` opens it).
+  std::string db_path() const { return (dir_ / "causeway.db").string(); }
+
   int port = -1;
   std::string admin_key, sdk_key;
 
