@@ -131,8 +131,7 @@ Json ApiKeyJson(const store::ApiKeyRow& row, int64_t now_ms) {
   return j;
 }
 
-HandlerResult KeyService::List(const std::multimap<std::string, std::string>& query) {
-  if (Status s = FieldReader::Query(query).Finish(); !s.ok()) return s;
+HandlerResult KeyService::List() {
   auto rows = store_->ListApiKeys();
   if (!rows.ok()) return rows.status();
   const int64_t now_ms = NowMs();

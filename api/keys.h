@@ -6,7 +6,6 @@
 // api/auth.h; these handlers decode, call and encode.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +31,7 @@ class KeyService {
   KeyService(store::Store* store, KeyAuthenticator* auth) : store_(store), auth_(auth) {}
 
   // GET /v1/keys: {"keys": [...]}, oldest first, revoked and expired ones included.
-  HandlerResult List(const std::multimap<std::string, std::string>& query);
+  HandlerResult List();
   // POST /v1/keys {"scope": "admin"|"sdk", "name"?, "expires_at"? | "expires_in_days"?}
   // -> 201 with the key's fields and "key", the secret.
   HandlerResult Create(const Json& body);

@@ -431,14 +431,14 @@ struct Server::Impl {
   void RegisterKeyRoutes() {
     keys = std::make_unique<KeyService>(store.get(), auth.get());
     Route("GET", "/v1/keys", "/v1/keys", Access::kAdmin,
-          [this](const httplib::Request& req, httplib::Response& res) {
-            Respond(res, keys->List(req.params));
-          });
+          [this](const httplib::Request&, httplib::Response& res) { Respond(res, keys->List()); });
     Route("POST", "/v1/keys", "/v1/keys", Access::kAdmin,
           JsonBody([this](const httplib::Request&, const Json& b) { return keys->Create(b); }));
     Route("POST", "/v1/keys/([A-Za-z0-9_.-]+)/revoke", "/v1/keys/{id}/revoke", Access::kAdmin,
           [this](const httplib::Request& req, httplib::Response& res) {
-            Respond(res, keys->Revoke(req.matches[1].str(), req.body));
+            HandlerResult r = keys->Revoke(req.matches[1].str(), req.body);
+            if (!r.ok()) return RespondError(res, BodyStatus(req, r.error()));
+            Respond(res, r);
           });
   }
 };
