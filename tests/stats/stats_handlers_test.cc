@@ -38,12 +38,14 @@ TEST_CASE("analyses/ab binomial example from the issue matches statsmodels", "[a
   CHECK(c["valid"] == true);
   CHECK(c["absolute"]["estimate"].get<double>() ==
         Approx(e["difference"].get<double>()).epsilon(1e-12));
-  CHECK(c["absolute"]["ci"][0].get<double>() == Approx(e["ci"][0].get<double>()).epsilon(1e-9));
-  CHECK(c["absolute"]["ci"][1].get<double>() == Approx(e["ci"][1].get<double>()).epsilon(1e-9));
+  CHECK(c["absolute"]["ci"]["lower"].get<double>() ==
+        Approx(e["ci"][0].get<double>()).epsilon(1e-9));
+  CHECK(c["absolute"]["ci"]["upper"].get<double>() ==
+        Approx(e["ci"][1].get<double>()).epsilon(1e-9));
   CHECK(c["p_value"].get<double>() == Approx(e["p_value"].get<double>()).epsilon(1e-8));
   CHECK(c["relative"]["estimate"].get<double>() ==
         Approx(e["relative"].get<double>()).epsilon(1e-9));
-  CHECK(c["relative"]["ci"][0].get<double>() ==
+  CHECK(c["relative"]["ci"]["lower"].get<double>() ==
         Approx(e["relative_ci"][0].get<double>()).epsilon(1e-9));
   CHECK(c["significant"] == true);  // p = 0.021 < 0.05
   CHECK(c["p_value_adjusted"] == c["p_value"]);
@@ -51,8 +53,8 @@ TEST_CASE("analyses/ab binomial example from the issue matches statsmodels", "[a
   // The always-valid interval is wider than the fixed-horizon one and not significant here.
   const Json& s = c["sequential"];
   CHECK(s["method"] == "always_valid");
-  CHECK(s["absolute"]["ci"][0].get<double>() < c["absolute"]["ci"][0].get<double>());
-  CHECK(s["absolute"]["ci"][1].get<double>() > c["absolute"]["ci"][1].get<double>());
+  CHECK(s["absolute"]["ci"]["lower"].get<double>() < c["absolute"]["ci"]["lower"].get<double>());
+  CHECK(s["absolute"]["ci"]["upper"].get<double>() > c["absolute"]["ci"]["upper"].get<double>());
   CHECK(s["p_value"].get<double>() > c["p_value"].get<double>());
   CHECK(c["chance_to_beat_control"].get<double>() > 0.95);
   CHECK(out["srm"].is_null());
@@ -78,7 +80,7 @@ TEST_CASE("analyses/ab mean metric: raw sums and mean/variance agree with statsm
           Approx(f["expected"]["df"].get<double>()).epsilon(1e-7));
     CHECK(c["p_value"].get<double>() ==
           Approx(f["expected"]["p_value"].get<double>()).epsilon(1e-6));
-    CHECK(c["absolute"]["ci"][1].get<double>() ==
+    CHECK(c["absolute"]["ci"]["upper"].get<double>() ==
           Approx(f["expected"]["ci"][1].get<double>()).epsilon(1e-7));
   }
 }
@@ -205,6 +207,71 @@ TEST_CASE("analyses/ab rejects bad input naming the field", "[api][stats]") {
   ExpectError(HandleAnalysesAb(Json::parse(R"({"metric_type":"median","variants":[]})")),
               "metric_type");
   ExpectError(HandleAnalysesAb(Json::parse(R"({"variants":[]})")), "metric_type");
+}
+
+TEST_CASE("analyses/ab speaks the one inference vocabulary", "[api][stats]") {
+  const Json body = Json::parse(R"({"metric_type":"binomial","alpha":0.1,
+    "variants":[{"key":"control","n":10000,"conversions":1000},{"key":"treatment","n":10000,"conversions":1100}],
+    "sequential":{"method":"always_valid","expected_n":20000}})");
+  const HandlerResult r = HandleAnalysesAb(body);
+  REQUIRE(r.ok());
+  const Json& c = r.body()["comparisons"][0];
+  for (const Json* inference : {&c["absolute"], &c["relative"], &c["sequential"]["absolute"],
+                                &c["sequential"]["relative"]}) {
+    INFO(inference->dump());
+    for (const char* field : {"estimate", "std_error", "ci", "p_value"}) {
+      CHECK(inference->contains(field));
+    }
+    CHECK((*inference)["ci"]["level"].get<double>() == Approx(0.9));
+    CHECK((*inference)["ci"]["lower"].get<double>() < (*inference)["ci"]["upper"].get<double>());
+  }
+  // No effect relative is no effect absolute: one test, one p-value.
+  CHECK(c["relative"]["p_value"] == c["absolute"]["p_value"]);
+  CHECK(c["sequential"]["absolute"]["p_value"] == c["sequential"]["p_value"]);
+}
+
+TEST_CASE("analyses/ab: an answer the data cannot give is valid:false with null inference",
+          "[api][stats]") {
+  const Json body = Json::parse(R"({"metric_type":"binomial",
+    "variants":[{"key":"control","n":0,"conversions":0},{"key":"b","n":100,"conversions":10},
+                {"key":"c","n":0,"conversions":0}]})");
+  const HandlerResult r = HandleAnalysesAb(body);
+  REQUIRE(r.ok());
+  for (const Json& c : r.body()["comparisons"]) {
+    CHECK(c["valid"] == false);
+    CHECK_FALSE(c["reason"].get<std::string>().empty());
+    CHECK(c["absolute"].is_null());
+    CHECK(c["p_value"].is_null());
+    CHECK(c["significant"] == false);
+  }
+}
+
+TEST_CASE("stats endpoints refuse unknown fields at every depth", "[api][stats]") {
+  const char* ab = R"({"metric_type":"binomial",
+    "variants":[{"key":"a","n":10,"conversions":1},{"key":"b","n":10,"conversions":1}],
+    "sequential":{"method":"always_valid","expected_n":100,"methd":"x"}})";
+  ExpectError(HandleAnalysesAb(Json::parse(ab)), "sequential.methd");
+  ExpectError(HandleAnalysesAb(Json::parse(R"({"metric_type":"binomial",
+    "variants":[{"key":"a","n":10,"conversions":1,"colour":1},{"key":"b","n":10,"conversions":1}]})")),
+              "variants[0].colour");
+  ExpectError(HandleAnalysesAb(Json::parse(R"({"metric_type":"binomial",
+    "variants":[{"key":"a","n":10,"conversions":1},{"key":"b","n":10,"conversions":1}],
+    "sequential":{"method":"group_sequential","looks":[0.5,1],"current_look":1,"expected_n":5}})")),
+              "sequential.expected_n");
+  ExpectError(HandleDesignSampleSize(Json::parse(
+                  R"({"metric_type":"binomial","baseline_rate":0.1,"mde":0.01,"powr":0.9})")),
+              "powr");
+  ExpectError(HandleDesignSequential(Json::parse(R"({"looks":[1.0],"side":2})")), "side");
+}
+
+TEST_CASE("design/sample-size: a design the inputs cannot give is 422 naming the field",
+          "[api][stats]") {
+  // An effect a millionth of a standard deviation needs more than 1e15 users.
+  const HandlerResult r = HandleDesignSampleSize(
+      Json::parse(R"({"metric_type":"mean","standard_deviation":1000,"mde":0.000001})"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == causeway::StatusCode::kInsufficientData);
+  CHECK(r.error().field() == "mde");
 }
 
 TEST_CASE("design/sequential reproduces rpact's boundaries for the issue's example",
