@@ -22,11 +22,6 @@ struct EventError {
   std::string message;
 };
 
-bool IsNonEmptyString(const Json& j, size_t max_bytes) {  // for metric definitions
-  return j.is_string() && !j.get_ref<const std::string&>().empty() &&
-         j.get_ref<const std::string&>().size() <= max_bytes;
-}
-
 Status StorageError(const Status& s) {
   if (s.code() == StatusCode::kUnavailable) {
     return Status(StatusCode::kUnavailable, s.message() + "; retry after a second");
@@ -208,82 +203,23 @@ bool EventService::LogExposure(std::string_view experiment, int phase, std::stri
 }
 
 HandlerResult EventService::CreateMetric(const Json& body) {
-  if (auto e = RejectUnknownFields(body, "",
-                                   {"key", "name", "description", "type", "event",
-                                    "denominator_event", "window_hours", "higher_is_better"})) {
-    return *e;
-  }
-  Json m = body;
-  if (!m.contains("key") || !IsNonEmptyString(m["key"], kMaxNameBytes)) {
-    return InvalidArgument("key", "required: a non-empty string of at most 128 bytes");
-  }
-  for (unsigned char c : m["key"].get<std::string>()) {
-    if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.')) {
-      return InvalidArgument("key", "may contain only letters, digits, '_', '-' and '.'");
-    }
-  }
-  if (!m.contains("name")) m["name"] = m["key"];
-  if (!m["name"].is_string()) return InvalidArgument("name", "must be a string");
-  if (m.contains("description") && !m["description"].is_string()) {
-    return InvalidArgument("description", "must be a string");
-  }
-  if (!m.contains("type") || !m["type"].is_string() ||
-      (m["type"] != "binomial" && m["type"] != "mean" && m["type"] != "count" &&
-       m["type"] != "ratio")) {
-    return InvalidArgument("type", "required: \"binomial\", \"mean\", \"count\" or \"ratio\"");
-  }
-  if (!m.contains("event") || !IsNonEmptyString(m["event"], kMaxNameBytes)) {
-    return InvalidArgument("event", "required: the conversion event name");
-  }
-  if (m["type"] == "ratio") {
-    if (!m.contains("denominator_event") ||
-        !IsNonEmptyString(m["denominator_event"], kMaxNameBytes)) {
-      return InvalidArgument("denominator_event", "required for ratio metrics: an event name");
-    }
-  } else if (m.contains("denominator_event")) {
-    return InvalidArgument("denominator_event", "only ratio metrics have a denominator");
-  }
-  if (m.contains("window_hours") && !m["window_hours"].is_null()) {
-    const Json& w = m["window_hours"];
-    if (!w.is_number() || !(w.get<double>() > 0) || w.get<double>() > 24.0 * 365 * 10) {
-      return InvalidArgument("window_hours", "must be a positive number of hours");
-    }
-  } else {
-    m["window_hours"] = nullptr;
-  }
-  if (!m.contains("higher_is_better")) m["higher_is_better"] = true;
-  if (!m["higher_is_better"].is_boolean()) {
-    return InvalidArgument("higher_is_better", "must be a boolean");
-  }
-  store::MetricRow row{m["key"].get<std::string>(), m.dump(), NowMs()};
-  if (auto s = store_->CreateMetric(row); !s.ok()) {
-    if (s.code() == StatusCode::kAlreadyExists) {
-      return Status(StatusCode::kAlreadyExists, s.message(), "key");
-    }
-    return Status(StatusCode::kInternal, s.message());
-  }
-  m["created_at"] = IsoTime(row.created_ms);
-  return HandlerResult(m, 201);
+  app::MetricDefinition m;
+  if (Status s = DecodeMetric(body, &m); !s.ok()) return s;
+  auto created = experiments_->metrics().Create(std::move(m), NowMs());
+  if (!created.ok()) return created.status();
+  return HandlerResult(RenderMetric(*created), 201);
 }
 
 HandlerResult EventService::ListMetrics() {
   Json list = Json::array();
-  auto rows = store_->ListMetrics();
-  if (!rows.ok()) return rows.status();
-  for (const auto& row : *rows) {
-    Json m = Json::parse(row.config);
-    m["created_at"] = IsoTime(row.created_ms);
-    list.push_back(std::move(m));
-  }
+  for (const auto& m : experiments_->metrics().List()) list.push_back(RenderMetric(m));
   return Json{{"metrics", std::move(list)}};
 }
 
 HandlerResult EventService::GetMetric(std::string_view key) {
-  auto row = store_->GetMetric(key);
-  if (!row.ok()) return row.status();
-  Json m = Json::parse(row->config);
-  m["created_at"] = IsoTime(row->created_ms);
-  return m;
+  auto m = experiments_->metrics().Get(key);
+  if (!m.ok()) return m.status();
+  return RenderMetric(*m);
 }
 
 HandlerResult EventService::Exposures(std::string_view key) {

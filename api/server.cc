@@ -411,8 +411,7 @@ struct Server::Impl {
         "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/report", "/v1/experiments/{key}/report",
         Access::kAdmin,
         [this](const httplib::Request& req, httplib::Response& res) {
-          std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-          Respond(res, ExperimentReport(*store, *experiments, req.matches[1].str(), query));
+          Respond(res, ExperimentReport(*store, *experiments, req.matches[1].str(), req.params));
         },
         Query::kRead);
     Route(

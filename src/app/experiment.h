@@ -1,0 +1,128 @@
+// Typed experiment configurations and metric definitions, and their product rules:
+// defaults, validation, the re-randomisation rule and the assignment spec.
+//
+// The API decodes a request (or a stored configuration) into these structs once;
+// everything after that works on typed values. The store keeps configurations as
+// opaque text written by a ConfigCodec (src/app/services.h).
+//
+// Plain values; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "assign/engine.h"
+#include "assign/value.h"
+#include "common/status.h"
+
+namespace causeway::app {
+
+// ---------------------------------------------------------------- experiments
+
+struct ExperimentVariant {
+  std::string key;               // 1-128 of [A-Za-z0-9_.-], unique
+  std::optional<double> weight;  // >= 0; all or none; after Normalize: always set
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+};
+
+struct ExperimentNamespace {
+  std::string name;
+  double start = 0.0;  // 0 <= start < end <= 1
+  double end = 1.0;
+};
+
+struct Phase {
+  int phase = 1;
+  std::string seed;
+  int64_t started_ms = 0;
+};
+
+struct Experiment {
+  // The configuration (what a client sends).
+  std::string key;
+  std::optional<std::string> name;  // default: the key
+  std::optional<std::string> description;
+  std::vector<ExperimentVariant> variants;  // 2..100; the first is the control
+  std::optional<std::string> seed;          // default: the key
+  int hash_version = 2;                     // 1 or 2 (GrowthBook)
+  double coverage = 1.0;                    // in [0, 1]
+  std::optional<ExperimentNamespace> ns;
+  std::optional<assign::Value> condition;        // GrowthBook condition syntax (an object)
+  std::map<std::string, std::string> overrides;  // user id -> variant key
+  assign::ExperimentStatus status = assign::ExperimentStatus::kDraft;
+
+  // State kept by the service.
+  int phase = 1;
+  std::vector<Phase> phases;  // in order; the last is the current one
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+
+  // Lower bound on exposure timestamps for analyses: the start of the current
+  // phase, or 0 in phase 1 (no earlier phase to separate from, so backfilled
+  // history and slightly early client clocks still count).
+  int64_t SinceMs() const;
+};
+
+// Fills the defaults (name, seed, equal weights) and checks every rule of a
+// configuration; InvalidArgument naming the field ("variants[1].key").
+Status NormalizeExperiment(Experiment* experiment);
+
+// A change to a configuration: each member, when set, replaces the current value.
+struct ExperimentPatch {
+  std::optional<std::string> key;  // may only repeat the current key
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::vector<ExperimentVariant>> variants;
+  std::optional<std::string> seed;
+  std::optional<int> hash_version;
+  std::optional<double> coverage;
+  std::optional<std::optional<ExperimentNamespace>> ns;   // set to nullopt: removed
+  std::optional<std::optional<assign::Value>> condition;  // set to nullopt: removed
+  std::optional<std::map<std::string, std::string>> overrides;
+  std::optional<assign::ExperimentStatus> status;
+  bool new_phase = false;  // start a new phase (new random seed unless `seed` is given)
+};
+
+// The re-randomisation rule: changing variants (keys or weights), seed, coverage or
+// hash_version of a running experiment moves users between variants, so it is
+// FailedPrecondition naming the field unless a new phase is started.
+Status CheckRerandomisation(const Experiment& before, const Experiment& after, bool new_phase);
+
+// The assignment engine's view. REQUIRES: NormalizeExperiment(&e).ok()
+assign::ExperimentSpec ToAssignSpec(const Experiment& e);
+
+// "draft", "running", "stopped".
+const char* StatusName(assign::ExperimentStatus status);
+
+// ---------------------------------------------------------------- metrics
+
+enum class MetricType {
+  kBinomial,  // did the user convert (>= 1 event)
+  kMean,      // sum of the user's event values
+  kCount,     // number of the user's events
+  kRatio,     // sum of event values / sum of denominator_event values, over users
+};
+
+struct MetricDefinition {
+  std::string key;                  // 1-128 of [A-Za-z0-9_.-]
+  std::optional<std::string> name;  // default: the key
+  std::optional<std::string> description;
+  MetricType type = MetricType::kBinomial;
+  std::string event;                             // conversion event name, 1-128 bytes
+  std::optional<std::string> denominator_event;  // ratio metrics only (and required)
+  std::optional<double> window_hours;            // from first exposure; none: unlimited
+  bool higher_is_better = true;
+  int64_t created_ms = 0;  // kept by the service
+};
+
+// Fills the defaults and checks the rules; InvalidArgument naming the field.
+Status NormalizeMetric(MetricDefinition* metric);
+
+// "binomial", "mean", "count", "ratio".
+const char* MetricTypeName(MetricType type);
+
+}  // namespace causeway::app

@@ -1,0 +1,185 @@
+#include "app/services.h"
+
+#include <memory>
+#include <random>
+
+namespace causeway::app {
+namespace {
+
+// 64 random bits as 16 hex digits: the seed of a new phase.
+std::string RandomSeed() {
+  std::random_device rd;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t w = rd();
+    for (int b = 0; b < 4; ++b) {
+      const unsigned byte = (w >> (8 * b)) & 0xff;
+      s.push_back(kDigits[byte >> 4]);
+      s.push_back(kDigits[byte & 15]);
+    }
+    if (s.size() >= 16) break;
+  }
+  return s.substr(0, 16);
+}
+
+Status KeyError(const Status& s) {
+  if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists(s.message(), "key");
+  return s;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ experiments
+
+Status ExperimentService::Load() {
+  auto rows = store_->ListExperiments();
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, Experiment, std::less<>> loaded;
+  for (const auto& row : *rows) {
+    auto decoded = codec_->DecodeExperiment(row.config);
+    if (!decoded.ok() || !NormalizeExperiment(&*decoded).ok()) {
+      return Status::Internal("stored configuration of experiment " + row.key + " is invalid");
+    }
+    Experiment x = std::move(*decoded);
+    x.phase = row.phase;
+    x.created_ms = row.created_ms;
+    x.updated_ms = row.updated_ms;
+    auto phases = store_->ListPhases(row.key);
+    if (!phases.ok()) return phases.status();
+    for (const auto& p : *phases) x.phases.push_back({p.phase, p.seed, p.started_ms});
+    loaded.emplace(x.key, std::move(x));
+  }
+  std::lock_guard lock(mu_);
+  experiments_ = std::move(loaded);
+  PublishLocked();
+  return Status::Ok();
+}
+
+void ExperimentService::PublishLocked() {
+  std::vector<assign::ExperimentSpec> specs;
+  specs.reserve(experiments_.size());
+  for (const auto& [key, x] : experiments_) specs.push_back(ToAssignSpec(x));
+  snapshots_->Publish(std::make_shared<assign::Snapshot>(std::move(specs)));
+}
+
+StatusOr<Experiment> ExperimentService::Create(Experiment x, int64_t now_ms) {
+  if (Status s = NormalizeExperiment(&x); !s.ok()) return s;
+  x.phase = 1;
+  x.created_ms = x.updated_ms = now_ms;
+  x.phases = {Phase{1, *x.seed, now_ms}};
+  const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), 1, now_ms, now_ms};
+  const store::PhaseRow phase{x.key, 1, *x.seed, now_ms};
+  std::lock_guard lock(mu_);
+  if (Status s = store_->CreateExperiment(row, phase); !s.ok()) return KeyError(s);
+  experiments_[x.key] = x;
+  PublishLocked();
+  return x;
+}
+
+StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const ExperimentPatch& patch,
+                                              int64_t now_ms) {
+  if (patch.key && *patch.key != key) {
+    return Status::InvalidArgument("key", "cannot be changed; create a new experiment instead");
+  }
+  std::lock_guard lock(mu_);
+  const auto it = experiments_.find(key);
+  if (it == experiments_.end()) {
+    return Status::NotFound("no experiment with key " + std::string(key), "key");
+  }
+  const Experiment& before = it->second;
+  Experiment x = before;
+  if (patch.name) x.name = patch.name;
+  if (patch.description) x.description = patch.description;
+  if (patch.variants) x.variants = *patch.variants;
+  if (patch.seed) x.seed = patch.seed;
+  if (patch.hash_version) x.hash_version = *patch.hash_version;
+  if (patch.coverage) x.coverage = *patch.coverage;
+  if (patch.ns) x.ns = *patch.ns;
+  if (patch.condition) x.condition = *patch.condition;
+  if (patch.overrides) x.overrides = *patch.overrides;
+  if (patch.status) x.status = *patch.status;
+  if (patch.new_phase && !patch.seed) x.seed = RandomSeed();
+  if (Status s = NormalizeExperiment(&x); !s.ok()) return s;
+  if (Status s = CheckRerandomisation(before, x, patch.new_phase); !s.ok()) return s;
+
+  x.updated_ms = now_ms;
+  std::optional<store::PhaseRow> phase;
+  if (patch.new_phase) {
+    x.phase += 1;
+    x.phases.push_back({x.phase, *x.seed, now_ms});
+    phase = store::PhaseRow{x.key, x.phase, *x.seed, now_ms};
+  }
+  const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), x.phase, x.created_ms, now_ms};
+  if (Status s = store_->UpdateExperiment(row, phase ? &*phase : nullptr); !s.ok()) {
+    return KeyError(s);
+  }
+  it->second = x;
+  PublishLocked();
+  return x;
+}
+
+StatusOr<Experiment> ExperimentService::Get(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  const auto it = experiments_.find(key);
+  if (it == experiments_.end()) {
+    return Status::NotFound("no experiment with key " + std::string(key), "key");
+  }
+  return it->second;
+}
+
+std::vector<Experiment> ExperimentService::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<Experiment> out;
+  out.reserve(experiments_.size());
+  for (const auto& [key, x] : experiments_) out.push_back(x);
+  return out;
+}
+
+// ------------------------------------------------------------------ metrics
+
+Status MetricService::Load() {
+  auto rows = store_->ListMetrics();
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, MetricDefinition, std::less<>> loaded;
+  for (const auto& row : *rows) {
+    auto decoded = codec_->DecodeMetric(row.config);
+    if (!decoded.ok() || !NormalizeMetric(&*decoded).ok()) {
+      return Status::Internal("stored definition of metric " + row.key + " is invalid");
+    }
+    decoded->created_ms = row.created_ms;
+    loaded.emplace(decoded->key, std::move(*decoded));
+  }
+  std::lock_guard lock(mu_);
+  metrics_ = std::move(loaded);
+  return Status::Ok();
+}
+
+StatusOr<MetricDefinition> MetricService::Create(MetricDefinition m, int64_t now_ms) {
+  if (Status s = NormalizeMetric(&m); !s.ok()) return s;
+  m.created_ms = now_ms;
+  std::lock_guard lock(mu_);
+  if (Status s = store_->CreateMetric({m.key, codec_->EncodeMetric(m), now_ms}); !s.ok()) {
+    return KeyError(s);
+  }
+  metrics_[m.key] = m;
+  return m;
+}
+
+StatusOr<MetricDefinition> MetricService::Get(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  const auto it = metrics_.find(key);
+  if (it == metrics_.end()) {
+    return Status::NotFound("no metric with key " + std::string(key), "key");
+  }
+  return it->second;
+}
+
+std::vector<MetricDefinition> MetricService::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<MetricDefinition> out;
+  for (const auto& [key, m] : metrics_) out.push_back(m);
+  return out;
+}
+
+}  // namespace causeway::app
