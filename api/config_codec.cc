@@ -40,6 +40,12 @@ Json FromValue(const assign::Value& v) {
   return nullptr;
 }
 
+// Marks the members a request may have, so that only others count as unknown
+// whatever the order of reads (an explicit null is a known member too).
+void MarkKnown(FieldReader& r, std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) r.Raw(name);
+}
+
 Status ReadVariants(FieldReader& r, std::vector<app::ExperimentVariant>* out) {
   r.Array(
       "variants",
@@ -112,6 +118,8 @@ const std::initializer_list<std::pair<std::string_view, assign::ExperimentStatus
 
 Status DecodeExperiment(const Json& body, app::Experiment* out) {
   FieldReader r(body);
+  MarkKnown(r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage",
+                "namespace", "condition", "overrides", "status"});
   r.Required("key", &out->key);
   r.Optional("name", &out->name).Optional("description", &out->description);
   ReadVariants(r, &out->variants);
@@ -129,6 +137,8 @@ Status DecodeExperiment(const Json& body, app::Experiment* out) {
 
 Status DecodeExperimentPatch(const Json& body, app::ExperimentPatch* out) {
   FieldReader r(body);
+  MarkKnown(r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage",
+                "namespace", "condition", "overrides", "status", "new_phase"});
   r.Optional("key", &out->key);
   r.Optional("name", &out->name).Optional("description", &out->description);
   if (r.Present("variants")) {

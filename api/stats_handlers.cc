@@ -25,6 +25,12 @@ const std::initializer_list<std::pair<std::string_view, st::SpendingFunction>> k
     {"obrien_fleming", st::SpendingFunction::kObrienFleming},
     {"pocock", st::SpendingFunction::kPocock}};
 
+// Marks the members an endpoint knows, so that whatever the order of reads and
+// however early a rule fails, only members outside `names` count as unknown.
+void MarkKnown(FieldReader& r, std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) r.Raw(name);
+}
+
 // A non-negative integer count.
 FieldReader& RequireCount(FieldReader& r, std::string_view name, int64_t* out) {
   r.Required(name, out);
@@ -165,6 +171,24 @@ void ReadRatioVariant(FieldReader& r, app::AbVariant* out) {
 Status ReadVariant(const Json& v, const std::string& path, app::AbMetricType type,
                    app::AbVariant* out) {
   FieldReader r(v, path);
+  switch (type) {
+    case app::AbMetricType::kBinomial:
+      MarkKnown(r, {"key", "n", "weight", "conversions"});
+      break;
+    case app::AbMetricType::kMean:
+      MarkKnown(r, {"key", "n", "weight", "mean", "variance", "sum", "sum_squares",
+                    "covariate_mean", "covariate_variance", "covariance", "covariate_sum",
+                    "covariate_sum_squares", "sum_products"});
+      break;
+    case app::AbMetricType::kRatio:
+      MarkKnown(r,
+                {"key", "n", "weight", "numerator_sum", "numerator_sum_squares", "denominator_sum",
+                 "denominator_sum_squares", "numerator_denominator_sum_product",
+                 "covariate_numerator_sum", "covariate_numerator_sum_squares",
+                 "covariate_denominator_sum", "covariate_denominator_sum_squares",
+                 "covariate_numerator_denominator_sum_product", "sum_products"});
+      break;
+  }
   r.Required("key", &out->key).Check(!out->key.empty(), "key", "must be a non-empty string");
   RequireCount(r, "n", &out->n);
   r.Optional("weight", &out->weight);
@@ -187,6 +211,8 @@ Status ReadVariant(const Json& v, const std::string& path, app::AbMetricType typ
 // Decodes the body of POST /v1/analyses/ab.
 Status DecodeAb(const Json& body, app::AbInput* input, app::AbOptions* options) {
   FieldReader r(body);
+  MarkKnown(r, {"metric_type", "variants", "alpha", "alternative", "sequential", "multiple_testing",
+                "srm_threshold"});
   r.Enum("metric_type", &input->type,
          {{"binomial", app::AbMetricType::kBinomial},
           {"mean", app::AbMetricType::kMean},
@@ -202,6 +228,7 @@ Status DecodeAb(const Json& body, app::AbInput* input, app::AbOptions* options) 
   r.Optional("srm_threshold", &options->srm_threshold);
   r.Object("sequential", [options](FieldReader& s) {
     enum class Method { kAlwaysValid, kGroupSequential } method = Method::kAlwaysValid;
+    MarkKnown(s, {"method"});
     s.Check(s.Present("method"), "method", "is required");
     s.Enum(
         "method", &method,
@@ -283,6 +310,8 @@ HandlerResult HandleAnalysesAb(const Json& body) {
 
 HandlerResult HandleDesignSampleSize(const Json& body) {
   FieldReader r(body);
+  MarkKnown(r, {"metric_type", "baseline_rate", "baseline_mean", "standard_deviation", "mde",
+                "relative_mde", "n_control", "ratio", "alpha", "power", "alternative"});
   st::PowerInputs in;
   r.Enum("metric_type", &in.kind,
          {{"binomial", st::MetricKind::kProportion}, {"mean", st::MetricKind::kMean}});
