@@ -37,16 +37,6 @@ assign::Value ToValue(const Json& j) {
   return assign::Value();
 }
 
-std::optional<Status> RejectUnknownFields(const Json& obj, std::string_view path,
-                                          std::span<const std::string_view> allowed) {
-  for (const auto& [k, v] : obj.items()) {
-    bool known = false;
-    for (auto a : allowed) known = known || a == k;
-    if (!known) return InvalidArgument(Path(path, k), "unknown field");
-  }
-  return std::nullopt;
-}
-
 std::optional<Status> QueryNumber(const std::map<std::string, std::string>& query, const char* name,
                                   std::optional<double>* out) {
   auto it = query.find(name);

@@ -1,10 +1,8 @@
 // Small JSON helpers shared by the endpoint handlers.
 #pragma once
 
-#include <initializer_list>
 #include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,14 +20,6 @@ inline std::string Path(std::string_view parent, std::string_view child) {
 }
 inline std::string Path(std::string_view parent, size_t index) {
   return std::string(parent) + "[" + std::to_string(index) + "]";
-}
-
-// Error naming the first member of `obj` not in `allowed`, if any.
-std::optional<Status> RejectUnknownFields(const Json& obj, std::string_view path,
-                                          std::span<const std::string_view> allowed);
-inline std::optional<Status> RejectUnknownFields(const Json& obj, std::string_view path,
-                                                 std::initializer_list<std::string_view> allowed) {
-  return RejectUnknownFields(obj, path, std::span(allowed.begin(), allowed.size()));
 }
 
 // A finite number from a query parameter into *out; nothing when absent or empty.
