@@ -37,20 +37,6 @@ assign::Value ToValue(const Json& j) {
   return assign::Value();
 }
 
-std::optional<Status> QueryNumber(const std::map<std::string, std::string>& query, const char* name,
-                                  std::optional<double>* out) {
-  auto it = query.find(name);
-  if (it == query.end() || it->second.empty()) return std::nullopt;
-  double v = 0;
-  const char* end = it->second.data() + it->second.size();
-  auto r = std::from_chars(it->second.data(), end, v);
-  if (r.ec != std::errc() || r.ptr != end || !std::isfinite(v)) {
-    return InvalidArgument(name, "must be a number");
-  }
-  *out = v;
-  return std::nullopt;
-}
-
 std::optional<Status> ParseJsonObject(std::string_view body, Json* out) {
   *out = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (out->is_discarded()) return InvalidArgument("", "request body is not valid JSON");

@@ -1,7 +1,6 @@
 // Small JSON helpers shared by the endpoint handlers.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,10 +20,6 @@ inline std::string Path(std::string_view parent, std::string_view child) {
 inline std::string Path(std::string_view parent, size_t index) {
   return std::string(parent) + "[" + std::to_string(index) + "]";
 }
-
-// A finite number from a query parameter into *out; nothing when absent or empty.
-std::optional<Status> QueryNumber(const std::map<std::string, std::string>& query, const char* name,
-                                  std::optional<double>* out);
 
 // Parses a request body as a JSON object, or an error naming the problem.
 std::optional<Status> ParseJsonObject(std::string_view body, Json* out);
