@@ -15,6 +15,7 @@
 #include "api/json_util.h"
 #include "api/keys.h"
 #include "api/lift.h"
+#include "api/listen_backlog.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/report.h"
@@ -516,9 +517,8 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* 
 }
 
 int Server::Bind() {
-  if (impl_->options.port == 0) return impl_->http.bind_to_any_port(impl_->options.host);
-  return impl_->http.bind_to_port(impl_->options.host, impl_->options.port) ? impl_->options.port
-                                                                            : -1;
+  // SOMAXCONN, not cpp-httplib's 5: bursts of short-lived connections (docs/running.md).
+  return BindWithBacklog(impl_->http, impl_->options.host, impl_->options.port);
 }
 
 bool Server::Run() {
