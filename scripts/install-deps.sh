@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang-format
       libssl-dev libboost-dev libeigen3-dev libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev catch2)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(curl python3 python3-requests python3-pandas python3-matplotlib
+  pkgs+=(curl wrk python3 python3-requests python3-pandas python3-matplotlib
          jupyter-nbconvert python3-nbformat python3-ipykernel)
 fi
 
