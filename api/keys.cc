@@ -76,7 +76,7 @@ void ReadExpiry(FieldReader& r, int64_t now_ms, std::optional<int64_t>* expires_
 
 std::optional<int64_t> ParseIsoTime(std::string_view text) {
   size_t pos = 0;
-  int year, month, day, hour = 0, minute = 0, second = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, "-") || !Digits(text, &pos, 2, &month) ||
       !Expect(text, &pos, "-") || !Digits(text, &pos, 2, &day)) {
     return std::nullopt;
