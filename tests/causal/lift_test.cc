@@ -37,6 +37,9 @@ TEST_CASE("Lift matches the per-user reference computation", "[causal][lift]") {
                         r.at(c + ".incremental_conversions.estimate")) < 1e-9);
     CHECK(RelativeError(*s.incremental_conversions.se, r.at(c + ".incremental_conversions.se")) <
           1e-9);
+    // p-value of the rate difference: Python's math.erfc (lift_reference.py).
+    REQUIRE(s.rate_difference.p);
+    CHECK(RelativeError(*s.rate_difference.p, r.at(c + ".rate_difference.p_value")) < 1e-9);
     CHECK(RelativeError(s.relative_lift.estimate, r.at(c + ".relative_lift.estimate")) < 1e-9);
     CHECK(RelativeError(s.relative_lift.se, r.at(c + ".relative_lift.se")) < 1e-9);
     CHECK(RelativeError(s.relative_lift.ci_lower, r.at(c + ".relative_lift.ci_lower")) < 1e-9);

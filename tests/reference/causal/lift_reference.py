@@ -3,6 +3,7 @@
 lift endpoint takes, and the expected outputs computed from the per-user arrays
 (np.var(ddof=1) for revenue variance, statistics.NormalDist for z). Writes
 lift_reference.txt ("key value")."""
+import math
 import os
 from statistics import NormalDist
 
@@ -34,6 +35,9 @@ def case(name, seed, n_t, n_h, p_t, p_h, spend, reach):
     se_d = np.sqrt(pt * (1 - pt) / n_t + ph * (1 - ph) / n_h)
     put(f"{name}.incremental_conversions.estimate", (pt - ph) * n_t)
     put(f"{name}.incremental_conversions.se", se_d * n_t)
+    # two-sided normal p-value of the rate difference (= incremental conversions);
+    # erfc keeps tail p-values accurate where 1 - cdf would cancel
+    put(f"{name}.rate_difference.p_value", math.erfc(abs(pt - ph) / se_d / math.sqrt(2)))
     lift = pt / ph - 1
     # delta method via the gradient of f(pt, ph) = pt/ph
     grad = np.array([1 / ph, -pt / ph ** 2])
