@@ -63,6 +63,13 @@ const Json* FieldReader::Raw(std::string_view name) {
   return ok() ? Find(name) : nullptr;
 }
 
+const Json* FieldReader::Member(std::string_view name, bool required) {
+  const bool was_ok = ok();
+  const Json* v = Raw(name);
+  if (!v && was_ok && required) Fail(Status::InvalidArgument(PathOf(name), "is required"));
+  return v;
+}
+
 FieldReader& FieldReader::Fail(Status s) {
   if (status_.ok() && !s.ok()) status_ = std::move(s);
   return *this;

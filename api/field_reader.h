@@ -95,13 +95,8 @@ class FieldReader {
   // are refused too. Absent: nothing happens (Required... : an error).
   template <typename F>
   FieldReader& Object(std::string_view name, F&& read, bool required = false) {
-    Mark(name);
-    if (!ok()) return *this;
-    const Json* v = Raw(name);
-    if (!v) {
-      if (required) Fail(Status::InvalidArgument(PathOf(name), "is required"));
-      return *this;
-    }
+    const Json* v = Member(name, required);
+    if (!v) return *this;
     FieldReader child(*v, PathOf(name));
     if (child.ok()) read(child);
     return Fail(child.Finish());
@@ -111,13 +106,8 @@ class FieldReader {
   // arrays of objects.
   template <typename F>
   FieldReader& Array(std::string_view name, F&& read, bool required = false) {
-    Mark(name);
-    if (!ok()) return *this;
-    const Json* v = Raw(name);
-    if (!v) {
-      if (required) Fail(Status::InvalidArgument(PathOf(name), "is required"));
-      return *this;
-    }
+    const Json* v = Member(name, required);
+    if (!v) return *this;
     if (!v->is_array()) return Fail(Status::InvalidArgument(PathOf(name), "must be an array"));
     for (size_t i = 0; i < v->size() && ok(); ++i) {
       Fail(read((*v)[i], PathOf(name) + "[" + std::to_string(i) + "]", i));
@@ -147,6 +137,9 @@ class FieldReader {
  private:
   FieldReader() = default;
   const Json* Find(std::string_view name) const;
+  // Raw(name), and an error when it is absent but `required`; nullptr when absent
+  // or after a failure.
+  const Json* Member(std::string_view name, bool required);
   FieldReader& Mark(std::string_view name);
 
   const Json* object_ = nullptr;
