@@ -43,16 +43,20 @@ Json EncodeAlwaysValid(const app::AlwaysValidComparison& a) {
 }
 
 Json EncodeGroupSequential(const app::GroupSequentialComparison& g) {
-  return Json{{"method", "group_sequential"},
-              {"spending", SpendingName(g.spending)},
-              {"look", g.look},
-              {"information_fraction", g.information_fraction},
-              {"alpha", g.alpha},
-              {"z_boundary", Number(g.z_boundary)},
-              {"nominal_p", Number(g.nominal_p)},
-              {"cumulative_alpha", Number(g.cumulative_alpha)},
-              {"p_value", Number(g.p_value)},
-              {"significant", g.significant}};
+  Json j{{"method", "group_sequential"},
+         {"spending", SpendingName(g.spending)},
+         {"look", g.look},
+         {"information_fraction", g.information_fraction},
+         {"alpha", g.alpha},
+         {"z_boundary", Number(g.z_boundary)},
+         {"nominal_p", Number(g.nominal_p)},
+         {"cumulative_alpha", Number(g.cumulative_alpha)},
+         {"p_value", Number(g.p_value)},
+         {"significant", g.significant}};
+  // The report's monitoring adds the repeated confidence interval of the look.
+  if (g.absolute) j["absolute"] = EncodeInference(*g.absolute);
+  if (g.absolute) j["relative"] = g.relative ? EncodeInference(*g.relative) : Json();
+  return j;
 }
 
 }  // namespace

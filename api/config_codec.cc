@@ -4,6 +4,7 @@
 
 #include "api/field_reader.h"
 #include "api/json_util.h"
+#include "api/keys.h"
 #include "api/log.h"
 
 namespace causeway::api {
@@ -109,6 +110,56 @@ void ReadOverrides(FieldReader& r, std::map<std::string, std::string>* out) {
   }
 }
 
+void ReadKeyList(FieldReader& r, std::string_view name, std::vector<std::string>* out) {
+  out->clear();
+  r.Array(name, [out](const Json& v, const std::string& path, size_t) {
+    if (!v.is_string()) return InvalidArgument(path, "must be a metric key (a string)");
+    out->push_back(v.get<std::string>());
+    return Status::Ok();
+  });
+}
+
+// "revenue" or {"metric": "revenue", "margin": 0.01}.
+void ReadGuardrails(FieldReader& r, std::vector<app::GuardrailMetric>* out) {
+  out->clear();
+  r.Array("guardrail_metrics", [out](const Json& v, const std::string& path, size_t) {
+    app::GuardrailMetric g;
+    if (v.is_string()) {
+      g.metric = v.get<std::string>();
+    } else if (v.is_object()) {
+      FieldReader f(v, path);
+      f.Required("metric", &g.metric);
+      f.Optional("margin", &g.margin);
+      if (Status s = f.Finish(); !s.ok()) return s;
+    } else {
+      return InvalidArgument(path, "must be a metric key or {\"metric\", \"margin\"}");
+    }
+    out->push_back(std::move(g));
+    return Status::Ok();
+  });
+}
+
+// An instant: an ISO 8601 UTC string ("2026-12-14" or "2026-12-14T09:30:00Z") or
+// integer milliseconds since the epoch.
+void ReadInstant(FieldReader& r, std::string_view name, std::optional<int64_t>* out) {
+  const Json* v = r.Raw(name);
+  *out = std::nullopt;
+  if (!v) return;
+  if (v->is_number_integer()) {
+    *out = v->get<int64_t>();
+    return;
+  }
+  if (v->is_string()) {
+    if (auto ms = ParseIsoTime(v->get<std::string>())) {
+      *out = *ms;
+      return;
+    }
+  }
+  r.Fail(InvalidArgument(std::string(name),
+                         "must be an ISO 8601 UTC time (\"2026-12-14T00:00:00Z\") or integer "
+                         "milliseconds since the epoch"));
+}
+
 const std::initializer_list<std::pair<std::string_view, assign::ExperimentStatus>> kStatuses = {
     {"draft", assign::ExperimentStatus::kDraft},
     {"running", assign::ExperimentStatus::kRunning},
@@ -119,7 +170,8 @@ const std::initializer_list<std::pair<std::string_view, assign::ExperimentStatus
 Status DecodeExperiment(const Json& body, app::Experiment* out) {
   FieldReader r(body);
   MarkKnown(r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage",
-                "namespace", "condition", "overrides", "status"});
+                "namespace", "condition", "overrides", "status", "goal_metrics",
+                "secondary_metrics", "guardrail_metrics", "planned_sample_size", "planned_end"});
   r.Required("key", &out->key);
   r.Optional("name", &out->name).Optional("description", &out->description);
   ReadVariants(r, &out->variants);
@@ -132,13 +184,19 @@ Status DecodeExperiment(const Json& body, app::Experiment* out) {
   ReadCondition(r, &out->condition);
   ReadOverrides(r, &out->overrides);
   r.Enum("status", &out->status, kStatuses);
+  ReadKeyList(r, "goal_metrics", &out->goal_metrics);
+  ReadKeyList(r, "secondary_metrics", &out->secondary_metrics);
+  ReadGuardrails(r, &out->guardrail_metrics);
+  r.Optional("planned_sample_size", &out->planned_sample_size);
+  ReadInstant(r, "planned_end", &out->planned_end_ms);
   return r.Finish();
 }
 
 Status DecodeExperimentPatch(const Json& body, app::ExperimentPatch* out) {
   FieldReader r(body);
   MarkKnown(r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage",
-                "namespace", "condition", "overrides", "status", "new_phase"});
+                "namespace", "condition", "overrides", "status", "new_phase", "goal_metrics",
+                "secondary_metrics", "guardrail_metrics", "planned_sample_size", "planned_end"});
   r.Optional("key", &out->key);
   r.Optional("name", &out->name).Optional("description", &out->description);
   if (r.Present("variants")) {
@@ -157,6 +215,18 @@ Status DecodeExperimentPatch(const Json& body, app::ExperimentPatch* out) {
   if (body.is_object() && body.contains("condition")) ReadCondition(r, &out->condition.emplace());
   if (r.Present("overrides")) ReadOverrides(r, &out->overrides.emplace());
   if (r.Present("status")) r.Enum("status", &out->status.emplace(), kStatuses);
+  if (r.Present("goal_metrics")) ReadKeyList(r, "goal_metrics", &out->goal_metrics.emplace());
+  if (r.Present("secondary_metrics")) {
+    ReadKeyList(r, "secondary_metrics", &out->secondary_metrics.emplace());
+  }
+  if (r.Present("guardrail_metrics")) ReadGuardrails(r, &out->guardrail_metrics.emplace());
+  // An explicit null removes the plan's size or date.
+  if (body.is_object() && body.contains("planned_sample_size")) {
+    r.Optional("planned_sample_size", &out->planned_sample_size.emplace());
+  }
+  if (body.is_object() && body.contains("planned_end")) {
+    ReadInstant(r, "planned_end", &out->planned_end_ms.emplace());
+  }
   r.Optional("new_phase", &out->new_phase);
   return r.Finish();
 }
@@ -182,6 +252,15 @@ Json EncodeExperimentConfig(const app::Experiment& x) {
   for (const auto& [user, variant] : x.overrides) overrides[user] = variant;
   out["overrides"] = std::move(overrides);
   out["status"] = app::StatusName(x.status);
+  out["goal_metrics"] = x.goal_metrics;
+  out["secondary_metrics"] = x.secondary_metrics;
+  Json guardrails = Json::array();
+  for (const auto& g : x.guardrail_metrics) {
+    guardrails.push_back({{"metric", g.metric}, {"margin", g.margin ? Json(*g.margin) : Json()}});
+  }
+  out["guardrail_metrics"] = std::move(guardrails);
+  out["planned_sample_size"] = x.planned_sample_size ? Json(*x.planned_sample_size) : Json();
+  out["planned_end"] = x.planned_end_ms ? Json(IsoTime(*x.planned_end_ms)) : Json();
   return out;
 }
 
@@ -217,6 +296,7 @@ Status DecodeMetric(const Json& body, app::MetricDefinition* out) {
   r.Optional("denominator_event", &out->denominator_event);
   r.Optional("window_hours", &out->window_hours);
   r.Optional("higher_is_better", &out->higher_is_better);
+  r.Optional("cuped_lookback_days", &out->cuped_lookback_days);
   return r.Finish();
 }
 
@@ -228,6 +308,7 @@ Json RenderMetric(const app::MetricDefinition& m, bool with_created) {
   if (m.denominator_event) out["denominator_event"] = *m.denominator_event;
   out["window_hours"] = m.window_hours ? Json(*m.window_hours) : Json();
   out["higher_is_better"] = m.higher_is_better;
+  out["cuped_lookback_days"] = m.cuped_lookback_days;
   if (with_created) out["created_at"] = IsoTime(m.created_ms);
   return out;
 }

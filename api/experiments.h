@@ -21,7 +21,9 @@ namespace causeway::api {
 class ExperimentService {
  public:
   ExperimentService(store::Store* store, assign::SnapshotHolder* snapshots)
-      : experiments_(store, snapshots, &codec_), metrics_(store, &codec_) {}
+      : experiments_(store, snapshots, &codec_), metrics_(store, &codec_) {
+    experiments_.SetMetricCatalog(&metrics_);
+  }
 
   // Loads every stored experiment and metric and publishes the first snapshot.
   bool Load(std::string* error);

@@ -1,5 +1,6 @@
 #include "api/report.h"
 
+#include <cmath>
 #include <sstream>
 
 #include "api/analysis_codec.h"
@@ -20,15 +21,56 @@ std::vector<std::string> SplitKeys(const std::string& s) {
   return out;
 }
 
-Json EncodeMetricReport(const app::MetricReport& m) {
+Json Num(double v) { return std::isfinite(v) ? Json(v) : Json(); }
+
+std::string Date(int64_t day) { return IsoTime(day * 86'400'000).substr(0, 10); }
+
+Json EncodeSrm(const stats::SrmResult& srm, double threshold) {
+  Json j = {{"valid", srm.valid}, {"threshold", threshold}};
+  if (srm.valid) {
+    j.update({{"chi_square", srm.chi_square},
+              {"df", srm.df},
+              {"p_value", srm.p_value},
+              {"mismatch", srm.mismatch},
+              {"expected_users", srm.expected_counts}});
+  } else {
+    j["reason"] = srm.reason;
+  }
+  return j;
+}
+
+Json EncodeSeries(const app::SeriesOfTreatment& s) {
+  Json points = Json::array();
+  for (const app::SeriesPoint& p : s.points) {
+    Json j = {{"date", Date(p.day)}, {"users", p.users}, {"valid", p.valid}};
+    j["absolute"] = p.valid ? EncodeInference(p.absolute) : Json();
+    j["relative"] = p.valid && p.relative ? EncodeInference(*p.relative) : Json();
+    j["information_fraction"] = Num(p.information_fraction);
+    j["z_boundary"] = Num(p.z_boundary);
+    j["significant"] = p.significant;
+    points.push_back(std::move(j));
+  }
+  return Json{{"variant", s.variant}, {"points", std::move(points)}};
+}
+
+Json EncodeMetricReport(const app::MetricReport& m, bool with_series) {
   Json entry = {{"metric", m.metric.key},
+                {"name", m.metric.name.value_or(m.metric.key)},
+                {"role", app::RoleName(m.role)},
+                {"margin", m.margin ? Json(*m.margin) : Json()},
                 {"type", app::MetricTypeName(m.metric.type)},
                 {"higher_is_better", m.metric.higher_is_better},
                 {"valid", m.valid}};
+  Json cuped = {{"applied", m.cuped.applied},
+                {"lookback_days", m.cuped.lookback_days},
+                {"variance_reduction", Num(m.cuped.variance_reduction)}};
+  if (!m.cuped.applied && !m.cuped.reason.empty()) cuped["reason"] = m.cuped.reason;
+  entry["cuped"] = std::move(cuped);
   if (!m.valid) {
     entry["reason"] = m.reason;
     entry["variants"] = nullptr;
     entry["comparisons"] = nullptr;
+    if (with_series) entry["series"] = Json::array();
     return entry;
   }
   Json variants = Json::array();
@@ -37,10 +79,24 @@ Json EncodeMetricReport(const app::MetricReport& m) {
   Json comparisons = Json::array();
   for (size_t c = 0; c < m.analysis.comparisons.size(); ++c) {
     Json j = EncodeComparison(m.analysis.comparisons[c]);
+    if (!j.contains("chance_to_beat_control")) j["chance_to_beat_control"] = nullptr;
     j["conclusion"] = app::ConclusionName(m.conclusions[c]);
+    if (c < m.guardrails.size() && m.guardrails[c]) {
+      const app::GuardrailCheck& g = *m.guardrails[c];
+      j["guardrail"] = {{"margin", g.margin ? Json(*g.margin) : Json()},
+                        {"harm", g.harm},
+                        {"non_inferior", g.margin ? Json(g.non_inferior) : Json()},
+                        {"worst_bound", Num(g.worst_bound)},
+                        {"best_bound", Num(g.best_bound)}};
+    }
     comparisons.push_back(std::move(j));
   }
   entry["comparisons"] = std::move(comparisons);
+  if (with_series) {
+    Json series = Json::array();
+    for (const auto& s : m.series) series.push_back(EncodeSeries(s));
+    entry["series"] = std::move(series);
+  }
   return entry;
 }
 
@@ -52,42 +108,94 @@ Json EncodeReport(const app::Report& r) {
                          {"exposures", e.exposures},
                          {"users", e.users}});
   }
-  Json srm = {{"valid", r.srm.valid}, {"threshold", r.options.srm_threshold}};
-  if (r.srm.valid) {
-    srm.update({{"chi_square", r.srm.chi_square},
-                {"df", r.srm.df},
-                {"p_value", r.srm.p_value},
-                {"mismatch", r.srm.mismatch},
-                {"expected_users", r.srm.expected_counts}});
-  } else {
-    srm["reason"] = r.srm.reason;
-  }
   Json metrics = Json::array();
-  for (const auto& m : r.metrics) metrics.push_back(EncodeMetricReport(m));
+  for (const auto& m : r.metrics) metrics.push_back(EncodeMetricReport(m, true));
   Json decisions = Json::array();
   for (const auto& d : r.decisions) {
-    decisions.push_back(
-        {{"variant", d.variant}, {"decision", app::DecisionName(d.decision)}, {"why", d.why}});
+    decisions.push_back({{"variant", d.variant},
+                         {"decision", app::DecisionName(d.decision)},
+                         {"rule", d.rule},
+                         {"why", d.why}});
   }
-  return Json{{"experiment", r.experiment},
-              {"phase", r.phase},
-              {"status", app::StatusName(r.status)},
-              {"since", r.since_ms > 0 ? Json(IsoTime(r.since_ms)) : Json(nullptr)},
-              {"control", r.control},
-              {"alpha", r.options.alpha},
-              {"sequential", {{"method", "always_valid"}, {"expected_n", r.options.expected_n}}},
-              {"multiple_testing",
-               {{"method", CorrectionName(r.options.correction)},
-                {"family", "every (metric, treatment) pair"},
-                {"comparisons", r.comparisons}}},
-              {"exposures", std::move(exposures)},
-              {"data_quality",
-               {{"total_exposures", r.total_exposures},
-                {"unique_users", r.unique_users},
-                {"multi_variant_users", r.multi_variant_users}}},
-              {"srm", std::move(srm)},
-              {"metrics", std::move(metrics)},
-              {"decisions", std::move(decisions)}};
+  const app::PlanSummary& p = r.plan;
+  Json plan = {
+      {"planned_sample_size", p.planned_sample_size ? Json(*p.planned_sample_size) : Json()},
+      {"planned_end", p.planned_end_ms ? Json(IsoTime(*p.planned_end_ms)) : Json()},
+      {"information_fraction", Num(p.information_fraction)},
+      {"reached", p.reached},
+      {"looks", p.looks},
+      {"final_look", p.final_look_day ? Json(Date(*p.final_look_day)) : Json()}};
+  Json sequential;
+  if (p.group_sequential) {
+    sequential = {{"method", "group_sequential"},
+                  {"spending", "obrien_fleming"},
+                  {"looks", "one per completed UTC calendar day with new users"},
+                  {"alpha_per_goal_comparison",
+                   r.options.alpha / static_cast<double>(std::max<size_t>(1, p.goal_comparisons))},
+                  {"description",
+                   "Lan-DeMets O'Brien-Fleming alpha spending at the observed information "
+                   "fraction (users so far / planned), one look per calendar day, Bonferroni "
+                   "across goal metrics x treatments; the verdict is frozen at the final look"}};
+  } else {
+    sequential = {{"method", "always_valid"},
+                  {"expected_n", r.options.expected_n},
+                  {"description",
+                   "mixture SPRT confidence sequences (valid at every read), corrected across "
+                   "goal metrics x treatments; give the experiment a plan (planned_sample_size or "
+                   "planned_end) for group-sequential monitoring with more power"}};
+  }
+  const app::DataQuality& q = r.data_quality;
+  Json out{{"experiment", r.experiment},
+           {"phase", r.phase},
+           {"status", app::StatusName(r.status)},
+           {"since", r.since_ms > 0 ? Json(IsoTime(r.since_ms)) : Json(nullptr)},
+           {"control", r.control},
+           {"alpha", r.options.alpha},
+           {"plan", std::move(plan)},
+           {"sequential", std::move(sequential)},
+           {"multiple_testing",
+            {{"method", CorrectionName(r.options.correction)},
+             {"family",
+              "goal metrics x treatments (secondary metrics: their own family; "
+              "guardrails: each one-sided, uncorrected)"},
+             {"comparisons", r.comparisons}}},
+           {"exposures", std::move(exposures)},
+           {"data_quality",
+            {{"total_exposures", q.total_exposures},
+             {"unique_users", q.unique_users},
+             {"multi_variant_users", q.multi_variant_users},
+             {"unknown_variant_users", q.unknown_variant_users},
+             {"wrong_variant_users", q.wrong_variant_users},
+             {"override_users", q.override_users},
+             {"conversions_before_exposure", q.conversions_before_exposure}}},
+           {"srm", EncodeSrm(r.srm, r.options.srm_threshold)},
+           {"metrics", std::move(metrics)},
+           {"notes", r.notes},
+           {"decisions", std::move(decisions)}};
+  if (r.segments) {
+    const app::SegmentReport& s = *r.segments;
+    Json levels = Json::array();
+    for (const app::SegmentLevel& l : s.levels) {
+      Json lm = Json::array();
+      for (const auto& m : l.metrics) lm.push_back(EncodeMetricReport(m, false));
+      levels.push_back({{"segment", l.label},
+                        {"users", l.users},
+                        {"srm", EncodeSrm(l.srm, s.srm_threshold)},
+                        {"metrics", std::move(lm)}});
+    }
+    out["segments"] = {{"by", s.by},
+                       {"max_levels", s.max_levels},
+                       {"folded_levels", s.folded_levels},
+                       {"other", std::to_string(s.folded_levels) + " levels folded into \"other\""},
+                       {"rfm_event", s.rfm_event ? Json(*s.rfm_event) : Json()},
+                       {"srm_threshold", s.srm_threshold},
+                       {"multiple_testing",
+                        {{"method", CorrectionName(r.options.correction)},
+                         {"family", "every (segment, metric, treatment), always-valid p-values"},
+                         {"comparisons", s.comparisons}}},
+                       {"levels", std::move(levels)}};
+  }
+  return out;
 }
 
 }  // namespace
@@ -97,33 +205,67 @@ HandlerResult ExperimentReport(store::Store& store, ExperimentService& experimen
                                const std::multimap<std::string, std::string>& query) {
   FieldReader r = FieldReader::Query(query);
   app::ReportOptions options;
-  std::optional<std::string> metric_keys;
+  std::optional<std::string> metric_keys, segment;
   r.Optional("metrics", &metric_keys);
   r.Optional("alpha", &options.alpha);
   r.Optional("expected_n", &options.expected_n);
+  r.Optional("cuped", &options.cuped);
+  r.Optional("segment", &segment);
   r.Enum("multiple_testing", &options.correction,
          {{"holm", stats::Correction::kHolm},
           {"benjamini_hochberg", stats::Correction::kBenjaminiHochberg},
           {"none", stats::Correction::kNone}});
   if (Status s = r.Finish(); !s.ok()) return s;
+  if (segment) {
+    if (*segment == "rfm") {
+      options.segment_rfm = true;
+    } else {
+      options.segment_by = SplitKeys(*segment);
+      if (options.segment_by.empty()) {
+        return Status::InvalidArgument("segment", "name one or two attributes, or rfm");
+      }
+    }
+  }
+  options.now_ms = NowMs();
   if (Status s = app::ValidateReportOptions(options); !s.ok()) return s;
 
   auto experiment = experiments.experiments().Get(key);
   if (!experiment.ok()) return experiment.status();
-  std::vector<app::MetricDefinition> metrics;
-  if (metric_keys) {
-    for (const auto& mk : SplitKeys(*metric_keys)) {
-      auto m = experiments.metrics().Get(mk);
-      if (!m.ok()) {
-        if (m.status().code() != StatusCode::kNotFound) return m.status();
-        return Status::NotFound("no metric with key " + mk, "metrics");
-      }
-      metrics.push_back(std::move(*m));
+  const app::Experiment& x = *experiment;
+  auto role_of = [&x](const std::string& k) -> std::pair<app::MetricRole, std::optional<double>> {
+    for (const auto& g : x.goal_metrics) {
+      if (g == k) return {app::MetricRole::kGoal, std::nullopt};
     }
+    for (const auto& g : x.secondary_metrics) {
+      if (g == k) return {app::MetricRole::kSecondary, std::nullopt};
+    }
+    for (const auto& g : x.guardrail_metrics) {
+      if (g.metric == k) return {app::MetricRole::kGuardrail, g.margin};
+    }
+    return {app::MetricRole::kOther, std::nullopt};
+  };
+  std::vector<std::string> keys;
+  if (metric_keys) {
+    keys = SplitKeys(*metric_keys);
+  } else if (!x.goal_metrics.empty() || !x.secondary_metrics.empty() ||
+             !x.guardrail_metrics.empty()) {
+    keys = x.goal_metrics;
+    keys.insert(keys.end(), x.secondary_metrics.begin(), x.secondary_metrics.end());
+    for (const auto& g : x.guardrail_metrics) keys.push_back(g.metric);
   } else {
-    metrics = experiments.metrics().List();
+    for (const auto& m : experiments.metrics().List()) keys.push_back(m.key);
   }
-  auto report = app::BuildReport(store, *experiment, metrics, options);
+  std::vector<app::ReportedMetric> metrics;
+  for (const auto& mk : keys) {
+    auto m = experiments.metrics().Get(mk);
+    if (!m.ok()) {
+      if (m.status().code() != StatusCode::kNotFound) return m.status();
+      return Status::NotFound("no metric with key " + mk, "metrics");
+    }
+    auto [role, margin] = role_of(mk);
+    metrics.push_back({std::move(*m), role, margin});
+  }
+  auto report = app::BuildReport(store, x, metrics, options);
   if (!report.ok()) return report.status();
   return EncodeReport(*report);
 }

@@ -130,6 +130,11 @@ struct GroupSequentialComparison {
   double cumulative_alpha = kNaN;
   double p_value = kNaN;  // the fixed-horizon p-value at this look
   bool significant = false;
+  // The report's daily monitoring: the repeated confidence interval at this look
+  // (estimate +- c_k se) and the direction of the crossing (+1, -1; 0: none).
+  std::optional<Inference> absolute;
+  std::optional<Inference> relative;
+  int direction = 0;
 };
 
 struct AbComparison {

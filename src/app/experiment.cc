@@ -123,6 +123,46 @@ Status NormalizeExperiment(Experiment* e) {
       return Status::InvalidArgument("overrides." + user, "must name one of the variants");
     }
   }
+  return CheckRolesAndPlan(*e);
+}
+
+Status CheckRolesAndPlan(const Experiment& e) {
+  std::set<std::string> seen;
+  auto check = [&](const std::string& key, const std::string& path) {
+    if (!IsKey(key)) return Status::InvalidArgument(path, "must be a metric key");
+    if (!seen.insert(key).second) {
+      return Status::InvalidArgument(path, "a metric may have only one role in an experiment");
+    }
+    return Status::Ok();
+  };
+  constexpr size_t kMaxRoleMetrics = 50;
+  if (e.goal_metrics.size() + e.secondary_metrics.size() + e.guardrail_metrics.size() >
+      kMaxRoleMetrics) {
+    return Status::InvalidArgument("goal_metrics", "at most 50 metrics over all roles");
+  }
+  for (size_t i = 0; i < e.goal_metrics.size(); ++i) {
+    if (Status s = check(e.goal_metrics[i], "goal_metrics[" + std::to_string(i) + "]"); !s.ok())
+      return s;
+  }
+  for (size_t i = 0; i < e.secondary_metrics.size(); ++i) {
+    if (Status s = check(e.secondary_metrics[i], "secondary_metrics[" + std::to_string(i) + "]");
+        !s.ok())
+      return s;
+  }
+  for (size_t i = 0; i < e.guardrail_metrics.size(); ++i) {
+    const std::string path = "guardrail_metrics[" + std::to_string(i) + "]";
+    if (Status s = check(e.guardrail_metrics[i].metric, path + ".metric"); !s.ok()) return s;
+    const auto& margin = e.guardrail_metrics[i].margin;
+    if (margin && !(*margin > 0 && *margin <= 1)) {
+      return Status::InvalidArgument(path + ".margin",
+                                     "must be a relative change in (0, 1], e.g. 0.01 for 1 %");
+    }
+  }
+  if (e.planned_sample_size &&
+      !(*e.planned_sample_size >= 2 && *e.planned_sample_size <= int64_t{1'000'000'000'000})) {
+    return Status::InvalidArgument("planned_sample_size",
+                                   "must be an integer number of users in [2, 10^12]");
+  }
   return Status::Ok();
 }
 
@@ -202,6 +242,9 @@ Status NormalizeMetric(MetricDefinition* m) {
   }
   if (m->window_hours && !(*m->window_hours > 0 && *m->window_hours <= kMaxWindowHours)) {
     return Status::InvalidArgument("window_hours", "must be a positive number of hours");
+  }
+  if (!(m->cuped_lookback_days >= 0 && m->cuped_lookback_days <= 365)) {
+    return Status::InvalidArgument("cuped_lookback_days", "must be a number of days in [0, 365]");
   }
   return Status::Ok();
 }

@@ -41,6 +41,14 @@ struct Phase {
   int64_t started_ms = 0;
 };
 
+// A guardrail metric and its non-inferiority margin: the relative change in the
+// harmful direction the team accepts ("revenue may not fall by more than 1 %":
+// margin 0.01). None: only a significant harm counts.
+struct GuardrailMetric {
+  std::string metric;
+  std::optional<double> margin;  // in (0, 1]
+};
+
 struct Experiment {
   // The configuration (what a client sends).
   std::string key;
@@ -54,6 +62,13 @@ struct Experiment {
   std::optional<assign::Value> condition;        // GrowthBook condition syntax (an object)
   std::map<std::string, std::string> overrides;  // user id -> variant key
   assign::ExperimentStatus status = assign::ExperimentStatus::kDraft;
+
+  // Metric roles (metric keys; a metric has at most one role) and the plan.
+  std::vector<std::string> goal_metrics;
+  std::vector<std::string> secondary_metrics;
+  std::vector<GuardrailMetric> guardrail_metrics;
+  std::optional<int64_t> planned_sample_size;  // total users over all variants, >= 2
+  std::optional<int64_t> planned_end_ms;       // an instant (ms since the epoch, UTC)
 
   // State kept by the service.
   int phase = 1;
@@ -71,6 +86,11 @@ struct Experiment {
 // configuration; InvalidArgument naming the field ("variants[1].key").
 Status NormalizeExperiment(Experiment* experiment);
 
+// The metric roles and the plan: keys, one role per metric, margins in (0, 1],
+// planned_sample_size >= 2 (part of NormalizeExperiment). Whether the metrics
+// exist is checked by the caller that knows them (CheckMetricsExist).
+Status CheckRolesAndPlan(const Experiment& experiment);
+
 // A change to a configuration: each member, when set, replaces the current value.
 struct ExperimentPatch {
   std::optional<std::string> key;  // may only repeat the current key
@@ -84,6 +104,11 @@ struct ExperimentPatch {
   std::optional<std::optional<assign::Value>> condition;  // set to nullopt: removed
   std::optional<std::map<std::string, std::string>> overrides;
   std::optional<assign::ExperimentStatus> status;
+  std::optional<std::vector<std::string>> goal_metrics;
+  std::optional<std::vector<std::string>> secondary_metrics;
+  std::optional<std::vector<GuardrailMetric>> guardrail_metrics;
+  std::optional<std::optional<int64_t>> planned_sample_size;  // set to nullopt: removed
+  std::optional<std::optional<int64_t>> planned_end_ms;       // set to nullopt: removed
   bool new_phase = false;  // start a new phase (new random seed unless `seed` is given)
 };
 
@@ -116,6 +141,9 @@ struct MetricDefinition {
   std::optional<std::string> denominator_event;  // ratio metrics only (and required)
   std::optional<double> window_hours;            // from first exposure; none: unlimited
   bool higher_is_better = true;
+  // CUPED covariate: the same metric over this many days before each user's first
+  // exposure (0: no covariate). Default 14.
+  double cuped_lookback_days = 14;
   int64_t created_ms = 0;  // kept by the service
 };
 

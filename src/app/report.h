@@ -2,15 +2,18 @@
 // metric definitions, options) to a typed Report, and the decision as a pure
 // function of the report.
 //
-//   BuildReport: exposures and per-metric sufficient statistics of the current phase
-//   from the store (aggregated in SQL) -> AnalyzeAb per metric (always-valid
-//   inference, no per-metric correction) -> one multiple-testing correction over
-//   every (metric, treatment) pair -> a conclusion per comparison -> Decide.
+//   BuildReport: one pass of the store over the current phase's exposures and
+//   the metrics' events (store::AggregateReport: per-variant sufficient
+//   statistics, overall, per UTC day and per segment) -> AnalyzeAb per metric
+//   (CUPED when a pre-period exists) -> sequential inference: Lan-DeMets
+//   group-sequential looks, one per calendar day, when the experiment has a plan,
+//   else always-valid (mSPRT) -> corrections by role -> conclusions -> Decide.
 //
 // No I/O but the store's reads; no JSON. Thread-safe when the store is.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,12 +26,29 @@
 
 namespace causeway::app {
 
+enum class MetricRole { kGoal, kSecondary, kGuardrail, kOther };
+
 struct ReportOptions {
   double alpha = 0.05;       // in (0, 1)
   double expected_n = 5000;  // always-valid tuning N* (> 0); GrowthBook's default
-  stats::Correction correction = stats::Correction::kHolm;  // over every (metric, treatment)
+  // Over goal metrics x treatments, and separately over secondary ones (and over
+  // segments x metrics x treatments in the segment tables).
+  stats::Correction correction = stats::Correction::kHolm;
   double srm_threshold = 0.001;
+  bool cuped = true;  // where the metric has a lookback and the pre-period has data
+
+  // Segments: up to two exposure attributes, or RFM tiers from the history of
+  // `rfm_event` before first exposure (default: the first goal metric's event).
+  std::vector<std::string> segment_by;
+  bool segment_rfm = false;
+  std::optional<std::string> rfm_event;
+  size_t max_segment_levels = 20;  // the rest folded into "other"
+
+  int64_t now_ms = 0;  // when the report is made (has the planned end passed?)
 };
+
+// InvalidArgument naming the option ("alpha", "expected_n", "segment").
+Status ValidateReportOptions(const ReportOptions& options);
 
 // better / worse take higher_is_better into account.
 enum class Conclusion { kBetter, kWorse, kInconclusive, kInsufficientData };
@@ -40,20 +60,101 @@ struct ExposureRow {
   int64_t users = 0;
 };
 
-struct MetricReport {
-  MetricDefinition metric;
-  bool valid = false;  // false: `reason` says why the analysis could not run
-  std::string reason;
-  AbSummary analysis;                   // when valid; corrected across the report's family
-  std::vector<Conclusion> conclusions;  // one per analysis.comparisons entry
+struct CupedSummary {
+  bool applied = false;
+  double lookback_days = 0;
+  std::string reason;                // why not, when !applied and a lookback was asked
+  double variance_reduction = kNaN;  // of the first treatment's comparison
 };
 
-enum class DecisionKind { kShip, kDoNotShip, kKeepRunning, kInvestigate };
+// A guardrail's one-sided check against its margin, on the relative effect and
+// its sequential interval (bounds in the metric's own direction: "worse" is a
+// fall when higher is better).
+struct GuardrailCheck {
+  std::optional<double> margin;  // relative; none: only harm counts
+  bool harm = false;             // significantly worse than -margin (0 without a margin)
+  bool non_inferior = false;     // with a margin: significantly better than -margin
+  double worst_bound = kNaN;     // the one-sided bound on the harmful side (relative)
+  double best_bound = kNaN;      // the one-sided bound on the helpful side (relative)
+};
+
+// One point of a cumulative series: the comparison as it stood at the end of a
+// UTC day, with the sequential interval (confidence sequence or repeated CI).
+struct SeriesPoint {
+  int64_t day = 0;    // days since 1970-01-01 (UTC)
+  int64_t users = 0;  // control + this treatment, exposed by the end of the day
+  bool valid = false;
+  Inference absolute;
+  std::optional<Inference> relative;
+  double information_fraction = kNaN;  // group-sequential only
+  double z_boundary = kNaN;            // group-sequential only
+  bool significant = false;
+};
+
+struct SeriesOfTreatment {
+  std::string variant;
+  std::vector<SeriesPoint> points;
+};
+
+struct MetricReport {
+  MetricDefinition metric;
+  MetricRole role = MetricRole::kOther;
+  std::optional<double> margin;  // guardrails
+  bool valid = false;            // false: `reason` says why the analysis could not run
+  std::string reason;
+  AbSummary analysis;                   // when valid; corrected within its role's family
+  std::vector<Conclusion> conclusions;  // one per analysis.comparisons entry
+  std::vector<std::optional<GuardrailCheck>> guardrails;  // per comparison (guardrails)
+  CupedSummary cuped;
+  std::vector<SeriesOfTreatment> series;  // one per treatment (not in segments)
+};
+
+enum class DecisionKind { kShip, kStopHarm, kKeepRunning, kNoEffect, kInvalidSrm };
 
 struct Decision {
   std::string variant;
   DecisionKind decision = DecisionKind::kKeepRunning;
-  std::string why;
+  std::string rule;  // a short id of the rule that decided
+  std::string why;   // the rule in words, with the metrics it names
+};
+
+// The plan and how the report monitors it.
+struct PlanSummary {
+  std::optional<int64_t> planned_sample_size;
+  std::optional<int64_t> planned_end_ms;
+  double information_fraction = kNaN;  // users so far / planned (or elapsed / planned days)
+  bool reached = false;                // planned size or date reached
+  bool group_sequential = false;       // false: always-valid (no plan)
+  size_t looks = 0;                    // calendar days looked at
+  std::optional<int64_t> final_look_day;
+  size_t goal_comparisons = 0;  // m of the Bonferroni split alpha / m
+};
+
+struct DataQuality {
+  int64_t total_exposures = 0;
+  int64_t unique_users = 0;
+  int64_t multi_variant_users = 0;
+  int64_t unknown_variant_users = 0;
+  int64_t wrong_variant_users = 0;
+  int64_t override_users = 0;
+  int64_t conversions_before_exposure = 0;  // over the reported metrics' events (not counted)
+};
+
+struct SegmentLevel {
+  std::string label;
+  int64_t users = 0;
+  stats::SrmResult srm;  // threshold: srm_threshold / levels (Bonferroni)
+  std::vector<MetricReport> metrics;
+};
+
+struct SegmentReport {
+  std::vector<std::string> by;  // attribute names, or {"rfm"}
+  size_t max_levels = 20;
+  size_t folded_levels = 0;  // levels counted in "other"
+  double srm_threshold = 0;  // per level
+  size_t comparisons = 0;    // family size of the segment correction
+  std::optional<std::string> rfm_event;
+  std::vector<SegmentLevel> levels;
 };
 
 struct Report {
@@ -64,35 +165,50 @@ struct Report {
   std::string control;
   std::vector<std::string> treatments;
   ReportOptions options;
-  size_t comparisons = 0;  // size of the corrected family
+  PlanSummary plan;
+  size_t comparisons = 0;  // size of the goal family
   std::vector<ExposureRow> exposures;
-  int64_t total_exposures = 0;
-  int64_t unique_users = 0;
-  int64_t multi_variant_users = 0;
+  DataQuality data_quality;
   stats::SrmResult srm;
   std::vector<MetricReport> metrics;
+  std::optional<int64_t> first_day;  // of the daily series
+  std::optional<SegmentReport> segments;
+  std::vector<std::string> notes;
   std::vector<Decision> decisions;  // Decide(*this)
 };
 
-// InvalidArgument naming the option ("alpha", "expected_n").
-Status ValidateReportOptions(const ReportOptions& options);
+// What is reported: the experiment's goal, secondary and guardrail metrics, or,
+// when it names none, every metric given (role kOther, treated as goals by Decide).
+struct ReportedMetric {
+  MetricDefinition metric;
+  MetricRole role = MetricRole::kOther;
+  std::optional<double> margin;
+};
 
 // REQUIRES: NormalizeExperiment(&experiment).ok(); every metric normalised.
 StatusOr<Report> BuildReport(store::Store& store, const Experiment& experiment,
-                             const std::vector<MetricDefinition>& metrics,
+                             const std::vector<ReportedMetric>& metrics,
                              const ReportOptions& options);
 
-// The conclusion of one comparison, from its always-valid result corrected across
-// the family: better / worse when significant (direction by higher_is_better),
-// inconclusive otherwise; insufficient_data when it could not be computed.
+// The conclusion of one comparison from its sequential result (group-sequential
+// crossing, or always-valid p-value corrected across its family): better / worse
+// by higher_is_better, inconclusive, or insufficient_data.
 Conclusion Conclude(const AbComparison& comparison, bool higher_is_better);
 
-// One decision per treatment: investigate on a sample ratio mismatch (nothing can be
-// trusted), else do_not_ship if any metric is worse, ship if at least one is better
-// and none worse, keep_running otherwise. Every metric is a guardrail.
+// The decision rules (docs/report.md, "Decisions"), one decision per treatment:
+//   invalid_srm   the sample-ratio check fails: nothing else can be trusted;
+//   stop_harm     a goal metric is significantly worse, or a guardrail is
+//                 significantly worse than its margin allows;
+//   ship          a goal metric is significantly better, none is worse, and every
+//                 guardrail with a margin has shown non-inferiority;
+//   no_effect     the plan's size or date is reached and no goal metric moved;
+//   keep_running  otherwise.
+// "Significantly" is the sequential result (group-sequential under a plan,
+// always-valid otherwise), corrected across goal metrics x treatments.
 std::vector<Decision> Decide(const Report& report);
 
 const char* ConclusionName(Conclusion conclusion);
 const char* DecisionName(DecisionKind decision);
+const char* RoleName(MetricRole role);
 
 }  // namespace causeway::app

@@ -63,8 +63,33 @@ void ExperimentService::PublishLocked() {
   snapshots_->Publish(std::make_shared<assign::Snapshot>(std::move(specs)));
 }
 
+Status ExperimentService::CheckMetricsExist(const Experiment& x) const {
+  if (!metrics_) return Status::Ok();
+  auto known = [&](const std::string& key, const std::string& path) {
+    if (metrics_->Get(key).ok()) return Status::Ok();
+    return Status::InvalidArgument(path, "no metric with key " + key + " (create it first)");
+  };
+  for (size_t i = 0; i < x.goal_metrics.size(); ++i) {
+    if (Status s = known(x.goal_metrics[i], "goal_metrics[" + std::to_string(i) + "]"); !s.ok())
+      return s;
+  }
+  for (size_t i = 0; i < x.secondary_metrics.size(); ++i) {
+    if (Status s = known(x.secondary_metrics[i], "secondary_metrics[" + std::to_string(i) + "]");
+        !s.ok())
+      return s;
+  }
+  for (size_t i = 0; i < x.guardrail_metrics.size(); ++i) {
+    if (Status s = known(x.guardrail_metrics[i].metric,
+                         "guardrail_metrics[" + std::to_string(i) + "].metric");
+        !s.ok())
+      return s;
+  }
+  return Status::Ok();
+}
+
 StatusOr<Experiment> ExperimentService::Create(Experiment x, int64_t now_ms) {
   if (Status s = NormalizeExperiment(&x); !s.ok()) return s;
+  if (Status s = CheckMetricsExist(x); !s.ok()) return s;
   x.phase = 1;
   x.created_ms = x.updated_ms = now_ms;
   x.phases = {Phase{1, *x.seed, now_ms}};
@@ -99,8 +124,14 @@ StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const Experi
   if (patch.condition) x.condition = *patch.condition;
   if (patch.overrides) x.overrides = *patch.overrides;
   if (patch.status) x.status = *patch.status;
+  if (patch.goal_metrics) x.goal_metrics = *patch.goal_metrics;
+  if (patch.secondary_metrics) x.secondary_metrics = *patch.secondary_metrics;
+  if (patch.guardrail_metrics) x.guardrail_metrics = *patch.guardrail_metrics;
+  if (patch.planned_sample_size) x.planned_sample_size = *patch.planned_sample_size;
+  if (patch.planned_end_ms) x.planned_end_ms = *patch.planned_end_ms;
   if (patch.new_phase && !patch.seed) x.seed = RandomSeed();
   if (Status s = NormalizeExperiment(&x); !s.ok()) return s;
+  if (Status s = CheckMetricsExist(x); !s.ok()) return s;
   if (Status s = CheckRerandomisation(before, x, patch.new_phase); !s.ok()) return s;
 
   x.updated_ms = now_ms;

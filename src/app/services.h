@@ -34,6 +34,8 @@ class ConfigCodec {
   virtual StatusOr<MetricDefinition> DecodeMetric(std::string_view text) const = 0;
 };
 
+class MetricService;
+
 class ExperimentService {
  public:
   // REQUIRES: the arguments outlive the service.
@@ -55,12 +57,18 @@ class ExperimentService {
 
   const assign::SnapshotHolder& snapshots() const { return *snapshots_; }
 
+  // When set, Create and Patch refuse metric roles naming unknown metrics
+  // (InvalidArgument naming "goal_metrics[0]"). REQUIRES: outlives the service.
+  void SetMetricCatalog(const MetricService* metrics) { metrics_ = metrics; }
+
  private:
   void PublishLocked();  // REQUIRES: mu_ held
+  Status CheckMetricsExist(const Experiment& x) const;
 
   store::Store* const store_;
   assign::SnapshotHolder* const snapshots_;
   const ConfigCodec* const codec_;
+  const MetricService* metrics_ = nullptr;
   mutable std::mutex mu_;
   std::map<std::string, Experiment, std::less<>> experiments_;  // GUARDED_BY(mu_)
 };

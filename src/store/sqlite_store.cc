@@ -13,8 +13,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
 
 #include "store/store.h"
 
@@ -37,8 +40,13 @@ CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS events(
   id TEXT PRIMARY KEY, type INTEGER NOT NULL, experiment TEXT, uid TEXT NOT NULL,
   variant TEXT, name TEXT, value REAL, ts INTEGER NOT NULL, attrs TEXT) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_exposure ON events(experiment, uid, ts) WHERE type = 0;
-CREATE INDEX IF NOT EXISTS events_conversion ON events(name, uid, ts) WHERE type = 1;
+-- Covering indexes for the report's pass (AggregateReport): every column it reads
+-- is in the index, so the scan never looks rows up in the table.
+CREATE INDEX IF NOT EXISTS events_exposure_scan
+  ON events(experiment, uid, ts, variant, attrs) WHERE type = 0;
+CREATE INDEX IF NOT EXISTS events_conversion_scan ON events(name, uid, ts, value) WHERE type = 1;
+DROP INDEX IF EXISTS events_exposure;
+DROP INDEX IF EXISTS events_conversion;
 )sql";
 
 // RAII prepared statement.
@@ -176,6 +184,225 @@ std::string SelectApiKeys(std::string_view rest) {
          std::string(rest);
 }
 
+// ------------------------------------------------------------ report pass
+
+// A cursor over (uid, ts, value) rows ordered by uid, ts: one event name's
+// conversions, merged against the exposures by user.
+// A range of user ids [from, to); an empty bound is open.
+struct UidRange {
+  std::string from, to;
+};
+
+// " AND uid >= ?a AND uid < ?b" for the bounds a range has, numbered from `first`.
+std::string RangeSql(const UidRange& r, int first) {
+  std::string sql;
+  if (!r.from.empty()) sql += " AND uid >= ?" + std::to_string(first);
+  if (!r.to.empty()) sql += " AND uid < ?" + std::to_string(first + 1);
+  return sql;
+}
+
+void BindRange(Stmt& q, const UidRange& r, int first) {
+  if (!r.from.empty()) q.Bind(first, r.from);
+  if (!r.to.empty()) q.Bind(first + 1, r.to);
+}
+
+class EventCursor {
+ public:
+  EventCursor(sqlite3* db, const std::string& name, const UidRange& range)
+      : q_(db, ("SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1" +
+                RangeSql(range, 2) + " ORDER BY uid, ts")
+                   .c_str()) {
+    q_.Bind(1, name);
+    BindRange(q_, range, 2);
+    Next();
+  }
+  Status status() const { return status_; }
+  // Appends this user's events to `out` and moves past them.
+  void Take(std::string_view uid, std::vector<ReportAccumulator::TimedValue>* out) {
+    while (has_ && Uid() < uid) Next();
+    while (has_ && Uid() == uid) {
+      out->push_back({sqlite3_column_int64(q_.get(), 1), sqlite3_column_double(q_.get(), 2)});
+      Next();
+    }
+  }
+
+ private:
+  std::string_view Uid() {
+    const auto* p = sqlite3_column_text(q_.get(), 0);
+    return {reinterpret_cast<const char*>(p),
+            static_cast<size_t>(sqlite3_column_bytes(q_.get(), 0))};
+  }
+  void Next() {
+    if (!q_.valid()) {
+      status_ = Status::Internal("cannot prepare the conversion scan: " + q_.Error());
+      has_ = false;
+      return;
+    }
+    const int rc = q_.Step();
+    has_ = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status_ = Status::Internal(q_.Error());
+  }
+
+  Stmt q_;
+  bool has_ = false;
+  Status status_;
+};
+
+// The exposures of one experiment, user by user (ordered by uid, ts), with the
+// segment label of each user's first exposure when attributes are asked for.
+class ExposureCursor {
+ public:
+  ExposureCursor(sqlite3* db, const ReportQuery& query, const UidRange& range)
+      : q_(db, Sql(query.segment_attributes.size(), range).c_str()) {
+    q_.Bind(1, query.experiment).Bind(2, query.since_ms);
+    BindRange(q_, range, 10);
+    for (size_t i = 0; i < query.segment_attributes.size(); ++i) {
+      // Attribute names are [A-Za-z0-9_.-] (checked by the caller): safe inside a quoted path.
+      q_.Bind(static_cast<int>(3 + i), "$.\"" + query.segment_attributes[i] + "\"");
+    }
+    attributes_ = query.segment_attributes.size();
+    Next();
+  }
+  Status status() const { return status_; }
+
+  // The next user: false at the end (or on error: see status()).
+  bool NextUser() {
+    if (!has_) return false;
+    uid_.assign(Text(0));
+    t0_ = sqlite3_column_int64(q_.get(), 1);
+    label_.clear();
+    for (size_t i = 0; i < attributes_; ++i) {
+      if (i > 0) label_ += " / ";
+      label_ += sqlite3_column_type(q_.get(), static_cast<int>(3 + i)) == SQLITE_NULL
+                    ? std::string("(none)")
+                    : std::string(Text(static_cast<int>(3 + i)));
+    }
+    variant_store_.clear();
+    while (has_ && Text(0) == uid_) {
+      variant_store_.emplace_back(Text(2));
+      Next();
+    }
+    variants_.assign(variant_store_.begin(), variant_store_.end());
+    return true;
+  }
+  const std::string& uid() const { return uid_; }
+  int64_t t0() const { return t0_; }
+  const std::string& label() const { return label_; }
+  const std::vector<std::string_view>& variants() const { return variants_; }
+
+ private:
+  static std::string Sql(size_t attributes, const UidRange& range) {
+    std::string sql = "SELECT uid, ts, variant";
+    for (size_t i = 0; i < attributes; ++i) {
+      sql += ", json_extract(attrs, ?" + std::to_string(3 + i) + ")";
+    }
+    return sql + " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2" +
+           RangeSql(range, 10) + " ORDER BY uid, ts";
+  }
+  std::string_view Text(int col) {
+    const auto* p = sqlite3_column_text(q_.get(), col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<size_t>(sqlite3_column_bytes(q_.get(), col)))
+             : std::string_view();
+  }
+  void Next() {
+    if (!q_.valid()) {
+      status_ = Status::Internal("cannot prepare the exposure scan: " + q_.Error());
+      has_ = false;
+      return;
+    }
+    const int rc = q_.Step();
+    has_ = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status_ = Status::Internal(q_.Error());
+  }
+
+  Stmt q_;
+  size_t attributes_ = 0;
+  bool has_ = false;
+  Status status_;
+  std::string uid_, label_;
+  int64_t t0_ = 0;
+  std::vector<std::string> variant_store_;
+  std::vector<std::string_view> variants_;
+};
+
+// Each exposed user's history of `event` before their first exposure, in the
+// exposure cursor's user order.
+StatusOr<std::vector<UserHistory>> ReadHistories(sqlite3* db, const ReportQuery& query,
+                                                 const std::string& event, const UidRange& range) {
+  ReportQuery plain;
+  plain.experiment = query.experiment;
+  plain.since_ms = query.since_ms;
+  ExposureCursor users(db, plain, range);
+  EventCursor events(db, event, range);
+  std::vector<UserHistory> out;
+  std::vector<ReportAccumulator::TimedValue> scratch;
+  while (users.NextUser()) {
+    scratch.clear();
+    events.Take(users.uid(), &scratch);
+    UserHistory h;
+    for (const auto& e : scratch) {
+      if (e.ts_ms >= users.t0()) break;
+      h.has_history = true;
+      ++h.frequency;
+      h.monetary += e.value;
+      h.recency_days = static_cast<double>(users.t0() - e.ts_ms) / 86'400'000.0;
+    }
+    out.push_back(h);
+  }
+  if (!users.status().ok()) return users.status();
+  if (!events.status().ok()) return events.status();
+  return out;
+}
+
+// The main pass over one range of users; `segment_of_user` (history segments)
+// holds this range's users in order.
+StatusOr<ReportAggregates> AggregateRange(sqlite3* db, const ReportQuery& query,
+                                          const UidRange& range,
+                                          const std::vector<std::string>* labels,
+                                          const uint16_t* segment_of_user, size_t users_in_range) {
+  ReportAccumulator acc(query);
+  if (labels) acc.SetSegments(*labels);
+  ExposureCursor users(db, query, range);
+  std::vector<std::unique_ptr<EventCursor>> cursors;
+  for (const std::string& name : acc.EventNames()) {
+    cursors.push_back(std::make_unique<EventCursor>(db, name, range));
+  }
+  std::vector<std::vector<ReportAccumulator::TimedValue>> events(cursors.size());
+  size_t ordinal = 0;
+  while (users.NextUser()) {
+    for (size_t k = 0; k < cursors.size(); ++k) {
+      events[k].clear();
+      cursors[k]->Take(users.uid(), &events[k]);
+    }
+    int segment = -1;
+    if (labels) {
+      if (ordinal >= users_in_range) {
+        return Status::Internal("the exposures changed between the report's two passes");
+      }
+      segment = segment_of_user[ordinal];
+    } else if (!query.segment_attributes.empty()) {
+      segment = acc.SegmentIndex(users.label());
+    }
+    acc.AddUser(users.uid(), users.variants(), users.t0(), segment, events);
+    ++ordinal;
+  }
+  if (!users.status().ok()) return users.status();
+  for (const auto& c : cursors) {
+    if (!c->status().ok()) return c->status();
+  }
+  return acc.Finish();
+}
+
+// Runs f(i) for i in [0, n) on n threads (the calling thread takes i = 0).
+template <typename F>
+void ParallelFor(size_t n, F&& f) {
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; ++i) threads.emplace_back([&f, i] { f(i); });
+  f(0);
+  for (auto& t : threads) t.join();
+}
+
 class SqliteStore final : public Store {
  public:
   ~SqliteStore() override {
@@ -186,6 +413,7 @@ class SqliteStore final : public Store {
   }
 
   Status Open(const std::string& path) {
+    path_ = path;
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -545,6 +773,116 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) override {
+    // A connection of its own: a report's pass takes a while and must not hold up
+    // the shared reader; one read transaction makes both passes see one snapshot.
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      return Status::Internal("cannot open " + path_ + ": " + m);
+    }
+    struct Closer {
+      sqlite3* db;
+      ~Closer() { sqlite3_close(db); }
+    } closer{db};
+    sqlite3_busy_timeout(db, 10000);
+    if (Status s = Exec(db, "PRAGMA cache_size=-16384; BEGIN"); !s.ok()) {
+      return s;
+    }
+    StatusOr<ReportAggregates> out = AggregateIn(db, query);
+    Exec(db, "COMMIT");
+    return out;
+  }
+
+  // Splits the users into ranges of about equal numbers of exposures, one per
+  // core (up to 4; one below 50 000 exposures, where threads do not pay), and
+  // runs the pass on each range in its own thread and read connection.
+  StatusOr<ReportAggregates> AggregateIn(sqlite3* db, const ReportQuery& query) {
+    Stmt count(db, "SELECT COUNT(*) FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2");
+    count.Bind(1, query.experiment).Bind(2, query.since_ms);
+    StatusOr<int64_t> exposures = CountOf(count);
+    if (!exposures.ok()) return exposures.status();
+    const size_t cores = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const size_t parts = *exposures < 50'000 ? 1 : cores;
+    std::vector<UidRange> ranges(parts);
+    for (size_t i = 1; i < parts; ++i) {
+      Stmt at(db,
+              "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
+              "ORDER BY uid LIMIT 1 OFFSET ?3");
+      at.Bind(1, query.experiment).Bind(2, query.since_ms);
+      at.Bind(3, static_cast<int64_t>(*exposures * static_cast<int64_t>(i) /
+                                      static_cast<int64_t>(parts)));
+      StatusOr<bool> row = at.One();
+      if (!row.ok()) return row.status();
+      if (*row) ranges[i].from = ranges[i - 1].to = at.Text(0);
+    }
+    // Equal bounds (one user with many exposures) would make an empty range: merge.
+    for (size_t i = ranges.size() - 1; i > 0; --i) {
+      if (ranges[i].from == ranges[i - 1].from) {
+        ranges[i - 1].to = ranges[i].to;
+        ranges.erase(ranges.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+    // A read connection (and transaction) per further range.
+    std::vector<sqlite3*> dbs{db};
+    struct Closer {
+      std::vector<sqlite3*>* dbs;
+      ~Closer() {
+        for (size_t i = 1; i < dbs->size(); ++i) sqlite3_close((*dbs)[i]);
+      }
+    } closer{&dbs};
+    for (size_t i = 1; i < ranges.size(); ++i) {
+      sqlite3* extra = nullptr;
+      if (sqlite3_open_v2(path_.c_str(), &extra, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK) {
+        sqlite3_close(extra);
+        return Status::Internal("cannot open " + path_ + " for reading");
+      }
+      dbs.push_back(extra);
+      sqlite3_busy_timeout(extra, 10000);
+      if (Status s = Exec(extra, "PRAGMA cache_size=-16384; BEGIN"); !s.ok()) return s;
+    }
+
+    // History segments (RFM) are scored over every user at once: read the
+    // histories of all ranges first.
+    std::vector<std::string> labels;
+    std::vector<uint16_t> segment_of_user;
+    std::vector<size_t> offsets(ranges.size() + 1, 0);
+    const bool by_history = query.history_event.has_value() && query.segment_by_history;
+    if (by_history) {
+      std::vector<StatusOr<std::vector<UserHistory>>> parts_h(ranges.size(),
+                                                              Status::Internal("not run"));
+      ParallelFor(ranges.size(), [&](size_t i) {
+        parts_h[i] = ReadHistories(dbs[i], query, *query.history_event, ranges[i]);
+      });
+      std::vector<UserHistory> all;
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        if (!parts_h[i].ok()) return parts_h[i].status();
+        offsets[i + 1] = offsets[i] + parts_h[i]->size();
+        all.insert(all.end(), parts_h[i]->begin(), parts_h[i]->end());
+      }
+      query.segment_by_history(all, &labels, &segment_of_user);
+      if (segment_of_user.size() != all.size()) {
+        return Status::Internal("history segmenter returned a wrong number of users");
+      }
+    }
+    std::vector<StatusOr<ReportAggregates>> results(ranges.size(), Status::Internal("not run"));
+    ParallelFor(ranges.size(), [&](size_t i) {
+      results[i] = AggregateRange(dbs[i], query, ranges[i], by_history ? &labels : nullptr,
+                                  by_history ? segment_of_user.data() + offsets[i] : nullptr,
+                                  offsets[i + 1] - offsets[i]);
+    });
+    for (auto& r : results) {
+      if (!r.ok()) return r.status();
+    }
+    ReportAggregates total = std::move(*results[0]);
+    for (size_t i = 1; i < results.size(); ++i) MergeAggregates(&total, std::move(*results[i]));
+    for (size_t i = 1; i < dbs.size(); ++i) Exec(dbs[i], "COMMIT");
+    return total;
+  }
+
  private:
   Status InsertPhase(const PhaseRow& p) {  // REQUIRES: config_mu_ held, in a transaction
     Stmt ins(config_,
@@ -617,6 +955,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Stmt> insert_event_;  // GUARDED_BY(writer_mu_)
   std::mutex reader_mu_;
   sqlite3* reader_ = nullptr;  // GUARDED_BY(reader_mu_)
+  std::string path_;
 };
 
 }  // namespace

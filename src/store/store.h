@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/report_aggregates.h"
 
 namespace causeway::store {
 
@@ -171,6 +172,11 @@ class Store {
   virtual StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(
       std::string_view experiment, int64_t since_ms, std::string_view numerator_event,
       std::string_view denominator_event, int64_t window_ms) = 0;
+
+  // Everything a report reads, in one pass over the experiment's exposures and
+  // each event name its metrics use (store/report_aggregates.h), from one
+  // consistent snapshot of the data.
+  virtual StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `path`, creating parent

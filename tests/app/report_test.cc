@@ -60,14 +60,15 @@ TEST_CASE("Decide: every branch", "[app]") {
     CHECK(d[0].variant == "treatment");
     CHECK(d[0].decision == DecisionKind::kShip);
   }
-  SECTION("do_not_ship: one metric worse outweighs one better") {
+  SECTION("stop_harm: one goal worse outweighs one better") {
     const auto d = Decide(ReportOf({Metric(true, {Significant("treatment", 0.1)}),
                                     Metric(true, {Significant("treatment", -0.1)})}));
-    CHECK(d[0].decision == DecisionKind::kDoNotShip);
+    CHECK(d[0].decision == DecisionKind::kStopHarm);
+    CHECK(d[0].rule == "goal_worse");
   }
   SECTION("higher_is_better false: an increase is worse") {
     const auto d = Decide(ReportOf({Metric(false, {Significant("treatment", 0.1)})}));
-    CHECK(d[0].decision == DecisionKind::kDoNotShip);
+    CHECK(d[0].decision == DecisionKind::kStopHarm);
     const auto e = Decide(ReportOf({Metric(false, {Significant("treatment", -0.1)})}));
     CHECK(e[0].decision == DecisionKind::kShip);
   }
@@ -75,9 +76,46 @@ TEST_CASE("Decide: every branch", "[app]") {
     const auto d = Decide(ReportOf({Metric(true, {Significant("treatment", 0.1, false)})}));
     CHECK(d[0].decision == DecisionKind::kKeepRunning);
   }
-  SECTION("investigate: a sample ratio mismatch overrides everything") {
+  SECTION("invalid_srm: a sample ratio mismatch overrides everything") {
     const auto d = Decide(ReportOf({Metric(true, {Significant("treatment", 0.1)})}, true));
-    CHECK(d[0].decision == DecisionKind::kInvestigate);
+    CHECK(d[0].decision == DecisionKind::kInvalidSrm);
+  }
+  SECTION("secondary metrics do not decide") {
+    MetricReport worse = Metric(true, {Significant("treatment", -0.1)});
+    worse.role = MetricRole::kSecondary;
+    MetricReport goal = Metric(true, {Significant("treatment", 0.1)});
+    goal.role = MetricRole::kGoal;
+    const auto d = Decide(ReportOf({goal, worse}));
+    CHECK(d[0].decision == DecisionKind::kShip);
+  }
+  SECTION("guardrails: harm stops, a pending margin holds the ship, non-inferiority lets it go") {
+    MetricReport goal = Metric(true, {Significant("treatment", 0.1)});
+    goal.role = MetricRole::kGoal;
+    MetricReport guard = Metric(true, {Significant("treatment", -0.01, false)});
+    guard.role = MetricRole::kGuardrail;
+    GuardrailCheck g;
+    g.margin = 0.01;
+    guard.guardrails = {g};
+    CHECK(Decide(ReportOf({goal, guard}))[0].decision == DecisionKind::kKeepRunning);
+    CHECK(Decide(ReportOf({goal, guard}))[0].rule == "guardrail_pending");
+    guard.guardrails[0]->non_inferior = true;
+    CHECK(Decide(ReportOf({goal, guard}))[0].decision == DecisionKind::kShip);
+    guard.guardrails[0]->non_inferior = false;
+    guard.guardrails[0]->harm = true;
+    CHECK(Decide(ReportOf({goal, guard}))[0].decision == DecisionKind::kStopHarm);
+    CHECK(Decide(ReportOf({goal, guard}))[0].rule == "guardrail_harm");
+    // Without a margin only harm counts.
+    guard.guardrails[0] = GuardrailCheck{};
+    CHECK(Decide(ReportOf({goal, guard}))[0].decision == DecisionKind::kShip);
+  }
+  SECTION("no_effect only once the plan is reached") {
+    MetricReport flat = Metric(true, {Significant("treatment", 0.01, false)});
+    flat.role = MetricRole::kGoal;
+    Report r = ReportOf({flat});
+    r.plan.group_sequential = true;
+    CHECK(Decide(r)[0].decision == DecisionKind::kKeepRunning);
+    r.plan.reached = true;
+    CHECK(Decide(r)[0].decision == DecisionKind::kNoEffect);
   }
 }
 
@@ -162,13 +200,19 @@ MetricDefinition MetricDef(const std::string& key, MetricType type, bool higher_
   return m;
 }
 
+std::vector<ReportedMetric> Reported(const std::vector<MetricDefinition>& metrics) {
+  std::vector<ReportedMetric> out;
+  for (const auto& m : metrics) out.push_back({m, MetricRole::kOther, std::nullopt});
+  return out;
+}
+
 TEST_CASE("BuildReport: stored events to effects, a corrected family and a decision", "[app]") {
   TempStore db;
   Seed(*db.store, {{"control", 1500}, {"treatment", 1500}}, {0.10, 0.20});
-  const std::vector<MetricDefinition> metrics = {
-      MetricDef("purchase_rate", MetricType::kBinomial), MetricDef("revenue", MetricType::kMean),
-      MetricDef("purchases", MetricType::kCount),
-      MetricDef("revenue_per_visit", MetricType::kRatio, true, "visit")};
+  const std::vector<ReportedMetric> metrics =
+      Reported({MetricDef("purchase_rate", MetricType::kBinomial),
+                MetricDef("revenue", MetricType::kMean), MetricDef("purchases", MetricType::kCount),
+                MetricDef("revenue_per_visit", MetricType::kRatio, true, "visit")});
   auto r = BuildReport(*db.store, AbExperiment(), metrics, ReportOptions{});
   REQUIRE(r.ok());
   CHECK(r->control == "control");
@@ -191,28 +235,30 @@ TEST_CASE("BuildReport: stored events to effects, a corrected family and a decis
 
   // The same data with purchases as a cost: worse, do not ship.
   auto cost = BuildReport(*db.store, AbExperiment(),
-                          {MetricDef("purchase_rate", MetricType::kBinomial, false)}, {});
+                          Reported({MetricDef("purchase_rate", MetricType::kBinomial, false)}), {});
   REQUIRE(cost.ok());
   CHECK(cost->metrics[0].conclusions[0] == Conclusion::kWorse);
-  CHECK(cost->decisions[0].decision == DecisionKind::kDoNotShip);
+  CHECK(cost->decisions[0].decision == DecisionKind::kStopHarm);
 }
 
-TEST_CASE("BuildReport: a sample ratio mismatch means investigate", "[app]") {
+TEST_CASE("BuildReport: a sample ratio mismatch means invalid_srm", "[app]") {
   TempStore db;
   Seed(*db.store, {{"control", 1400}, {"treatment", 1000}}, {0.10, 0.30});
   auto r = BuildReport(*db.store, AbExperiment(),
-                       {MetricDef("purchase_rate", MetricType::kBinomial)}, {});
+                       Reported({MetricDef("purchase_rate", MetricType::kBinomial)}), {});
   REQUIRE(r.ok());
   CHECK(r->srm.mismatch);
-  CHECK(r->decisions[0].decision == DecisionKind::kInvestigate);
+  CHECK(r->decisions[0].decision == DecisionKind::kInvalidSrm);
 }
 
 TEST_CASE("BuildReport: before any event every comparison is insufficient data", "[app]") {
   TempStore db;
   auto r = BuildReport(*db.store, AbExperiment(),
-                       {MetricDef("purchase_rate", MetricType::kBinomial)}, {});
+                       Reported({MetricDef("purchase_rate", MetricType::kBinomial)}), {});
   REQUIRE(r.ok());
   CHECK_FALSE(r->srm.valid);
+  REQUIRE(r->notes.size() == 1);
+  CHECK(r->notes[0].find("no exposures yet") != std::string::npos);
   CHECK(r->comparisons == 0);
   CHECK(r->metrics[0].conclusions[0] == Conclusion::kInsufficientData);
   CHECK(r->decisions[0].decision == DecisionKind::kKeepRunning);

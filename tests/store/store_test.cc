@@ -269,6 +269,9 @@ class BlockingStore final : public Store {
                                                             int64_t) override {
     return std::vector<VariantRatioStats>{};
   }
+  StatusOr<ReportAggregates> AggregateReport(const ReportQuery&) override {
+    return ReportAggregates{};
+  }
   StatusOr<bool> HasEvent(std::string_view) override { return false; }
   StatusOr<int64_t> CountEvents() override { return int64_t{0}; }
   StatusOr<ExposureSummary> SummarizeExposures(std::string_view, int64_t) override {
