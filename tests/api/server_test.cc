@@ -747,7 +747,7 @@ TEST_CASE("exposures carry each variant's weight and the report's SRM check") {
   CHECK(srm["expected_users"] == report.body["srm"]["expected_users"]);
 }
 
-TEST_CASE("the web page: public HTML, a self-only policy, embedded files revalidated by ETag") {
+TEST_CASE("the web page: public HTML with a self-only policy; embedded files revalidated by ETag") {
   TestServer s;
   for (const char* path : {"/", "/experiments", "/experiments/checkout-button"}) {
     INFO(path);

@@ -585,7 +585,7 @@
       marginLeft: labelWidth(labels),
       marginRight: 190,
       style: {fontSize: "12px"},
-      x: {domain, label: "Relative lift →", labelAnchor: "center", tickFormat: (d) => fmtPct(d, 0), grid: true},
+      x: {domain, label: null, tickFormat: (d) => fmtPct(d, 0), grid: true},
       y: {domain: labels, label: null, tickSize: 0, tickPadding: 10},
       color: {domain: Object.keys(COLORS), range: Object.values(COLORS)},
       marks: [
@@ -622,7 +622,7 @@
         });
       }
     }
-    return rows;
+    return rows.sort((a, b) => a.date - b.date);
   }
 
   function seriesSection(metrics, state) {
@@ -672,17 +672,20 @@
     const domain = cappedDomain(rows.map((r) => r.est), late.flatMap((r) => [r.lo, r.hi]), pct ? 0.02 : 1e-9);
     const band = rows.filter((r) => isNum(r.lo) && isNum(r.hi));
     const fmt = (d) => (pct ? fmtPct(d, 0) : fmtSigned(d));
+    // One tick per day for short experiments, else d3's choice of round dates.
+    const days = (rows[rows.length - 1].date - rows[0].date) / 86400000;
     const chart = Plot.plot({
       width: Math.max(480, container.clientWidth || 900),
       height: 300,
       marginLeft: 64,
-      x: {type: "utc", label: null},
+      marginRight: 24,
+      x: {type: "utc", label: null, ticks: days <= 14 ? "day" : 8, tickFormat: "%b %-d", inset: 8},
       y: {domain, label: pct ? "Relative effect" : "Absolute effect", tickFormat: fmt, grid: true},
       color: {domain: variants, range: VARIANT_COLORS, legend: variants.length > 1},
       marks: [
-        Plot.areaY(band, {x: "date", y1: "lo", y2: "hi", fill: "variant", fillOpacity: 0.16, curve: "step-after", clip: true}),
+        Plot.areaY(band, {x: "date", y1: "lo", y2: "hi", fill: "variant", fillOpacity: 0.14, curve: "monotone-x", clip: true}),
         Plot.ruleY([0], {stroke: "#94a3b8"}),
-        Plot.lineY(rows, {x: "date", y: "est", stroke: "variant", strokeWidth: 2, curve: "step-after", clip: true}),
+        Plot.lineY(rows, {x: "date", y: "est", stroke: "variant", strokeWidth: 2, curve: "monotone-x", clip: true}),
         Plot.dot(rows, {x: "date", y: "est", fill: (r) => (r.significant ? r.variant : "white"), stroke: "variant", r: 3, clip: true}),
         Plot.tip(rows, Plot.pointerX({x: "date", y: "est", title: (r) =>
           `${r.date.toISOString().slice(0, 10)} · ${r.variant}\neffect ${fmt(r.est)}\ninterval ${isNum(r.lo) ? fmt(r.lo) : "−∞"} … ${isNum(r.hi) ? fmt(r.hi) : "+∞"}\nusers so far ${fmtInt(r.users)}`})),
@@ -733,6 +736,12 @@
         saved.add(segment);
         sessionStorage.setItem("causeway.segments", JSON.stringify([...saved]));
       }
+      // An attribute typed in becomes one of the choices.
+      if (![...select.options].some((o) => o.value === segment)) {
+        select.insertBefore(el("option", {value: segment}, segment), select.lastElementChild);
+      }
+      select.value = segment;
+      custom.hidden = apply.hidden = true;
       renderSegments(body, r, segment);
     };
     select.addEventListener("change", () => {
