@@ -312,6 +312,11 @@
     for (const k of ["mean", "value", "rate", "estimate"]) if (isNum(v[k])) return v[k];
     return null;
   }
+  // A variant's value: a conversion rate as a percentage, anything else as a number.
+  function fmtValue(m, x) {
+    if (m.type === "binomial" && isNum(x)) return `${(x * 100).toFixed(x < 0.1 ? 2 : 1)} %`;
+    return fmtNum(x);
+  }
   function marginText(m) {
     if (!isNum(m.margin)) return null;
     const better = m.higher_is_better !== false;
@@ -488,6 +493,7 @@
       el("div.metric-name", metricLabel(m)),
       m.name && m.name !== m.metric ? el("div.muted.small.mono", m.metric) : null,
       el("div.muted.small", [m.type, marginText(m), m.cuped && m.cuped.applied ? `CUPED ${isNum(m.cuped.variance_reduction) ? `−${Math.round(m.cuped.variance_reduction * 100)} % variance` : "on"}` : null].filter(Boolean).join(" · ")));
+    if (m.cuped && !m.cuped.applied && m.cuped.reason) name.title = `no CUPED: ${m.cuped.reason}`;
     if (m.valid === false || !Array.isArray(m.comparisons) || m.comparisons.length === 0) {
       return [el("tr", {dataset: {metric: m.metric}}, name, el("td.muted", {colspan: 8}, m.reason || "no comparison: not enough data"))];
     }
@@ -499,13 +505,14 @@
       const showRel = rel.inf && rel.inf.ci && (isNum(rel.inf.ci.lower) || isNum(rel.inf.ci.upper));
       const cells = [
         el("td.variant", c.variant || DASH),
-        el("td.num", fmtNum(variantValue(m, control))),
-        el("td.num", fmtNum(variantValue(m, c.variant))),
+        el("td.num", fmtValue(m, variantValue(m, control))),
+        el("td.num", fmtValue(m, variantValue(m, c.variant))),
         el("td.num.lift", {title: `absolute ${fmtSigned(abs.inf && abs.inf.estimate)}`}, isNum(relEst) ? fmtPct(relEst) : fmtSigned(abs.inf && abs.inf.estimate)),
         el("td.num.interval", showRel ? fmtInterval(rel.inf.ci, true) : fmtInterval(abs.inf && abs.inf.ci, false)),
         el("td.num", {title: isNum(c.p_value) ? `fixed-horizon p = ${fmtP(c.p_value)}` : null}, fmtP(pValue(c))),
         el("td.num", isNum(c.chance_to_beat_control) ? `${(c.chance_to_beat_control * 100).toFixed(1)} %` : DASH),
-        el("td", c.valid === false ? el("span.chip.muted", {title: c.reason || ""}, "Insufficient data") : conclusionChip(c.conclusion)),
+        el("td", c.valid === false ? el("span.chip.muted", {title: c.reason || ""}, "Insufficient data") : conclusionChip(c.conclusion),
+          guardrailNote(c.guardrail)),
       ];
       const row = el("tr", {dataset: {metric: m.metric, variant: c.variant || ""}});
       if (i === 0) {
@@ -516,6 +523,15 @@
       rows.push(row);
     });
     return rows;
+  }
+
+  // A guardrail's one-sided verdict against its margin, under the conclusion.
+  function guardrailNote(g) {
+    if (!g || typeof g !== "object") return null;
+    if (g.harm) return el("div.small.guard.bad-text", "harm beyond the margin");
+    if (g.non_inferior === true) return el("div.small.guard.good-text", "within the margin");
+    if (g.non_inferior === false) return el("div.small.guard.muted", "not yet shown within the margin");
+    return null;
   }
 
   // Observable Plot adds a <style> element to each chart; the page's
@@ -771,8 +787,12 @@
       body.append(el("p.muted", `No level of ${segment} among the exposed users yet.`));
       return;
     }
+    const mt = seg.multiple_testing || {};
+    const folded = isNum(seg.folded_levels) ? seg.folded_levels > 0 : !!seg.other;
     body.append(el("p.small.muted", `${seg.levels.length} level(s) of ${(seg.by || [segment]).join(" × ")}` +
-      (isNum(seg.max_levels) ? `; at most ${seg.max_levels}` : "") + (seg.other ? `; ${seg.other}` : "")));
+      (isNum(seg.max_levels) ? ` (at most ${seg.max_levels}` + (folded && seg.other ? `; ${seg.other})` : ")") : "") +
+      (seg.rfm_event ? `; RFM scored from "${seg.rfm_event}" events before each user's first exposure` : "") +
+      (mt.method ? `; ${words(mt.method)} correction over ${mt.family || "every segment"}` : "")));
     // One row per (level, treatment), one table per metric.
     const metricKeys = [];
     const byMetric = new Map();
@@ -842,6 +862,7 @@
       ["multi_variant_users", "Users in several variants (excluded)", true],
       ["conversions_before_exposure", "Conversions before first exposure (not counted)", true],
       ["wrong_variant_users", "Users logged in a variant the hash does not give them", true],
+      ["unknown_variant_users", "Users exposed to a variant the experiment does not have", true],
       ["override_users", "Users with a forced variant (overrides)", true],
     ];
     section.append(el("dl.quality", {id: "data-quality"}, items.filter(([k]) => k in dq).map(([k, label, problem]) =>
