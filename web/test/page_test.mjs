@@ -182,6 +182,7 @@ async function main() {
       args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--font-render-hinting=none"],
     });
     page = await browser.newPage();
+    page.setDefaultTimeout(60000);  // a loaded CI machine runs other tests beside this one
     await page.setViewport({width: 1280, height: 900, deviceScaleFactor: 1});
     const urls = [];
     page.on("console", (m) => {
@@ -221,6 +222,11 @@ async function main() {
     check(decisions.length >= 1 && decisions.every((d) => d.length > 10), `a decision line with its reason (${decisions.join(" | ")})`);
     const forest = await page.$$eval("#forest svg", (svgs) => svgs.map((s) => ({dots: s.querySelectorAll("circle").length, rules: s.querySelectorAll("line").length})));
     check(forest.length === 1 && forest[0].dots >= 3 && forest[0].rules >= 3, `forest plot drawn with a dot and an interval per metric (${JSON.stringify(forest)})`);
+    // Pointing at a row shows its tooltip (Plot's tip mark), within the page's policy.
+    const box = await (await page.$("#forest svg")).boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + 30);
+    await page.waitForSelector('#forest svg [aria-label="tip"] text');
+    check(true, "the forest plot's tooltip appears on hover");
     const hasSeries = await call(server, "GET", "/v1/experiments/checkout-button/report", server.admin)
       .then((r) => (r.json.metrics || []).some((m) => Array.isArray(m.series) && m.series.length));
     const series = await page.$$eval("#series svg", (svgs) => svgs.map((s) => ({paths: s.querySelectorAll("path").length, dots: s.querySelectorAll("circle").length})));
