@@ -6,6 +6,8 @@
 #include "api/event_parser.h"
 #include "api/json_util.h"
 #include "api/log.h"
+#include "app/report.h"
+#include "stats/srm.h"
 
 namespace causeway::api {
 namespace {
@@ -230,12 +232,33 @@ HandlerResult EventService::Exposures(std::string_view key) {
   if (!summary.ok()) return summary.status();
   const store::ExposureSummary& s = *summary;
   Json variants = Json::array();
+  std::vector<int64_t> user_counts;
+  std::vector<double> weights;
   for (const auto& spec : x.variants) {
     int64_t exposures = 0, users = 0;
     for (const auto& v : s.variants) {
       if (v.variant == spec.key) exposures = v.exposures, users = v.users;
     }
-    variants.push_back({{"variant", spec.key}, {"exposures", exposures}, {"users", users}});
+    variants.push_back({{"variant", spec.key},
+                        {"weight", spec.weight},
+                        {"exposures", exposures},
+                        {"users", users}});
+    user_counts.push_back(users);
+    weights.push_back(spec.weight);
+  }
+  // The report's SRM check on the same users (docs/report.md), so a list of
+  // experiments can flag a mismatch without computing any report.
+  const double threshold = app::ReportOptions{}.srm_threshold;
+  const stats::SrmResult srm_result = stats::SampleRatioMismatch(user_counts, weights, threshold);
+  Json srm = {{"valid", srm_result.valid}, {"threshold", threshold}};
+  if (srm_result.valid) {
+    srm.update({{"chi_square", srm_result.chi_square},
+                {"df", srm_result.df},
+                {"p_value", srm_result.p_value},
+                {"mismatch", srm_result.mismatch},
+                {"expected_users", srm_result.expected_counts}});
+  } else {
+    srm["reason"] = srm_result.reason;
   }
   return Json{{"experiment", key},
               {"phase", x.phase},
@@ -243,7 +266,8 @@ HandlerResult EventService::Exposures(std::string_view key) {
               {"variants", std::move(variants)},
               {"total_exposures", s.total_exposures},
               {"unique_users", s.unique_users},
-              {"multi_variant_users", s.multi_variant_users}};
+              {"multi_variant_users", s.multi_variant_users},
+              {"srm", std::move(srm)}};
 }
 
 }  // namespace causeway::api

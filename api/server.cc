@@ -22,6 +22,7 @@
 #include "api/stats_handlers.h"
 #include "assign/engine.h"
 #include "store/event_writer.h"
+#include "web/assets.h"
 
 namespace causeway::api {
 namespace {
@@ -36,6 +37,27 @@ constexpr const char* kJson = "application/json";
 constexpr size_t kMaxBodyBytes = 50 * 1024 * 1024;  // DiD panels; events enforce 5 MB themselves
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// The page's files allow scripts, styles, images and requests from this origin
+// only: no inline script or style, no CDN, no framing (docs/web.md).
+constexpr const char* kPageSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+// Serves an embedded file of the web page, revalidated by its ETag on every load
+// (Cache-Control: no-cache), so a new binary's page is never mixed with an old one.
+void RespondAsset(const httplib::Request& req, httplib::Response& res, const web::WebAsset& a) {
+  res.set_header("Content-Security-Policy", kPageSecurityPolicy);
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("ETag", a.etag);
+  if (req.get_header_value("If-None-Match") == a.etag) {
+    res.status = 304;
+    return;
+  }
+  res.set_content(std::string(a.body()), a.content_type);
+}
 
 void RespondError(httplib::Response& res, const Status& e) {
   res.status = HttpStatus(e.code());
@@ -375,6 +397,27 @@ struct Server::Impl {
           });
     RegisterAnalysisRoutes();
     RegisterKeyRoutes();
+    RegisterPageRoutes();
+  }
+
+  // The web page (docs/web.md). Public: the pages and their scripts hold no data;
+  // the page asks for an admin key and sends it to the /v1 endpoints itself. Every
+  // page path serves the same document, which renders what its path names.
+  void RegisterPageRoutes() {
+    auto page = [](const httplib::Request& req, httplib::Response& res) {
+      RespondAsset(req, res, *web::FindWebAsset("index.html"));
+    };
+    Route("GET", "/", "/", Access::kPublic, page);
+    Route("GET", "/experiments", "/experiments", Access::kPublic, page);
+    Route("GET", "/experiments/([A-Za-z0-9_.-]+)", "/experiments/{key}", Access::kPublic, page);
+    Route("GET", "/static/([A-Za-z0-9_.-]+)", "/static/{file}", Access::kPublic,
+          [](const httplib::Request& req, httplib::Response& res) {
+            const web::WebAsset* a = web::FindWebAsset(req.matches[1].str());
+            if (!a || std::string_view(a->name) == "index.html") {
+              return RespondError(res, Status::NotFound("no such file", "file"));
+            }
+            RespondAsset(req, res, *a);
+          });
   }
 
   // Analysis endpoints: pure JSON handlers of the stats and causal cores.

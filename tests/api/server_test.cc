@@ -716,3 +716,70 @@ TEST_CASE("phase 1 counts every exposure; a new phase counts only its own") {
   CHECK(two.body["total_exposures"] == 1);  // only u2's, from phase 2
   CHECK(two.body["unique_users"] == 1);
 }
+
+TEST_CASE("exposures carry each variant's weight and the report's SRM check") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/experiments", s.admin_key, AbExperiment("srm")).status == 201);
+  auto none = s.Get("/v1/experiments/srm/exposures", s.admin_key);
+  INFO(none.raw);
+  REQUIRE(none.status == 200);
+  CHECK(none.body["srm"]["valid"] == false);
+  CHECK(none.body["srm"]["reason"].is_string());
+  CHECK(none.body["variants"][0]["weight"] == 0.5);
+
+  // 300 vs 200 users at 50/50: X^2 = 2 * 50^2 / 250 = 20, p = erfc(sqrt(10)) < 0.001.
+  Json events = ReportEvents("srm", {{"control", 300}, {"treatment", 200}}, {0.1, 0.1}, NowMs());
+  REQUIRE(s.Post("/v1/events", s.sdk_key, {{"events", events}}).status == 200);
+  auto ex = s.Get("/v1/experiments/srm/exposures", s.admin_key);
+  auto report = s.Get("/v1/experiments/srm/report", s.admin_key);
+  INFO(ex.raw);
+  REQUIRE(ex.status == 200);
+  REQUIRE(report.status == 200);
+  const Json& srm = ex.body["srm"];
+  CHECK(srm["valid"] == true);
+  CHECK(srm["mismatch"] == true);
+  CHECK(srm["df"] == 1);
+  CHECK(srm["chi_square"].get<double>() == Approx(20.0).epsilon(1e-12));
+  CHECK(srm["p_value"].get<double>() == Approx(7.744216e-06).epsilon(1e-6));
+  // The same check as the report's, threshold included.
+  CHECK(srm["p_value"] == report.body["srm"]["p_value"]);
+  CHECK(srm["threshold"] == report.body["srm"]["threshold"]);
+  CHECK(srm["expected_users"] == report.body["srm"]["expected_users"]);
+}
+
+TEST_CASE("the web page: public HTML with a self-only policy; embedded files revalidated by ETag") {
+  TestServer s;
+  for (const char* path : {"/", "/experiments", "/experiments/checkout-button"}) {
+    INFO(path);
+    auto r = s.Get(path, "");
+    REQUIRE(r.status == 200);
+    CHECK(r.raw.find("<script src=\"/static/app.js\"") != std::string::npos);
+    auto header = [&](const char* name) {
+      auto it = r.headers.find(name);
+      return it == r.headers.end() ? std::string() : it->second;
+    };
+    CHECK(header("Content-Type") == "text/html; charset=utf-8");
+    CHECK(header("Content-Security-Policy").starts_with("default-src 'self'"));
+    CHECK(header("Content-Security-Policy").find("unsafe") == std::string::npos);
+    CHECK(header("X-Content-Type-Options") == "nosniff");
+  }
+  httplib::Client c = s.Client();
+  auto plot = c.Get("/static/plot.umd.min.js");
+  REQUIRE(plot);
+  CHECK(plot->status == 200);
+  CHECK(plot->get_header_value("Content-Type") == "text/javascript; charset=utf-8");
+  CHECK(plot->body.starts_with("// @observablehq/plot v0.6.17"));
+  const std::string etag = plot->get_header_value("ETag");
+  CHECK(etag.size() > 10);
+  auto again = c.Get("/static/plot.umd.min.js", {{"If-None-Match", etag}});
+  REQUIRE(again);
+  CHECK(again->status == 304);
+  CHECK(again->body.empty());
+  auto css = c.Get("/static/style.css");
+  REQUIRE(css);
+  CHECK(css->get_header_value("Content-Type") == "text/css; charset=utf-8");
+  CheckError(s.Get("/static/nope.js", ""), 404, "file");
+  CheckError(s.Get("/static/index.html", ""), 404, "file");
+  CheckError(s.Get("/static/..%2Fsecret", ""), 404, "");
+  CheckError(s.Get("/experiments?key=cw_admin_x", ""), 400, "key");
+}
