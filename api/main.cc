@@ -242,6 +242,12 @@ int Keys(int argc, char** argv) {
 
 // causeway simulate: demo data through the HTTP API (api/simulate.h).
 int Simulate(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
   causeway::api::SimulateOptions options;
   std::string error;
   if (!causeway::api::ParseSimulateOptions(argc, argv, &options, &error)) {

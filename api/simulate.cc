@@ -177,7 +177,8 @@ struct Totals {
   int64_t duplicates = 0;
 };
 
-// Appends one user's events (JSON objects, comma-separated) to `out`; returns how many.
+// The users of one run. Simulate(i) is a pure function of (flags, experiment,
+// i, the run's clock), so users can be produced in any order and batching.
 class UserSimulator {
  public:
   UserSimulator(const SimulateOptions& o, const ExperimentView& x, int64_t now_ms)
@@ -193,6 +194,8 @@ class UserSimulator {
     send_platform_ = std::count(o.segments.begin(), o.segments.end(), "platform") > 0;
   }
 
+  // Appends user `index`'s events to `out` (JSON objects, comma-separated) and
+  // returns how many; counts the user in *totals.
   int Simulate(int64_t index, Totals* totals, std::string* out) {
     Rng rng(tag_ ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(index + 1)));
     const std::string user = user_prefix_ + std::to_string(index);
@@ -329,6 +332,17 @@ class UserSimulator {
 
 // ------------------------------------------------------------------ HTTP
 
+// The string member `name` of `j`, or `fallback` when absent or not a string.
+std::string Text(const Json& j, const char* name, const std::string& fallback = "") {
+  return j.is_object() && j.contains(name) && j[name].is_string() ? j[name].get<std::string>()
+                                                                  : fallback;
+}
+
+// The member `name` of `j`, or null.
+Json Member(const Json& j, const char* name) {
+  return j.is_object() && j.contains(name) ? j[name] : Json();
+}
+
 struct Reply {
   int status = 0;  // 0: no answer (connection failed)
   Json body;
@@ -368,16 +382,15 @@ class ApiClient {
 std::string Describe(const Reply& r) {
   if (r.status == 0) return "no answer (" + r.transport_error + ")";
   std::string s = std::to_string(r.status);
-  if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
-    const Json& e = r.body["error"];
-    s += " " + e.value("code", std::string()) + ": " + e.value("message", std::string());
-    if (e.contains("field") && e["field"].is_string())
-      s += " (field " + e["field"].get<std::string>() + ")";
+  const Json e = Member(r.body, "error");
+  if (e.is_object()) {
+    s += " " + Text(e, "code") + ": " + Text(e, "message");
+    if (const std::string field = Text(e, "field"); !field.empty()) s += " (field " + field + ")";
   }
   return s;
 }
 
-int Fail(const std::string& what, const Reply& r, const SimulateOptions& o) {
+void Fail(const std::string& what, const Reply& r, const SimulateOptions& o) {
   std::fflush(stdout);
   std::fprintf(stderr, "causeway simulate: %s: %s\n", what.c_str(), Describe(r).c_str());
   if (r.status == 0) {
@@ -387,16 +400,13 @@ int Fail(const std::string& what, const Reply& r, const SimulateOptions& o) {
                  "pass an admin key with --key or CAUSEWAY_ADMIN_KEY (printed at the server's "
                  "first start; more: causeway keys create --scope admin)\n");
   }
-  return 1;
 }
 
 // The top-level member a 400 names: "guardrail_metrics[0].margin" -> "guardrail_metrics".
 std::string RejectedField(const Reply& r) {
-  if (r.status != 400 || !r.body.is_object()) return "";
-  const Json& e = r.body.value("error", Json::object());
-  if (!e.is_object() || !e.contains("field") || !e["field"].is_string()) return "";
-  std::string f = e["field"];
-  return f.substr(0, f.find_first_of(".["));
+  if (r.status != 400) return "";
+  const std::string field = Text(Member(r.body, "error"), "field");
+  return field.substr(0, field.find_first_of(".["));
 }
 
 // POST `body` to `path`; a 400 naming one of `optional` drops that member and
@@ -455,8 +465,8 @@ bool EnsureMetrics(ApiClient& api, const SimulateOptions& o) {
       return false;
     }
     const bool same =
-        got.body.value("type", "") == m.type && got.body.value("event", "") == m.event &&
-        got.body.value("denominator_event", "") == (m.denominator_event ? m.denominator_event : "");
+        Text(got.body, "type") == m.type && Text(got.body, "event") == m.event &&
+        Text(got.body, "denominator_event") == (m.denominator_event ? m.denominator_event : "");
     std::printf("metric %s exists; reused%s\n", m.key,
                 same ? "" : " (warning: its definition differs from the simulator's)");
   }
@@ -479,10 +489,12 @@ std::optional<ExperimentView> CompileExperimentJson(const Json& j, std::string* 
     *error = s.ToString();
     return std::nullopt;
   }
-  x.phase = j.value("phase", 1);
+  const Json phase = Member(j, "phase"), phases = Member(j, "phases");
+  x.phase = phase.is_number_integer() ? phase.get<int>() : 1;
   ExperimentView view;
-  if (x.phase > 1 && j.contains("phases") && j["phases"].is_array() && !j["phases"].empty()) {
-    view.since_ms = j["phases"].back().value("started_at_ms", int64_t{0});
+  if (x.phase > 1 && phases.is_array() && !phases.empty()) {
+    const Json started = Member(phases.back(), "started_at_ms");
+    view.since_ms = started.is_number_integer() ? started.get<int64_t>() : 0;
   }
   for (const auto& v : x.variants) view.variants.push_back(v.key);
   view.compiled = assign::CompileExperiment(app::ToAssignSpec(x));
@@ -522,9 +534,10 @@ std::optional<ExperimentView> EnsureExperiment(ApiClient& api, const SimulateOpt
       return std::nullopt;
     }
     experiment = got.body;
-    std::printf("experiment %s exists (phase %d); reused\n", o.experiment.c_str(),
-                experiment.value("phase", 1));
-    if (experiment.value("status", "") != "running") {
+    std::printf(
+        "experiment %s exists (phase %d); reused\n", o.experiment.c_str(),
+        Member(experiment, "phase").is_number_integer() ? experiment["phase"].get<int>() : 1);
+    if (Text(experiment, "status") != "running") {
       Reply patched = api.Call("PATCH", path, Json{{"status", "running"}}.dump());
       if (patched.status != 200) {
         Fail("setting experiment " + o.experiment + " running", patched, o);
@@ -554,8 +567,9 @@ bool SendBatch(ApiClient& api, const std::string& events, const SimulateOptions&
   for (int attempt = 1; attempt <= kSendAttempts; ++attempt) {
     r = api.Call("POST", "/v1/events", body);
     if (r.status == 200) {
-      totals->accepted += r.body.value("accepted", int64_t{0});
-      totals->duplicates += r.body.value("duplicates", int64_t{0});
+      const Json accepted = Member(r.body, "accepted"), duplicates = Member(r.body, "duplicates");
+      totals->accepted += accepted.is_number_integer() ? accepted.get<int64_t>() : 0;
+      totals->duplicates += duplicates.is_number_integer() ? duplicates.get<int64_t>() : 0;
       return true;
     }
     if (r.status != 0 && r.status != 503) break;
@@ -576,41 +590,40 @@ std::string Percent(const Json& v) {
 void PrintReportSummary(ApiClient& api, const SimulateOptions& o) {
   Reply r = api.Call("GET", "/v1/experiments/" + o.experiment + "/report");
   if (r.status != 200 || !r.body.is_object()) {
-    std::printf("report: not available yet (%s)\n", Describe(r).c_str());
+    std::printf("report: not available (%s)\n", Describe(r).c_str());
     return;
   }
   const Json& rep = r.body;
   std::string users;
-  for (const Json& e : rep.value("exposures", Json::array())) {
-    users += (users.empty() ? "" : ", ") + e.value("variant", "?") + " " +
-             std::to_string(e.value("users", int64_t{0}));
+  for (const Json& e : Member(rep, "exposures")) {
+    const Json n = Member(e, "users");
+    users += (users.empty() ? "" : ", ") + Text(e, "variant", "?") + " " +
+             (n.is_number() ? n.dump() : "?");
   }
-  const Json srm = rep.value("srm", Json::object());
-  std::printf("report: users %s; sample ratio %s\n", users.c_str(),
-              srm.value("mismatch", false) ? "MISMATCH" : "ok");
-  for (const Json& m : rep.value("metrics", Json::array())) {
-    const std::string role = m.contains("role") && m["role"].is_string()
-                                 ? " (" + m["role"].get<std::string>() + ")"
-                                 : "";
-    if (!m.value("valid", false) || !m["comparisons"].is_array()) {
-      std::printf("  %-20s%s: %s\n", m.value("metric", "?").c_str(), role.c_str(),
-                  m.value("reason", std::string("not computed")).c_str());
+  const Json mismatch = Member(Member(rep, "srm"), "mismatch");
+  std::printf("in the report: users %s; sample ratio %s\n", users.c_str(),
+              mismatch.is_boolean() && mismatch.get<bool>() ? "MISMATCH" : "ok");
+  const std::string control = Text(rep, "control", "control");
+  for (const Json& m : Member(rep, "metrics")) {
+    std::string name = Text(m, "metric", "?");
+    if (const std::string role = Text(m, "role"); !role.empty()) name += " (" + role + ")";
+    const Json comparisons = Member(m, "comparisons");
+    if (!comparisons.is_array()) {
+      std::printf("  %-28s %s\n", name.c_str(), Text(m, "reason", "not computed").c_str());
       continue;
     }
-    for (const Json& c : m["comparisons"]) {
-      const Json rel = c.value("relative", Json());
-      const bool ok = rel.is_object() && rel.value("valid", true) && rel["ci"].is_object();
-      std::printf(
-          "  %-20s %-9s %-12s vs %s: %s [%s, %s] %s\n", m.value("metric", "?").c_str(),
-          role.c_str(), c.value("variant", "?").c_str(), rep.value("control", "control").c_str(),
-          ok ? Percent(rel["estimate"]).c_str() : "n/a",
-          ok ? Percent(rel["ci"]["lower"]).c_str() : "n/a",
-          ok ? Percent(rel["ci"]["upper"]).c_str() : "n/a", c.value("conclusion", "").c_str());
+    for (const Json& c : comparisons) {
+      const Json rel = Member(c, "relative");
+      const Json ci = Member(rel, "ci");
+      std::printf("  %-28s %s vs %s: %s [%s, %s] %s\n", name.c_str(),
+                  Text(c, "variant", "?").c_str(), control.c_str(),
+                  Percent(Member(rel, "estimate")).c_str(), Percent(Member(ci, "lower")).c_str(),
+                  Percent(Member(ci, "upper")).c_str(), Text(c, "conclusion").c_str());
     }
   }
-  for (const Json& d : rep.value("decisions", Json::array())) {
-    std::printf("decision for %s: %s — %s\n", d.value("variant", "?").c_str(),
-                d.value("decision", "?").c_str(), d.value("why", "").c_str());
+  for (const Json& d : Member(rep, "decisions")) {
+    std::printf("decision for %s: %s (%s)\n", Text(d, "variant", "?").c_str(),
+                Text(d, "decision", "?").c_str(), Text(d, "why").c_str());
   }
 }
 
