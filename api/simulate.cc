@@ -134,9 +134,12 @@ constexpr Level kPlatforms[] = {{"ios", 0.35, 1.15, 1.2, 850},
                                 {"android", 0.40, 0.90, 0.9, 1150},
                                 {"web", 0.25, 1.00, 0.9, 1400}};
 
-constexpr double kBaseRate = 0.10;  // purchase probability of an average user
-constexpr double kPropensityShape =
-    0.6;  // per-user multiplier ~ Gamma(0.6) / 0.6: mean 1, var 1.67
+// A user's purchase probability, before and after exposure, is
+//   min(kMaxControlRate, kBaseRate * country.base * platform.base * m),
+// m ~ Gamma(kPropensityShape) / kPropensityShape (mean 1, variance 3.3): the spread
+// of m is what makes the pre-period predict the post-period (CUPED's covariate).
+constexpr double kBaseRate = 0.10;
+constexpr double kPropensityShape = 0.3;
 constexpr double kMaxControlRate = 0.6;
 constexpr double kMaxRate = 0.95;
 constexpr double kPageLoadEffect = 0.005;  // treatment pages load 0.5 % slower
@@ -205,7 +208,7 @@ class UserSimulator {
     const Level& platform = Pick(kPlatforms, rng.Uniform());
     const double propensity = rng.Gamma(kPropensityShape) / kPropensityShape;
     const double activity = std::exp(0.4 * rng.Normal() - 0.08) * (0.6 + 0.4 * propensity);
-    const double spend = std::exp(0.4 * rng.Normal() - 0.08);
+    const double spend = std::exp(0.5 * rng.Normal() - 0.125);
     const double speed = platform.scale * std::exp(0.3 * rng.Normal());
     const int64_t first_ms =
         start_ms_ + static_cast<int64_t>(rng.Uniform() * static_cast<double>(end_ms_ - start_ms_));
@@ -257,7 +260,7 @@ class UserSimulator {
                          : sessions[static_cast<size_t>(rng.Uniform() * sessions.size())];
         ts =
             std::min(hi - 1, ts + kMinuteMs + static_cast<int64_t>(rng.Uniform() * 20 * kMinuteMs));
-        const double amount = country.scale * spend * std::exp(0.5 * rng.Normal() - 0.125) * factor;
+        const double amount = country.scale * spend * std::exp(0.4 * rng.Normal() - 0.08) * factor;
         conversion(std::string(tag) + std::to_string(k), "purchase",
                    std::round(amount * 100.0) / 100.0, ts);
       }
