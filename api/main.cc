@@ -5,6 +5,8 @@
 //   causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]
 //   causeway keys list [--db PATH]
 //   causeway keys revoke ID [--db PATH]
+//   causeway simulate --experiment KEY [--users N] [--effect E] [--days D] [--srm]
+//                     [--segments country[,platform]] [--url URL] [--key ADMIN_KEY] [--seed S]
 //
 // Environment: CAUSEWAY_PORT, CAUSEWAY_DB override the defaults (8080,
 // ./data/causeway.db); flags override the environment.
@@ -23,6 +25,7 @@
 #include "api/auth.h"
 #include "api/log.h"
 #include "api/server.h"
+#include "api/simulate.h"
 
 namespace {
 
@@ -33,7 +36,10 @@ constexpr const char* kUsage =
     "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]\n"
     "  causeway keys list [--db PATH]\n"
     "  causeway keys revoke ID [--db PATH]\n"
-    "environment: CAUSEWAY_PORT, CAUSEWAY_DB (flags take precedence)\n";
+    "  causeway simulate --experiment KEY [--users N] [--effect E] [--days D] [--srm]\n"
+    "                    [--segments country[,platform]] [--url URL] [--key ADMIN_KEY] [--seed S]\n"
+    "environment: CAUSEWAY_PORT, CAUSEWAY_DB (flags take precedence); CAUSEWAY_ADMIN_KEY for\n"
+    "simulate (--key takes precedence)\n";
 
 int Usage(const char* problem) {
   if (problem) std::fprintf(stderr, "causeway: %s\n", problem);
@@ -234,6 +240,23 @@ int Keys(int argc, char** argv) {
   return 0;
 }
 
+// causeway simulate: demo data through the HTTP API (api/simulate.h).
+int Simulate(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
+  causeway::api::SimulateOptions options;
+  std::string error;
+  if (!causeway::api::ParseSimulateOptions(argc, argv, &options, &error)) {
+    return Usage(error.c_str());
+  }
+  signal(SIGPIPE, SIG_IGN);
+  return causeway::api::RunSimulate(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -241,6 +264,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   if (cmd == "serve") return Serve(argc - 2, argv + 2);
   if (cmd == "keys") return Keys(argc - 2, argv + 2);
+  if (cmd == "simulate") return Simulate(argc - 2, argv + 2);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
     std::fputs(kUsage, stdout);
     return 0;
