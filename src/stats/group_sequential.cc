@@ -18,6 +18,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMinSpend = 1e-300;
 // exp(-kKernelCutoff^2 / 2) ~ 1e-17: the normal kernel is negligible beyond this.
 constexpr double kKernelCutoff = 8.8;
+// Grid refinement for small information increments (ContinuationDensity::Advance).
+constexpr double kNodesPerKernelSd = 3.0;
+constexpr double kRefineLimit = 8.5;              // density beyond 8.5 sd is < 1e-16
+constexpr double kMaxRefinedIntervals = 40000.0;  // caps the cost for increments < ~1e-6
 
 // Sub-density of S(t) on the continuation region, as Simpson nodes.
 class ContinuationDensity {
@@ -52,13 +56,19 @@ class ContinuationDensity {
   }
 
   // Moves to the next look at information t, truncated to (-c, c) or (-inf, c).
-  void Advance(double c, double t, int sides) {
+  // next_increment is the information between this look and the next (0 if none):
+  // the next step integrates this density against a normal kernel of standard
+  // deviation sqrt(next_increment), so the grid is refined until the node spacing is
+  // at most a third of that sd (Simpson is then accurate whatever the increment; the
+  // plain Jennison-Turnbull grid is not when the kernel is narrower than its spacing,
+  // e.g. for 120 daily looks or a day with little traffic).
+  void Advance(double c, double t, int sides, double next_increment = 0.0) {
     const double sqrt_t = std::sqrt(t);
     const double hi = c;
     const double lo = sides == 2 ? -c : -kInf;
     // Jennison & Turnbull grid in units of the standard deviation of Z(t).
-    std::vector<double> z;
-    z.reserve(6 * r_ + 1);
+    std::vector<double> jt;
+    jt.reserve(6 * r_ + 1);
     const double r = r_;
     for (int i = 1; i <= 6 * r_ - 1; ++i) {
       double x;
@@ -69,10 +79,32 @@ class ContinuationDensity {
       } else {
         x = 3.0 + 4.0 * std::log(r / (6.0 * r - i));
       }
-      if (x > lo && x < hi) z.push_back(x);
+      if (x > lo && x < hi) jt.push_back(x);
     }
-    if (std::isfinite(lo) && (z.empty() || lo > -3.0 - 4.0 * std::log(r))) z.insert(z.begin(), lo);
-    if (std::isfinite(hi) && (z.empty() || hi < 3.0 + 4.0 * std::log(r))) z.push_back(hi);
+    if (std::isfinite(lo) && (jt.empty() || lo > -3.0 - 4.0 * std::log(r)))
+      jt.insert(jt.begin(), lo);
+    if (std::isfinite(hi) && (jt.empty() || hi < 3.0 + 4.0 * std::log(r))) jt.push_back(hi);
+    // Refinement: Simpson intervals (two node spacings) no longer than
+    // 2 sd_next / kNodesPerKernelSd in z units, where the density is not negligible
+    // (|z| <= kRefineLimit), with at most kMaxRefinedIntervals intervals added.
+    std::vector<double> z;
+    double max_len = kInf;
+    if (next_increment > 0.0) {
+      max_len = std::max(2.0 * std::sqrt(next_increment / t) / kNodesPerKernelSd,
+                         2.0 * kRefineLimit / kMaxRefinedIntervals);
+    }
+    z.reserve(jt.size());
+    for (size_t i = 0; i < jt.size(); ++i) {
+      if (i > 0) {
+        const double a = std::max(jt[i - 1], -kRefineLimit), b = std::min(jt[i], kRefineLimit);
+        if (b - a > max_len) {
+          const int pieces = static_cast<int>(std::ceil((jt[i] - jt[i - 1]) / max_len));
+          for (int j = 1; j < pieces; ++j)
+            z.push_back(jt[i - 1] + (jt[i] - jt[i - 1]) * j / pieces);
+        }
+      }
+      z.push_back(jt[i]);
+    }
 
     // Composite Simpson on consecutive intervals: weights h/6, 4h/6, h/6.
     std::vector<double> s, w;
@@ -223,7 +255,7 @@ GroupSequentialBoundaries LanDeMetsBoundaries(const GroupSequentialDesign& desig
     out.nominal_p.push_back(std::isinf(c) ? 0.0 : design.sides * NormalSf(c));
     out.cumulative_alpha.push_back(spent);
     spent_before = spent;
-    if (k + 1 < t.size()) density.Advance(c, t[k], design.sides);
+    if (k + 1 < t.size()) density.Advance(c, t[k], design.sides, t[k + 1] - t[k]);
   }
   out.valid = true;
   return out;
@@ -236,7 +268,8 @@ std::vector<double> CrossingProbabilities(const std::vector<double>& information
   for (size_t k = 0; k < information_fractions.size() && k < z.size(); ++k) {
     p.push_back(std::isinf(z[k]) ? 0.0 : density.Crossing(z[k], information_fractions[k], sides));
     if (k + 1 < information_fractions.size())
-      density.Advance(z[k], information_fractions[k], sides);
+      density.Advance(z[k], information_fractions[k], sides,
+                      information_fractions[k + 1] - information_fractions[k]);
   }
   return p;
 }
