@@ -58,10 +58,11 @@ class ContinuationDensity {
   // Moves to the next look at information t, truncated to (-c, c) or (-inf, c).
   // next_increment is the information between this look and the next (0 if none):
   // the next step integrates this density against a normal kernel of standard
-  // deviation sqrt(next_increment), so the grid is refined until the node spacing is
-  // at most a third of that sd (Simpson is then accurate whatever the increment; the
-  // plain Jennison-Turnbull grid is not when the kernel is narrower than its spacing,
-  // e.g. for 120 daily looks or a day with little traffic).
+  // deviation sqrt(next_increment), and the density itself varies on the scale
+  // sqrt(t - t_prev) near the previous boundary, so the grid is refined until the node
+  // spacing is at most a third of the smaller of the two (Simpson is then accurate
+  // whatever the increments; the plain Jennison-Turnbull grid is not when the kernel
+  // is narrower than its spacing, e.g. 120 daily looks or a day with little traffic).
   void Advance(double c, double t, int sides, double next_increment = 0.0) {
     const double sqrt_t = std::sqrt(t);
     const double hi = c;
@@ -89,8 +90,12 @@ class ContinuationDensity {
     // (|z| <= kRefineLimit), with at most kMaxRefinedIntervals intervals added.
     std::vector<double> z;
     double max_len = kInf;
-    if (next_increment > 0.0) {
-      max_len = std::max(2.0 * std::sqrt(next_increment / t) / kNodesPerKernelSd,
+    // The density at this look also varies on the scale sqrt(t - t_) near the previous
+    // boundary, so the smaller of the two increments sets the spacing.
+    double increment = next_increment > 0.0 ? next_increment : kInf;
+    if (t_ > 0.0) increment = std::min(increment, t - t_);
+    if (std::isfinite(increment)) {
+      max_len = std::max(2.0 * std::sqrt(increment / t) / kNodesPerKernelSd,
                          2.0 * kRefineLimit / kMaxRefinedIntervals);
     }
     z.reserve(jt.size());

@@ -18,9 +18,15 @@
 //   f_k(s) = int_{C_{k-1}} f_{k-1}(u) phi((s - u)/sqrt(dt)) / sqrt(dt) du,
 // integrated with composite Simpson's rule on the grid of Jennison & Turnbull
 // (2000, sec. 19.2.1: 6r - 1 points, dense within +-3 sd, log-spaced tails) plus
-// midpoints. Each c_k is found by Newton steps on log P, safeguarded by bisection.
-// With r = 24 the discretisation error is < 2e-5 in z (grid-refinement test); the
-// boundaries agree with rpact 3.3.4 to 1e-4 (see tests/stats/group_sequential_test.cc).
+// midpoints. Where the information increment before or after a look is small (its
+// sd sqrt(dt) below ~3 grid spacings: many daily looks, a day with little traffic),
+// the grid within +-8.5 sd is refined to a spacing of sqrt(dt)/3, else the narrow
+// normal kernel falls between nodes (the plain grid is off by 0.06 in z at the final
+// look after looks at 0.3, 0.6, 0.6001). Each c_k is found by Newton steps on log P,
+// safeguarded by bisection. With r = 24 the discretisation error is < 2e-5 in z
+// (grid-refinement tests, up to 200 looks); the boundaries agree with rpact 3.3.4 to
+// 1e-4 and, for small increments, with a Genz multivariate-normal computation to
+// 2e-5 (tests/stats/group_sequential_test.cc). Cost: ~0.04 s for 120 looks.
 //
 // Boundaries at a look depend only on that and earlier information fractions, so
 // boundaries for looks not yet planned can be added later (the final look need not

@@ -167,7 +167,7 @@ TEST_CASE("RFM scoring of 1 M users is fast", "[app][rfm]") {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO("1 M users scored in " << seconds << " s");
   CHECK(tiers.size() == users.size());
-  CHECK(seconds < 5.0);  // ~0.2 s in RelWithDebInfo; generous for sanitizer builds
+  CHECK(seconds < 10.0);  // ~0.3 s in RelWithDebInfo on an idle core; catches O(n^2)
 }
 
 }  // namespace

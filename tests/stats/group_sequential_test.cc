@@ -1,5 +1,6 @@
 // Group sequential boundaries against rpact 3.3.4 (tests/reference/stats/
 // rpact_boundaries.R) and the published constants of Jennison & Turnbull (2000).
+#include <chrono>
 #include <cmath>
 
 #include <catch2/catch.hpp>
@@ -111,6 +112,52 @@ TEST_CASE("Boundaries converge as the integration grid is refined", "[stats][gro
   REQUIRE(a.valid);
   REQUIRE(b.valid);
   for (size_t k = 0; k < a.z.size(); ++k) CHECK(a.z[k] == Approx(b.z[k]).margin(2e-5));
+}
+
+// Small information increments (a day with little traffic, the final look just after
+// a look at t ~ 1) against an independent computation: multivariate normal rectangle
+// probabilities by Genz's algorithm (tests/reference/stats/monitoring_genz.py; its own
+// Monte-Carlo error is ~1e-6 in z). Tolerance 2e-5. The plain Jennison-Turnbull grid
+// (without refinement) was off by 0.4 in z at the final look of such designs.
+TEST_CASE("Boundaries after small information increments match Genz", "[stats][group_sequential]") {
+  const auto ref = LoadFixture("monitoring_genz.json");
+  for (const auto& d : ref["designs"]) {
+    GroupSequentialDesign design;
+    design.information_fractions = d["information_fractions"].get<std::vector<double>>();
+    CAPTURE(design.information_fractions);
+    const GroupSequentialBoundaries b = LanDeMetsBoundaries(design);
+    REQUIRE(b.valid);
+    for (size_t k = 0; k < b.z.size(); ++k)
+      CHECK(b.z[k] == Approx(d["z"][k].get<double>()).margin(2e-5));
+  }
+}
+
+TEST_CASE("120 and 200 daily looks: converged and fast", "[stats][group_sequential]") {
+  for (int looks : {120, 200}) {
+    CAPTURE(looks);
+    GroupSequentialDesign coarse;
+    for (int k = 1; k <= looks; ++k)
+      coarse.information_fractions.push_back(static_cast<double>(k) / looks);
+    GroupSequentialDesign fine = coarse;
+    fine.grid_r = 96;
+    const auto start = std::chrono::steady_clock::now();
+    const auto a = LanDeMetsBoundaries(coarse);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto b = LanDeMetsBoundaries(fine);
+    REQUIRE(a.valid);
+    REQUIRE(b.valid);
+    INFO(looks << " looks in " << seconds << " s");
+    CHECK(seconds < 2.0);  // ~0.04 s (120) and ~0.1 s (200) in RelWithDebInfo
+    for (size_t k = 0; k < a.z.size(); ++k) {
+      if (a.nominal_p[k] < 1e-8) continue;  // far tails: nothing is ever rejected there
+      CHECK(a.z[k] == Approx(b.z[k]).margin(5e-5));
+    }
+    // The recursion fed the boundaries spends alpha in total.
+    double total = 0.0;
+    for (double p : CrossingProbabilities(coarse.information_fractions, a.z, 2, 96)) total += p;
+    CHECK(total == Approx(0.05).margin(1e-5));
+  }
 }
 
 TEST_CASE("Invalid designs are rejected with a reason", "[stats][group_sequential]") {
