@@ -118,7 +118,7 @@ TEST_CASE("Boundaries converge as the integration grid is refined", "[stats][gro
 // a look at t ~ 1) against an independent computation: multivariate normal rectangle
 // probabilities by Genz's algorithm (tests/reference/stats/monitoring_genz.py; its own
 // Monte-Carlo error is ~1e-6 in z). Tolerance 2e-5. The plain Jennison-Turnbull grid
-// (without refinement) was off by 0.4 in z at the final look of such designs.
+// (without refinement) was off by 0.06 in z at the final look of the first design.
 TEST_CASE("Boundaries after small information increments match Genz", "[stats][group_sequential]") {
   const auto ref = LoadFixture("monitoring_genz.json");
   for (const auto& d : ref["designs"]) {
