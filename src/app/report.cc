@@ -5,6 +5,8 @@
 #include <map>
 #include <numeric>
 
+#include "app/monitoring.h"
+#include "app/rfm.h"
 #include "assign/engine.h"
 #include "stats/always_valid.h"
 #include "stats/group_sequential.h"
@@ -102,54 +104,6 @@ std::string CupedBlocker(const MetricDefinition& m, const std::vector<UserMoment
     }
   }
   return "";
-}
-
-// ------------------------------------------------------------ sequential looks
-
-// The per-calendar-day looks of a plan: information fractions and the boundary
-// of each look for one error split (alpha, sides).
-struct Looks {
-  std::vector<size_t> day_index;  // index into the daily series of each look
-  std::vector<double> fractions;
-  std::optional<size_t> final_look;  // index into fractions
-  double information_fraction = kNaN;
-  bool reached = false;
-};
-
-Looks PlanLooks(const Experiment& x, const std::vector<int64_t>& users_by_day, int64_t first_day,
-                int64_t last_complete_day) {
-  Looks out;
-  std::optional<int64_t> planned_days;
-  if (x.planned_end_ms) {
-    planned_days =
-        std::max<int64_t>(1, (*x.planned_end_ms - DayStart(first_day) + kDayMs - 1) / kDayMs);
-  }
-  double previous = 0;
-  for (size_t d = 0; d < users_by_day.size(); ++d) {
-    const int64_t day = first_day + static_cast<int64_t>(d);
-    if (day > last_complete_day) break;
-    double t = kNaN;
-    bool final = false;
-    if (x.planned_sample_size) {
-      t = static_cast<double>(users_by_day[d]) / static_cast<double>(*x.planned_sample_size);
-    } else {
-      t = static_cast<double>(d + 1) / static_cast<double>(*planned_days);
-    }
-    if (planned_days && static_cast<int64_t>(d + 1) >= *planned_days) final = true;
-    if (t >= 1) final = true;
-    if (final) t = 1;
-    if (!(t > previous)) continue;  // no new information: no look
-    previous = t;
-    out.day_index.push_back(d);
-    out.fractions.push_back(t);
-    if (final) {
-      out.final_look = out.fractions.size() - 1;
-      break;
-    }
-  }
-  if (!out.fractions.empty()) out.information_fraction = out.fractions.back();
-  out.reached = out.final_look.has_value();
-  return out;
 }
 
 // ------------------------------------------------------------ per metric
@@ -286,9 +240,20 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
     query.segment_by_history = [](const std::vector<store::UserHistory>& users,
                                   std::vector<std::string>* labels,
                                   std::vector<uint16_t>* segment_of_user) {
-      // TODO(lead): RFM tiers (src/app/rfm.h) land with the RFM scoring.
-      labels->assign({"no_history"});
-      segment_of_user->assign(users.size(), 0);
+      std::vector<RfmInput> inputs;
+      inputs.reserve(users.size());
+      for (const store::UserHistory& u : users) {
+        inputs.push_back({u.has_history, u.recency_days, u.frequency, u.monetary});
+      }
+      const std::vector<RfmTier> tiers = ScoreRfm(inputs);
+      labels->clear();
+      for (int k = 0; k < kRfmSegmentCount; ++k) {
+        labels->emplace_back(RfmSegmentId(static_cast<RfmSegment>(k)));
+      }
+      segment_of_user->resize(users.size());
+      for (size_t i = 0; i < tiers.size(); ++i) {
+        (*segment_of_user)[i] = static_cast<uint16_t>(tiers[i].segment);
+      }
     };
   }
   Experiment hashed = x;
@@ -349,27 +314,21 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
     }
   }
 
-  // ---- the plan's looks
-  Looks looks;
+  // ---- the plan's looks: one per completed UTC day (app/monitoring.h)
   const int64_t today = options.now_ms >= 0 ? options.now_ms / kDayMs : 0;
-  if (report.plan.group_sequential && days > 0) {
-    looks = PlanLooks(x, users_by_day, agg->first_day, today - 1);  // complete days only
-    report.plan.looks = looks.fractions.size();
-    report.plan.information_fraction = looks.information_fraction;
-    report.plan.reached = looks.reached;
-    if (looks.final_look) {
-      report.plan.final_look_day =
-          agg->first_day + static_cast<int64_t>(looks.day_index[*looks.final_look]);
-    }
+  std::vector<DailyLook> daily_looks;
+  for (size_t d = 0; d < days; ++d) {
+    if (agg->first_day + static_cast<int64_t>(d) > today - 1) break;
+    daily_looks.push_back({static_cast<int>(d), users_by_day[d], kNaN});
   }
-  if (report.plan.group_sequential && !report.plan.reached && x.planned_end_ms &&
-      options.now_ms >= *x.planned_end_ms) {
-    report.plan.reached = true;  // the date passed (no data on the last days)
+  MonitoringPlan mplan;
+  mplan.planned_sample_size = x.planned_sample_size;
+  if (x.planned_end_ms && days > 0) {
+    const int64_t from = agg->first_day * kDayMs;
+    mplan.planned_days = static_cast<int>(std::clamp<int64_t>(
+        (*x.planned_end_ms - from + kDayMs - 1) / kDayMs, 1, 100'000));
   }
-  if (!report.plan.group_sequential && days > 0) {
-    // Without a plan nothing is "reached"; information fraction stays NaN.
-  }
-
+  mplan.alpha = options.alpha;
   // ---- per metric: the headline analysis
   size_t goal_count = 0, secondary_count = 0;
   for (const ReportedMetric& rm : metrics) {
@@ -381,23 +340,32 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
   const size_t secondary_m = std::max<size_t>(1, secondary_count * m_treat);
   report.plan.goal_comparisons = goal_count * m_treat;
 
-  // Group-sequential boundaries: two-sided at alpha / m for goals (Bonferroni)
-  // and secondaries, one-sided at alpha for guardrails.
-  auto boundaries = [&](double alpha, int sides) {
-    st::GroupSequentialBoundaries b;
-    if (looks.fractions.empty()) return b;
-    st::GroupSequentialDesign design;
-    design.information_fractions = looks.fractions;
-    design.alpha = alpha;
-    design.sides = sides;
-    design.spending = st::SpendingFunction::kObrienFleming;
-    return st::LanDeMetsBoundaries(design);
-  };
-  st::GroupSequentialBoundaries goal_bounds, secondary_bounds, guardrail_bounds;
-  if (report.plan.group_sequential) {
-    goal_bounds = boundaries(options.alpha / static_cast<double>(goal_m), 2);
-    secondary_bounds = boundaries(options.alpha / static_cast<double>(secondary_m), 2);
-    guardrail_bounds = boundaries(options.alpha, 1);
+  // Group-sequential schedules: two-sided at alpha / m for goals (Bonferroni) and
+  // for secondaries, one-sided at alpha for guardrails.
+  MonitoringResult goal_sched, secondary_sched, guardrail_sched;
+  if (report.plan.group_sequential && !daily_looks.empty()) {
+    MonitoringPlan p = mplan;
+    p.comparisons = static_cast<int>(goal_m);
+    goal_sched = PlanLooks(daily_looks, p);
+    p.comparisons = static_cast<int>(secondary_m);
+    secondary_sched = PlanLooks(daily_looks, p);
+    p.comparisons = 1;
+    p.sides = 1;
+    guardrail_sched = PlanLooks(daily_looks, p);
+    if (goal_sched.valid) {
+      for (const LookResult& l : goal_sched.looks) report.plan.looks += l.is_look ? 1 : 0;
+      report.plan.information_fraction = std::min(1.0, goal_sched.looks.back().observed_fraction);
+      report.plan.reached = goal_sched.reached;
+      if (goal_sched.final_look) {
+        report.plan.final_look_day =
+            agg->first_day + goal_sched.looks[*goal_sched.final_look].day;
+        report.plan.information_fraction = 1.0;
+      }
+    }
+  }
+  if (report.plan.group_sequential && !report.plan.reached && x.planned_end_ms &&
+      options.now_ms >= *x.planned_end_ms) {
+    report.plan.reached = true;  // the date passed (with no data on its last days)
   }
 
   Family goals, secondaries;
@@ -477,46 +445,62 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
         series.points.push_back(std::move(p));
       }
       AbComparison& comp = entry.analysis.comparisons[t - 1];
-      if (report.plan.group_sequential && comp.valid) {
-        // Looks: the plan's days; crossing when |z| >= c_k (Bonferroni split).
-        GroupSequentialComparison g;
-        g.spending = st::SpendingFunction::kObrienFleming;
-        g.alpha = options.alpha /
-                  static_cast<double>(rm.role == MetricRole::kSecondary ? secondary_m : goal_m);
-        std::optional<size_t> crossed;
-        size_t last = 0;
-        for (size_t k = 0; k < looks.fractions.size() && gb.valid; ++k) {
-          const size_t d = looks.day_index[k];
+      const MonitoringResult& sched =
+          rm.role == MetricRole::kSecondary ? secondary_sched : goal_sched;
+      if (report.plan.group_sequential && comp.valid && sched.valid) {
+        // Crossing when |z| >= c_k at a look (two-sided, alpha / m).
+        std::vector<double> z(sched.looks.size(), kNaN);
+        for (size_t k = 0; k < sched.looks.size(); ++k) {
+          const st::EffectResult& r = by_day[static_cast<size_t>(sched.looks[k].day)];
+          if (r.valid && r.std_error > 0) z[k] = r.difference / r.std_error;
+        }
+        const MonitoringResult monitored = ApplyLooks(sched, z);
+        for (size_t k = 0; k < monitored.looks.size(); ++k) {
+          const LookResult& look = monitored.looks[k];
+          const size_t d = static_cast<size_t>(look.day);
           const st::EffectResult& r = by_day[d];
           SeriesPoint& p = series.points[d];
-          p.information_fraction = looks.fractions[k];
-          p.z_boundary = gb.z[k];
-          last = k + 1;
-          if (!r.valid) continue;
-          const double c = gb.z[k];
-          const double z = r.difference / r.std_error;
+          p.information_fraction = look.information_fraction;
+          p.z_boundary = look.z_boundary;
+          p.significant = look.crossed;
+          if (!r.valid || !std::isfinite(look.z_boundary)) continue;
+          const double c = look.z_boundary;
           st::Interval ci{r.difference - c * r.std_error, r.difference + c * r.std_error};
           st::Interval rel{r.relative - c * r.relative_std_error,
                            r.relative + c * r.relative_std_error};
-          p.absolute = FromEffect(r, ci, rel, 1 - g.alpha, r.p_value, &p.relative);
-          p.significant = std::fabs(z) >= c;
-          if (p.significant && !crossed) crossed = k;
+          p.absolute = FromEffect(r, ci, rel, 1 - monitored.alpha_per_comparison, r.p_value,
+                                  &p.relative);
         }
-        // Points after the last look (today, days without new users) keep the
-        // fixed-horizon interval and are not looks.
-        if (last > 0) {
-          const size_t k = crossed ? *crossed : last - 1;
-          const size_t d = looks.day_index[k];
-          g.look = static_cast<int>(k + 1);
-          g.information_fraction = looks.fractions[k];
-          g.z_boundary = gb.z[k];
-          g.nominal_p = gb.nominal_p[k];
-          g.cumulative_alpha = gb.cumulative_alpha[k];
+        // The verdict: the first crossing, else the latest look (frozen at the final one).
+        std::optional<size_t> at = monitored.first_crossing;
+        if (!at) {
+          for (size_t k = monitored.looks.size(); k-- > 0;) {
+            if (monitored.looks[k].is_look) {
+              at = k;
+              break;
+            }
+          }
+        }
+        if (at) {
+          const LookResult& look = monitored.looks[*at];
+          const size_t d = static_cast<size_t>(look.day);
+          GroupSequentialComparison g;
+          g.spending = st::SpendingFunction::kObrienFleming;
+          g.alpha = monitored.alpha_per_comparison;
+          int number = 0;
+          for (size_t k = 0; k <= *at; ++k) number += monitored.looks[k].is_look ? 1 : 0;
+          g.look = number;
+          g.information_fraction = look.information_fraction;
+          g.z_boundary = look.z_boundary;
+          g.nominal_p = look.nominal_p;
+          g.cumulative_alpha = look.cumulative_alpha;
           g.p_value = by_day[d].p_value;
-          g.significant = crossed.has_value();
-          g.absolute = series.points[d].absolute;
-          g.relative = series.points[d].relative;
-          g.direction = crossed ? (by_day[d].difference > 0 ? 1 : -1) : 0;
+          g.significant = monitored.first_crossing.has_value();
+          if (by_day[d].valid) {
+            g.absolute = series.points[d].absolute;
+            g.relative = series.points[d].relative;
+          }
+          g.direction = g.significant ? (by_day[d].difference > 0 ? 1 : -1) : 0;
           comp.group_sequential = g;
         }
       }
@@ -527,18 +511,29 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
         gc.margin = rm.margin;
         const double margin = rm.margin.value_or(0.0);
         if (report.plan.group_sequential) {
-          for (size_t k = 0; k < looks.fractions.size() && guardrail_bounds.valid; ++k) {
-            const st::EffectResult& r = by_day[looks.day_index[k]];
-            if (!r.valid || !r.relative_valid) continue;
-            const double c = guardrail_bounds.z[k];
-            const double good = sign * r.relative;  // > 0: helpful
-            const double worst = good - c * r.relative_std_error;
-            const double best = good + c * r.relative_std_error;
-            gc.worst_bound = worst;
-            gc.best_bound = best;
-            if (best < -margin) gc.harm = true;
-            if (rm.margin && worst > -margin) gc.non_inferior = true;
-            if (gc.harm || gc.non_inferior) break;  // stopped for this guardrail
+          // One-sided at alpha: non-inferiority when (good + margin) / se crosses
+          // upwards, harm when it crosses downwards; the first crossing stops.
+          if (guardrail_sched.valid) {
+            std::vector<double> up(guardrail_sched.looks.size(), kNaN), down = up;
+            for (size_t k = 0; k < guardrail_sched.looks.size(); ++k) {
+              const st::EffectResult& r = by_day[static_cast<size_t>(guardrail_sched.looks[k].day)];
+              if (!r.valid || !r.relative_valid || !(r.relative_std_error > 0)) continue;
+              const double good = sign * r.relative;
+              up[k] = (good + margin) / r.relative_std_error;
+              down[k] = -up[k];
+              const double c = guardrail_sched.looks[k].z_boundary;
+              if (guardrail_sched.looks[k].is_look && std::isfinite(c)) {
+                gc.worst_bound = good - c * r.relative_std_error;
+                gc.best_bound = good + c * r.relative_std_error;
+              }
+            }
+            const MonitoringResult ni = ApplyLooks(guardrail_sched, up);
+            const MonitoringResult harm = ApplyLooks(guardrail_sched, down);
+            const size_t never = SIZE_MAX;
+            const size_t ni_at = ni.first_crossing.value_or(never);
+            const size_t harm_at = harm.first_crossing.value_or(never);
+            gc.harm = harm_at != never && harm_at <= ni_at;
+            gc.non_inferior = rm.margin && ni_at != never && ni_at < harm_at;
           }
         } else {
           st::EffectResult r;
