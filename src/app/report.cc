@@ -30,8 +30,6 @@ bool IsAttributeName(const std::string& s) {
   return true;
 }
 
-int64_t DayStart(int64_t day) { return day * kDayMs; }
-
 // ------------------------------------------------------------ analysis input
 
 bool Covariate(const ReportedMetric& m, const ReportOptions& o) {
@@ -325,8 +323,8 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
   mplan.planned_sample_size = x.planned_sample_size;
   if (x.planned_end_ms && days > 0) {
     const int64_t from = agg->first_day * kDayMs;
-    mplan.planned_days = static_cast<int>(std::clamp<int64_t>(
-        (*x.planned_end_ms - from + kDayMs - 1) / kDayMs, 1, 100'000));
+    mplan.planned_days = static_cast<int>(
+        std::clamp<int64_t>((*x.planned_end_ms - from + kDayMs - 1) / kDayMs, 1, 100'000));
   }
   mplan.alpha = options.alpha;
   // ---- per metric: the headline analysis
@@ -357,8 +355,7 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
       report.plan.information_fraction = std::min(1.0, goal_sched.looks.back().observed_fraction);
       report.plan.reached = goal_sched.reached;
       if (goal_sched.final_look) {
-        report.plan.final_look_day =
-            agg->first_day + goal_sched.looks[*goal_sched.final_look].day;
+        report.plan.final_look_day = agg->first_day + goal_sched.looks[*goal_sched.final_look].day;
         report.plan.information_fraction = 1.0;
       }
     }
@@ -412,8 +409,6 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
 
     // Daily series per treatment, and the group-sequential looks.
     const double sign = Sign(rm.metric);
-    const st::GroupSequentialBoundaries& gb =
-        rm.role == MetricRole::kSecondary ? secondary_bounds : goal_bounds;
     for (size_t t = 1; t < variants.size(); ++t) {
       SeriesOfTreatment series;
       series.variant = variants[t];
@@ -468,8 +463,8 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
           st::Interval ci{r.difference - c * r.std_error, r.difference + c * r.std_error};
           st::Interval rel{r.relative - c * r.relative_std_error,
                            r.relative + c * r.relative_std_error};
-          p.absolute = FromEffect(r, ci, rel, 1 - monitored.alpha_per_comparison, r.p_value,
-                                  &p.relative);
+          p.absolute =
+              FromEffect(r, ci, rel, 1 - monitored.alpha_per_comparison, r.p_value, &p.relative);
         }
         // The verdict: the first crossing, else the latest look (frozen at the final one).
         std::optional<size_t> at = monitored.first_crossing;
