@@ -116,8 +116,10 @@ int main(int argc, char** argv) {
     std::printf("%s_seconds %.4f", name, secs);
     for (const auto& m : s.methods) {
       std::printf(" | %s:", causeway::causal::AttributionMethodName(m.method));
-      for (size_t c = 0; c < 3; ++c) {
-        std::printf(" %s=%.6f", table.channels[c].c_str(), m.channels[c].conversions);
+      for (const char* name : {"search", "social", "email"}) {  // as attribution_pandas.py
+        const size_t c = static_cast<size_t>(
+            std::find(table.channels.begin(), table.channels.end(), name) - table.channels.begin());
+        std::printf(" %s=%.6f", name, m.channels[c].conversions);
       }
     }
     std::printf("\n");

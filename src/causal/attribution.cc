@@ -74,6 +74,21 @@ bool AttributionOptions::IsValid(std::string* why) const {
 
 PathTableBuilder::PathTableBuilder(std::string separator) : separator_(std::move(separator)) {}
 
+uint32_t PathTableBuilder::ChannelId(std::string_view name) {
+  // Few channels (the usual case): a scan of short strings beats hashing them.
+  if (table_.channels.size() <= 16) {
+    for (uint32_t c = 0; c < table_.channels.size(); ++c) {
+      if (table_.channels[c] == name) return c;
+    }
+  } else if (auto it = channel_ids_.find(name); it != channel_ids_.end()) {
+    return it->second;
+  }
+  const auto id = static_cast<uint32_t>(table_.channels.size());
+  channel_ids_.emplace(std::string(name), id);
+  table_.channels.emplace_back(name);
+  return id;
+}
+
 std::optional<Error> PathTableBuilder::Split(std::string_view path, std::vector<uint32_t>* ids) {
   ids->clear();
   if (Trim(path).empty()) return Error{"path", "the path is empty"};
@@ -87,13 +102,7 @@ std::optional<Error> PathTableBuilder::Split(std::string_view path, std::vector<
                                " is empty (two separators in a row, or one at an end): '" +
                                std::string(path) + "'"};
     }
-    auto it = channel_ids_.find(std::string(name));
-    if (it == channel_ids_.end()) {
-      it = channel_ids_.emplace(std::string(name), static_cast<uint32_t>(table_.channels.size()))
-               .first;
-      table_.channels.emplace_back(name);
-    }
-    ids->push_back(it->second);
+    ids->push_back(ChannelId(name));
     if (at == std::string_view::npos) break;
     start = at + separator_.size();
   }
@@ -126,20 +135,52 @@ std::optional<Error> PathTableBuilder::Add(std::string_view path, double convers
       return Error{"total_conversion_value", "is positive on a row with no conversions"};
   }
   if (auto e = Split(path, &ids_)) return e;
-  key_.assign(reinterpret_cast<const char*>(ids_.data()), ids_.size() * sizeof(uint32_t));
-  auto [it, inserted] = path_ids_.emplace(key_, table_.size());
-  if (inserted) {
-    table_.touches.insert(table_.touches.end(), ids_.begin(), ids_.end());
-    table_.offsets.push_back(table_.touches.size());
-    table_.conversions.push_back(0);
-    table_.nulls.push_back(0);
-    table_.values.push_back(0);
-  }
-  table_.conversions[it->second] += conversions;
-  table_.nulls[it->second] += nulls;
-  table_.values[it->second] += value.value_or(0);
+  const size_t p = FindOrInsertPath(ids_);
+  table_.conversions[p] += conversions;
+  table_.nulls[p] += nulls;
+  table_.values[p] += value.value_or(0);
   ++table_.rows;
   return std::nullopt;
+}
+
+size_t PathTableBuilder::FindOrInsertPath(const std::vector<uint32_t>& ids) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ ids.size();
+  for (uint32_t id : ids) {
+    h = (h ^ id) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+  }
+  if (2 * (table_.size() + 1) > slot_path_.size()) {  // keep the load under 1/2
+    const size_t n = std::max<size_t>(1024, 2 * slot_path_.size());
+    std::vector<uint64_t> hashes(n);
+    std::vector<size_t> paths(n, 0);
+    for (size_t i = 0; i < slot_path_.size(); ++i) {
+      if (slot_path_[i] == 0) continue;
+      size_t j = slot_hash_[i] & (n - 1);
+      while (paths[j] != 0) j = (j + 1) & (n - 1);
+      hashes[j] = slot_hash_[i];
+      paths[j] = slot_path_[i];
+    }
+    slot_hash_.swap(hashes);
+    slot_path_.swap(paths);
+  }
+  const size_t mask = slot_path_.size() - 1;
+  for (size_t j = h & mask;; j = (j + 1) & mask) {
+    if (slot_path_[j] == 0) {
+      slot_hash_[j] = h;
+      slot_path_[j] = table_.size() + 1;
+      table_.touches.insert(table_.touches.end(), ids.begin(), ids.end());
+      table_.offsets.push_back(table_.touches.size());
+      table_.conversions.push_back(0);
+      table_.nulls.push_back(0);
+      table_.values.push_back(0);
+      return table_.size() - 1;
+    }
+    const size_t p = slot_path_[j] - 1;
+    if (slot_hash_[j] == h && table_.length(p) == ids.size() &&
+        std::equal(ids.begin(), ids.end(), table_.begin(p))) {
+      return p;
+    }
+  }
 }
 
 PathTable PathTableBuilder::Finish() && {

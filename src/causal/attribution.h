@@ -51,6 +51,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -108,13 +109,26 @@ class PathTableBuilder {
   PathTable Finish() &&;
 
  private:
+  // Transparent hashing: lookups by string_view allocate nothing.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+
   std::string separator_;
   PathTable table_;
-  std::unordered_map<std::string, uint32_t> channel_ids_;
-  std::unordered_map<std::string, size_t> path_ids_;  // key: the ids' bytes
-  std::vector<uint32_t> ids_;                         // scratch
-  std::string key_;                                   // scratch
-  std::optional<bool> value_rows_;                    // whether rows carry a value
+  Map<uint32_t> channel_ids_;
+  // Distinct paths: open addressing on a 64-bit hash of the channel ids; a slot holds
+  // path index + 1 (0 = empty) and the key is compared against table_.touches, so adding
+  // a row allocates nothing once its path is known.
+  std::vector<uint64_t> slot_hash_;
+  std::vector<size_t> slot_path_;
+  size_t FindOrInsertPath(const std::vector<uint32_t>& ids);
+  uint32_t ChannelId(std::string_view name);  // adds a new channel
+  std::vector<uint32_t> ids_;                 // scratch
+  std::optional<bool> value_rows_;            // whether rows carry a value
 };
 
 struct AttributionOptions {
