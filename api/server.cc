@@ -7,6 +7,7 @@
 #include <string>
 #include <variant>
 
+#include "api/attribution_handler.h"
 #include "api/auth.h"
 #include "api/causal_handlers.h"
 #include "api/events.h"
@@ -451,6 +452,14 @@ struct Server::Impl {
         Query::kRead);
     Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
           JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
+    // Conversion paths as JSON or CSV (api/attribution_handler.h decides by Content-Type).
+    Route(
+        "POST", "/v1/analyses/attribution", "/v1/analyses/attribution", Access::kAdmin,
+        [](const httplib::Request& req, httplib::Response& res) {
+          Respond(res,
+                  HandleAttribution(req.get_header_value("Content-Type"), req.body, req.params));
+        },
+        Query::kRead);
     Route(
         "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/report", "/v1/experiments/{key}/report",
         Access::kAdmin,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Executes notebooks/campaign_did.ipynb top to bottom against a Causeway server
-# it starts on a free port with a fresh database, then stops the server.
-#   scripts/run-notebook.sh BUILD_DIR
+# Executes a notebook (default notebooks/campaign_did.ipynb) top to bottom against a
+# Causeway server it starts on a free port with a fresh database, then stops the server.
+# The notebook must write its plot to $CAUSEWAY_PLOT.
+#   scripts/run-notebook.sh BUILD_DIR [NOTEBOOK]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/test}
+notebook=${2:-notebooks/campaign_did.ipynb}
 tmp=$(mktemp -d)
 server=""
 cleanup() {
@@ -26,7 +28,7 @@ export CAUSEWAY_ADMIN_KEY=$(awk '/admin key:/ {print $3}' "$tmp/out")
 export CAUSEWAY_PLOT="$tmp/event_study.png"
 # Debian's Jupyter runs on Debian's Python (/usr/bin/python3), whatever python3 is first on PATH.
 /usr/bin/python3 -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=120 \
-  --output-dir "$tmp" notebooks/campaign_did.ipynb
+  --output-dir "$tmp" "$notebook"
 test -s "$tmp/event_study.png"
 cp "$tmp/event_study.png" "${NOTEBOOK_PLOT_COPY:-/dev/null}" 2>/dev/null || true
 echo "notebook ran top to bottom; plot written"
