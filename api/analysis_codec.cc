@@ -56,6 +56,7 @@ Json EncodeGroupSequential(const app::GroupSequentialComparison& g) {
   // The report's monitoring adds the repeated confidence interval of the look.
   if (g.absolute) j["absolute"] = EncodeInference(*g.absolute);
   if (g.absolute) j["relative"] = g.relative ? EncodeInference(*g.relative) : Json();
+  if (g.absolute) j["crossed_look"] = g.crossed_look ? Json(*g.crossed_look) : Json();
   return j;
 }
 

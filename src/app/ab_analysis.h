@@ -135,6 +135,7 @@ struct GroupSequentialComparison {
   std::optional<Inference> absolute;
   std::optional<Inference> relative;
   int direction = 0;
+  std::optional<int> crossed_look;  // the look that crossed (the verdict), if any
 };
 
 struct AbComparison {

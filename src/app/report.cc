@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <numeric>
 
@@ -144,6 +145,13 @@ Inference FromEffect(const st::EffectResult& r, st::Interval ci, st::Interval re
                      double p, std::optional<Inference>* relative) {
   if (r.relative_valid) *relative = Inference{r.relative, r.relative_std_error, rel, level, p};
   return Inference{r.difference, r.std_error, ci, level, p};
+}
+
+// A p-value or fraction in a sentence: 3 significant digits.
+std::string Short(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
 }
 
 // Orientation: +1 when higher is better, -1 otherwise (so that "good" is positive).
@@ -466,25 +474,26 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
           p.absolute =
               FromEffect(r, ci, rel, 1 - monitored.alpha_per_comparison, r.p_value, &p.relative);
         }
-        // The verdict: the first crossing, else the latest look (frozen at the final one).
-        std::optional<size_t> at = monitored.first_crossing;
-        if (!at) {
-          for (size_t k = monitored.looks.size(); k-- > 0;) {
-            if (monitored.looks[k].is_look) {
-              at = k;
-              break;
-            }
+        // The verdict is the first crossing (it stops the test); the interval shown is
+        // the repeated confidence interval at the latest look, valid at every look.
+        std::optional<size_t> latest;
+        for (size_t k = monitored.looks.size(); k-- > 0;) {
+          if (monitored.looks[k].is_look) {
+            latest = k;
+            break;
           }
         }
-        if (at) {
-          const LookResult& look = monitored.looks[*at];
+        if (latest) {
+          const LookResult& look = monitored.looks[*latest];
           const size_t d = static_cast<size_t>(look.day);
           GroupSequentialComparison g;
           g.spending = st::SpendingFunction::kObrienFleming;
           g.alpha = monitored.alpha_per_comparison;
-          int number = 0;
-          for (size_t k = 0; k <= *at; ++k) number += monitored.looks[k].is_look ? 1 : 0;
-          g.look = number;
+          for (size_t k = 0; k <= *latest; ++k) {
+            if (!monitored.looks[k].is_look) continue;
+            ++g.look;
+            if (monitored.first_crossing && k == *monitored.first_crossing) g.crossed_look = g.look;
+          }
           g.information_fraction = look.information_fraction;
           g.z_boundary = look.z_boundary;
           g.nominal_p = look.nominal_p;
@@ -495,7 +504,10 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
             g.absolute = series.points[d].absolute;
             g.relative = series.points[d].relative;
           }
-          g.direction = g.significant ? (by_day[d].difference > 0 ? 1 : -1) : 0;
+          if (g.significant) {
+            const size_t c = static_cast<size_t>(monitored.looks[*monitored.first_crossing].day);
+            g.direction = by_day[c].difference > 0 ? 1 : -1;
+          }
           comp.group_sequential = g;
         }
       }
@@ -770,7 +782,7 @@ std::vector<Decision> Decide(const Report& report) {
       d.decision = DecisionKind::kInvalidSrm;
       d.rule = "srm";
       d.why =
-          "sample ratio mismatch (p = " + std::to_string(report.srm.p_value) +
+          "sample ratio mismatch (p = " + Short(report.srm.p_value) +
           "): the observed split of users does not match the weights, so assignment or exposure "
           "logging is broken and no effect can be trusted; fix it and start a new phase";
     } else if (!worse.empty() || !harmed.empty()) {
@@ -801,12 +813,11 @@ std::vector<Decision> Decide(const Report& report) {
       d.why = "no metrics to decide on: name goal_metrics on the experiment";
     } else {
       d.why = "no goal metric is significantly different yet (" + method + ")" +
-              (report.plan.group_sequential
-                   ? std::string("; information fraction ") +
-                         (std::isnan(report.plan.information_fraction)
-                              ? "0"
-                              : std::to_string(report.plan.information_fraction).substr(0, 4))
-                   : std::string());
+              (report.plan.group_sequential ? std::string("; information fraction ") +
+                                                  (std::isnan(report.plan.information_fraction)
+                                                       ? "0"
+                                                       : Short(report.plan.information_fraction))
+                                            : std::string());
     }
     out.push_back(std::move(d));
   }

@@ -672,7 +672,7 @@ TEST_CASE("experiment report: a sample ratio mismatch overrides every decision")
   REQUIRE(r.status == 200);
   CHECK(r.body["srm"]["mismatch"] == true);
   CHECK(r.body["srm"]["p_value"].get<double>() < 0.001);
-  CHECK(r.body["decisions"][0]["decision"] == "investigate");
+  CHECK(r.body["decisions"][0]["decision"] == "invalid_srm");
 }
 
 TEST_CASE("experiment report before any event says so instead of failing") {
