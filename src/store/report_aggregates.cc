@@ -44,7 +44,138 @@ double Step(UserValue kind, double current, double value) {
   return current + value;
 }
 
+// Appends the UTF-8 encoding of code point `cp`.
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A JSON string starting at json[*pos] == '"', decoded; advances past it.
+bool ReadString(std::string_view json, size_t* pos, std::string* out) {
+  out->clear();
+  size_t i = *pos + 1;
+  auto hex4 = [&](size_t at, uint32_t* v) {
+    if (at + 4 > json.size()) return false;
+    *v = 0;
+    for (size_t k = at; k < at + 4; ++k) {
+      const char c = json[k];
+      *v <<= 4;
+      if (c >= '0' && c <= '9')
+        *v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        *v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        *v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return false;
+    }
+    return true;
+  };
+  while (i < json.size()) {
+    const char c = json[i];
+    if (c == '"') {
+      *pos = i + 1;
+      return true;
+    }
+    if (c != '\\') {
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    if (i + 1 >= json.size()) return false;
+    const char e = json[i + 1];
+    i += 2;
+    switch (e) {
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'u': {
+        uint32_t cp = 0;
+        if (!hex4(i, &cp)) return false;
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= json.size() && json[i] == '\\' &&
+            json[i + 1] == 'u') {
+          uint32_t low = 0;
+          if (hex4(i + 2, &low) && low >= 0xDC00 && low < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+        }
+        AppendUtf8(cp, out);
+        break;
+      }
+      default:
+        out->push_back(e);  // \" \\ \/
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<std::string> FlatJsonValue(std::string_view json, std::string_view key) {
+  auto skip = [&](size_t* i) {
+    while (*i < json.size() &&
+           (json[*i] == ' ' || json[*i] == '\t' || json[*i] == '\n' || json[*i] == '\r')) {
+      ++*i;
+    }
+  };
+  size_t i = 0;
+  skip(&i);
+  if (i >= json.size() || json[i] != '{') return std::nullopt;
+  ++i;
+  std::string name, value;
+  while (true) {
+    skip(&i);
+    if (i >= json.size() || json[i] != '"') return std::nullopt;  // '}' or malformed
+    if (!ReadString(json, &i, &name)) return std::nullopt;
+    skip(&i);
+    if (i >= json.size() || json[i] != ':') return std::nullopt;
+    ++i;
+    skip(&i);
+    if (i >= json.size()) return std::nullopt;
+    std::optional<std::string> v;
+    if (json[i] == '"') {
+      if (!ReadString(json, &i, &value)) return std::nullopt;
+      v = value;
+    } else {
+      const size_t start = i;
+      while (i < json.size() && json[i] != ',' && json[i] != '}' && json[i] != ' ') ++i;
+      const std::string_view text = json.substr(start, i - start);
+      if (text.empty() || text[0] == '{' || text[0] == '[') return std::nullopt;
+      if (text != "null") v = std::string(text);
+    }
+    if (name == key) return v;
+    skip(&i);
+    if (i >= json.size() || json[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
 
 int64_t SegmentAggregate::users() const {
   int64_t n = 0;

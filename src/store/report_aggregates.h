@@ -121,6 +121,9 @@ struct ReportQuery {
   std::function<int(std::string_view user)> expected_variant;
   // Users with an override (counted when exposed).
   std::function<bool(std::string_view user)> is_override;
+
+  // Read the users in one thread (tests of the split; the result is the same).
+  bool single_threaded = false;
 };
 
 struct VariantCounts {
@@ -156,6 +159,11 @@ struct ReportAggregates {
   std::vector<SegmentAggregate> segments;
   size_t folded_levels = 0;  // levels beyond max_tracked_levels, counted in "other"
 };
+
+// The value of `key` in a flat JSON object as stored with exposures: a string
+// decoded, a number or boolean as its JSON text; nullopt when absent, null, or
+// when the text is not a flat object.
+std::optional<std::string> FlatJsonValue(std::string_view json, std::string_view key);
 
 // Adds `part` (the same query over a disjoint set of users) into `total`.
 void MergeAggregates(ReportAggregates* total, ReportAggregates&& part);

@@ -206,46 +206,60 @@ void BindRange(Stmt& q, const UidRange& r, int first) {
   if (!r.to.empty()) q.Bind(first + 1, r.to);
 }
 
+// A statement stepped row by row, remembering whether a row is current and the
+// first error (an error ends the scan; the caller checks status()).
+class RowScan {
+ public:
+  RowScan(sqlite3* db, const std::string& sql, const char* what)
+      : q(db, sql.c_str()), what_(what) {}
+  void Next() {
+    if (!q.valid()) {
+      status = Status::Internal(std::string("cannot prepare the ") + what_ + ": " + q.Error());
+      has = false;
+      return;
+    }
+    const int rc = q.Step();
+    has = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = Status::Internal(q.Error());
+  }
+  std::string_view Text(int col) {
+    const auto* p = sqlite3_column_text(q.get(), col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<size_t>(sqlite3_column_bytes(q.get(), col)))
+             : std::string_view();
+  }
+
+  Stmt q;
+  bool has = false;
+  Status status;
+
+ private:
+  const char* what_;
+};
+
 class EventCursor {
  public:
   EventCursor(sqlite3* db, const std::string& name, const UidRange& range)
-      : q_(db, ("SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1" +
-                RangeSql(range, 2) + " ORDER BY uid, ts")
-                   .c_str()) {
-    q_.Bind(1, name);
-    BindRange(q_, range, 2);
-    Next();
+      : scan_(db,
+              "SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1" +
+                  RangeSql(range, 2) + " ORDER BY uid, ts",
+              "conversion scan") {
+    scan_.q.Bind(1, name);
+    BindRange(scan_.q, range, 2);
+    scan_.Next();
   }
-  Status status() const { return status_; }
+  Status status() const { return scan_.status; }
   // Appends this user's events to `out` and moves past them.
   void Take(std::string_view uid, std::vector<ReportAccumulator::TimedValue>* out) {
-    while (has_ && Uid() < uid) Next();
-    while (has_ && Uid() == uid) {
-      out->push_back({sqlite3_column_int64(q_.get(), 1), sqlite3_column_double(q_.get(), 2)});
-      Next();
+    while (scan_.has && scan_.Text(0) < uid) scan_.Next();
+    while (scan_.has && scan_.Text(0) == uid) {
+      out->push_back({scan_.q.Int(1), scan_.q.Real(2)});
+      scan_.Next();
     }
   }
 
  private:
-  std::string_view Uid() {
-    const auto* p = sqlite3_column_text(q_.get(), 0);
-    return {reinterpret_cast<const char*>(p),
-            static_cast<size_t>(sqlite3_column_bytes(q_.get(), 0))};
-  }
-  void Next() {
-    if (!q_.valid()) {
-      status_ = Status::Internal("cannot prepare the conversion scan: " + q_.Error());
-      has_ = false;
-      return;
-    }
-    const int rc = q_.Step();
-    has_ = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status_ = Status::Internal(q_.Error());
-  }
-
-  Stmt q_;
-  bool has_ = false;
-  Status status_;
+  RowScan scan_;
 };
 
 // The exposures of one experiment, user by user (ordered by uid, ts), with the
@@ -253,34 +267,31 @@ class EventCursor {
 class ExposureCursor {
  public:
   ExposureCursor(sqlite3* db, const ReportQuery& query, const UidRange& range)
-      : q_(db, Sql(query.segment_attributes.size(), range).c_str()) {
-    q_.Bind(1, query.experiment).Bind(2, query.since_ms);
-    BindRange(q_, range, 10);
-    for (size_t i = 0; i < query.segment_attributes.size(); ++i) {
-      // Attribute names are [A-Za-z0-9_.-] (checked by the caller): safe inside a quoted path.
-      q_.Bind(static_cast<int>(3 + i), "$.\"" + query.segment_attributes[i] + "\"");
-    }
-    attributes_ = query.segment_attributes.size();
-    Next();
+      : scan_(db, Sql(query.segment_attributes.size(), range), "exposure scan") {
+    scan_.q.Bind(1, query.experiment).Bind(2, query.since_ms);
+    BindRange(scan_.q, range, 10);
+    attributes_ = query.segment_attributes;
+    scan_.Next();
   }
-  Status status() const { return status_; }
+  Status status() const { return scan_.status; }
 
   // The next user: false at the end (or on error: see status()).
   bool NextUser() {
-    if (!has_) return false;
-    uid_.assign(Text(0));
-    t0_ = sqlite3_column_int64(q_.get(), 1);
+    if (!scan_.has) return false;
+    uid_.assign(scan_.Text(0));
+    t0_ = scan_.q.Int(1);
     label_.clear();
-    for (size_t i = 0; i < attributes_; ++i) {
-      if (i > 0) label_ += " / ";
-      label_ += sqlite3_column_type(q_.get(), static_cast<int>(3 + i)) == SQLITE_NULL
-                    ? std::string("(none)")
-                    : std::string(Text(static_cast<int>(3 + i)));
+    if (!attributes_.empty()) {
+      const std::string_view attrs = scan_.Text(3);
+      for (size_t i = 0; i < attributes_.size(); ++i) {
+        if (i > 0) label_ += " / ";
+        label_ += FlatJsonValue(attrs, attributes_[i]).value_or("(none)");
+      }
     }
     variant_store_.clear();
-    while (has_ && Text(0) == uid_) {
-      variant_store_.emplace_back(Text(2));
-      Next();
+    while (scan_.has && scan_.Text(0) == uid_) {
+      variant_store_.emplace_back(scan_.Text(2));
+      scan_.Next();
     }
     variants_.assign(variant_store_.begin(), variant_store_.end());
     return true;
@@ -292,34 +303,13 @@ class ExposureCursor {
 
  private:
   static std::string Sql(size_t attributes, const UidRange& range) {
-    std::string sql = "SELECT uid, ts, variant";
-    for (size_t i = 0; i < attributes; ++i) {
-      sql += ", json_extract(attrs, ?" + std::to_string(3 + i) + ")";
-    }
-    return sql + " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2" +
-           RangeSql(range, 10) + " ORDER BY uid, ts";
+    // attrs only when segmenting; parsed for the first exposure of each user only.
+    return std::string("SELECT uid, ts, variant") + (attributes > 0 ? ", attrs" : "") +
+           " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2" + RangeSql(range, 10) +
+           " ORDER BY uid, ts";
   }
-  std::string_view Text(int col) {
-    const auto* p = sqlite3_column_text(q_.get(), col);
-    return p ? std::string_view(reinterpret_cast<const char*>(p),
-                                static_cast<size_t>(sqlite3_column_bytes(q_.get(), col)))
-             : std::string_view();
-  }
-  void Next() {
-    if (!q_.valid()) {
-      status_ = Status::Internal("cannot prepare the exposure scan: " + q_.Error());
-      has_ = false;
-      return;
-    }
-    const int rc = q_.Step();
-    has_ = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status_ = Status::Internal(q_.Error());
-  }
-
-  Stmt q_;
-  size_t attributes_ = 0;
-  bool has_ = false;
-  Status status_;
+  RowScan scan_;
+  std::vector<std::string> attributes_;
   std::string uid_, label_;
   int64_t t0_ = 0;
   std::vector<std::string> variant_store_;
@@ -800,29 +790,52 @@ class SqliteStore final : public Store {
   // core (up to 4; one below 50 000 exposures, where threads do not pay), and
   // runs the pass on each range in its own thread and read connection.
   StatusOr<ReportAggregates> AggregateIn(sqlite3* db, const ReportQuery& query) {
-    Stmt count(db, "SELECT COUNT(*) FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2");
-    count.Bind(1, query.experiment).Bind(2, query.since_ms);
-    StatusOr<int64_t> exposures = CountOf(count);
-    if (!exposures.ok()) return exposures.status();
-    const size_t cores = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    const size_t parts = *exposures < 50'000 ? 1 : cores;
-    std::vector<UidRange> ranges(parts);
-    for (size_t i = 1; i < parts; ++i) {
-      Stmt at(db,
+    // Split points between the first and the last user id, read from the index in
+    // O(log n): ids taken as base-256 numbers over their first 7 bytes, cut into
+    // equal parts. Uniform ids (UUIDs, hex, numbered) split evenly; any split is
+    // correct, only the balance depends on it.
+    Stmt first(db,
+               "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
+               "ORDER BY uid LIMIT 1");
+    Stmt last(db,
               "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
-              "ORDER BY uid LIMIT 1 OFFSET ?3");
-      at.Bind(1, query.experiment).Bind(2, query.since_ms);
-      at.Bind(3, static_cast<int64_t>(*exposures * static_cast<int64_t>(i) /
-                                      static_cast<int64_t>(parts)));
-      StatusOr<bool> row = at.One();
-      if (!row.ok()) return row.status();
-      if (*row) ranges[i].from = ranges[i - 1].to = at.Text(0);
-    }
-    // Equal bounds (one user with many exposures) would make an empty range: merge.
-    for (size_t i = ranges.size() - 1; i > 0; --i) {
-      if (ranges[i].from == ranges[i - 1].from) {
-        ranges[i - 1].to = ranges[i].to;
-        ranges.erase(ranges.begin() + static_cast<std::ptrdiff_t>(i));
+              "ORDER BY uid DESC LIMIT 1");
+    first.Bind(1, query.experiment).Bind(2, query.since_ms);
+    last.Bind(1, query.experiment).Bind(2, query.since_ms);
+    StatusOr<bool> has_first = first.One();
+    if (!has_first.ok()) return has_first.status();
+    StatusOr<bool> has_last = last.One();
+    if (!has_last.ok()) return has_last.status();
+    const size_t cores = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const size_t parts = *has_first && *has_last && !query.single_threaded ? cores : 1;
+    std::vector<UidRange> ranges(parts);
+    if (parts > 1) {
+      constexpr size_t kBytes = 7;  // (b - a) * parts stays within 64 bits
+      auto number = [](const std::string& s) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < kBytes; ++i) {
+          v = (v << 8) | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0u);
+        }
+        return v;
+      };
+      const std::string lo = first.Text(0), hi = last.Text(0);
+      const uint64_t a = number(lo), b = number(hi);
+      for (size_t i = 1; i < parts; ++i) {
+        const uint64_t cut = a + (b - a) * i / parts;
+        std::string bound(kBytes, '\0');
+        for (size_t k = 0; k < kBytes; ++k) {
+          bound[kBytes - 1 - k] = static_cast<char>((cut >> (8 * k)) & 0xFF);
+        }
+        while (!bound.empty() && bound.back() == '\0') bound.pop_back();
+        if (bound <= lo || bound > hi) bound.clear();
+        ranges[i].from = ranges[i - 1].to = bound;
+      }
+      // Drop empty or out-of-order cuts.
+      for (size_t i = ranges.size() - 1; i > 0; --i) {
+        if (ranges[i].from.empty() || ranges[i].from <= ranges[i - 1].from) {
+          ranges[i - 1].to = ranges[i].to;
+          ranges.erase(ranges.begin() + static_cast<std::ptrdiff_t>(i));
+        }
       }
     }
     // A read connection (and transaction) per further range.

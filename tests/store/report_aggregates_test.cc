@@ -332,6 +332,7 @@ TEST_CASE("AggregateReport folds levels beyond the tracked maximum into other", 
   q.metrics = {Metrics()[0]};
   q.segment_attributes = {"country", "missing"};
   q.max_tracked_levels = 2;
+  q.single_threaded = true;  // each range tracks its own levels
   auto agg = store->AggregateReport(q);
   REQUIRE(agg.ok());
   REQUIRE(agg->segments.size() == 3);
@@ -356,4 +357,52 @@ TEST_CASE("AggregateReport on an experiment without exposures", "[store][report]
   CHECK(agg->unique_users == 0);
   CHECK(agg->daily.empty());
   CHECK(agg->totals[0][0].n == 0);
+}
+
+TEST_CASE("AggregateReport gives the same answer in one thread and in ranges", "[store][report]") {
+  TempDb db;
+  auto store = OpenSqliteStore(db.path(), nullptr);
+  REQUIRE(store);
+  const Data data = MakeData(14);
+  REQUIRE(store->WriteEventBatches({&data.events})[0].status.ok());
+  ReportQuery q;
+  q.experiment = "exp";
+  q.variants = {"control", "treatment"};
+  q.metrics = Metrics();
+  q.segment_attributes = {"country"};
+  auto split = store->AggregateReport(q);
+  q.single_threaded = true;
+  auto one = store->AggregateReport(q);
+  REQUIRE(split.ok());
+  REQUIRE(one.ok());
+  CHECK(split->unique_users == one->unique_users);
+  CHECK(split->multi_variant_users == one->multi_variant_users);
+  CHECK(split->first_day == one->first_day);
+  REQUIRE(split->daily.size() == one->daily.size());
+  for (size_t m = 0; m < 4; ++m) {
+    for (size_t v = 0; v < 2; ++v) {
+      CheckMoments(split->totals[m][v], one->totals[m][v]);
+      for (size_t d = 0; d < one->daily.size(); ++d) {
+        CheckMoments(split->daily[d][m][v], one->daily[d][m][v]);
+      }
+    }
+  }
+  CHECK(split->segments.size() == one->segments.size());
+}
+
+TEST_CASE("FlatJsonValue reads a flat object as stored with exposures", "[store][report]") {
+  const std::string j =
+      R"({"country":"DE","n":3,"pro":true,"none":null,"q":"a\"b\\c","u":"\u00e9\ud83d\ude00"})";
+  CHECK(FlatJsonValue(j, "country") == "DE");
+  CHECK(FlatJsonValue(j, "n") == "3");
+  CHECK(FlatJsonValue(j, "pro") == "true");
+  CHECK_FALSE(FlatJsonValue(j, "none").has_value());
+  CHECK_FALSE(FlatJsonValue(j, "absent").has_value());
+  CHECK(FlatJsonValue(j, "q") == "a\"b\\c");
+  CHECK(FlatJsonValue(j, "u") == "\xc3\xa9\xf0\x9f\x98\x80");
+  CHECK_FALSE(FlatJsonValue("", "a").has_value());
+  CHECK_FALSE(FlatJsonValue("{\"a\":", "a").has_value());
+  CHECK_FALSE(FlatJsonValue("{\"a\":\"x", "a").has_value());
+  CHECK_FALSE(FlatJsonValue("{\"a\":{\"b\":1}}", "a").has_value());
+  CHECK(FlatJsonValue("{ \"a\" : 1.5 , \"b\" : \"x\" }", "b") == "x");
 }
