@@ -40,7 +40,6 @@ struct GramProblem {
   double bb = 0;
   double rows = 1;  // rows of A (the objective divides by it; eta = rows zeta^2)
 
-  double G(int i, int j) const { return index ? (*gram)((*index)[i], (*index)[j]) : (*gram)(i, j); }
   int size() const { return static_cast<int>(c.size()); }
 };
 
@@ -49,49 +48,79 @@ struct FwResult {
   int iterations = 0;
 };
 
-FwResult FrankWolfe(const GramProblem& p, double zeta, VectorXd x, double min_decrease,
-                    int max_iter) {
+// Per iteration: one pass moving x and Gx towards the vertex i, forming the next half
+// gradient g = Gx - c + eta x and its (first) argmin; the sums
+// x'x, x'Gx, c'x that the line search and the objective need are updated in O(1) and
+// recomputed exactly every kRefresh iterations (so rounding cannot drift).
+constexpr int kRefresh = 64;
+
+FwResult FrankWolfeDense(const double* gram, Eigen::Index ld, const GramProblem& p, double zeta,
+                         VectorXd x, double min_decrease, int max_iter) {
   const int k = p.size();
   const double z2 = zeta * zeta;
   const double eta = p.rows * z2;
-  VectorXd gx(k);
-  for (int j = 0; j < k; ++j) {
-    double s = 0;
-    for (int i = 0; i < k; ++i) s += p.G(j, i) * x[i];
-    gx[j] = s;
+  const double* c = p.c.data();
+  VectorXd gx_vector = VectorXd::Zero(k), g_vector(k);
+  double* gx = gx_vector.data();
+  double* g = g_vector.data();
+  double* xs = x.data();
+  for (int i = 0; i < k; ++i) {
+    if (xs[i] == 0) continue;
+    const double* col = gram + static_cast<Eigen::Index>(i) * ld;
+    for (int j = 0; j < k; ++j) gx[j] += col[j] * xs[i];
   }
-  auto value = [&] { return z2 * x.squaredNorm() + (x.dot(gx) - 2 * p.c.dot(x) + p.bb) / p.rows; };
-  VectorXd g(k);
+  double xx = 0, xgx = 0, cx = 0;
+  auto exact_sums = [&] {
+    xx = xgx = cx = 0;
+    for (int j = 0; j < k; ++j) {
+      xx += xs[j] * xs[j];
+      xgx += xs[j] * gx[j];
+      cx += c[j] * xs[j];
+    }
+  };
+  exact_sums();
+  int next = 0;
+  for (int j = 0; j < k; ++j) {
+    g[j] = gx[j] - c[j] + eta * xs[j];
+    if (g[j] < g[next]) next = j;
+  }
+  auto value = [&] { return z2 * xx + (xgx - 2 * cx + p.bb) / p.rows; };
   double prev = 0, cur = 0;
   int t = 0;
   const double threshold = min_decrease * min_decrease;
   while (t < max_iter && (t < 2 || prev - cur > threshold)) {
     ++t;
-    g = gx - p.c + eta * x;
-    int i = 0;
-    for (int j = 1; j < k; ++j) {
-      if (g[j] < g[i]) i = j;
-    }
-    const double xgx = x.dot(gx);
-    const double xx = x.squaredNorm();
-    // d = e_i - x; all-zero exactly when x is the vertex e_i.
-    if (!(x[i] == 1 && xx == 1)) {
-      const double gd = g[i] - g.dot(x);
-      const double dd = xx - 2 * x[i] + 1;
-      const double err = p.G(i, i) - 2 * gx[i] + xgx;
+    const int i = next;
+    double step = 0;
+    if (xs[i] != 1) {                                  // else x is the vertex e_i: d = 0
+      const double gd = g[i] - (xgx - cx + eta * xx);  // g'd, d = e_i - x
+      const double dd = xx - 2 * xs[i] + 1;            // ||d||^2
+      const double* col = gram + static_cast<Eigen::Index>(i) * ld;
+      const double err = col[i] - 2 * gx[i] + xgx;  // ||A d||^2
       const double denominator = err + eta * dd;
-      if (denominator > 0) {
-        const double s = std::min(1.0, std::max(0.0, -gd / denominator));
-        if (s > 0) {
-          x *= 1 - s;
-          x[i] += s;
-          gx *= 1 - s;
-          if (p.index) {
-            const int col = (*p.index)[i];
-            for (int j = 0; j < k; ++j) gx[j] += s * (*p.gram)((*p.index)[j], col);
-          } else {
-            gx += s * p.gram->col(i).head(k);
-          }
+      if (denominator > 0) step = std::min(1.0, std::max(0.0, -gd / denominator));
+      if (step > 0) {
+        const double keep = 1 - step;
+        const double xi = xs[i], gxi = gx[i];
+        int arg = 0;
+        double best = std::numeric_limits<double>::infinity();
+        for (int j = 0; j < k; ++j) {
+          const double xj = keep * xs[j] + (j == i ? step : 0.0);
+          const double gxj = keep * gx[j] + step * col[j];
+          xs[j] = xj;
+          gx[j] = gxj;
+          const double gj = gxj - c[j] + eta * xj;
+          g[j] = gj;
+          arg = gj < best ? j : arg;
+          best = gj < best ? gj : best;
+        }
+        next = arg;
+        if (t % kRefresh == 0) {
+          exact_sums();
+        } else {
+          xx = keep * keep * xx + 2 * step * keep * xi + step * step;
+          xgx = keep * keep * xgx + 2 * step * keep * gxi + step * step * col[i];
+          cx = keep * cx + step * c[i];
         }
       }
     }
@@ -99,6 +128,23 @@ FwResult FrankWolfe(const GramProblem& p, double zeta, VectorXd x, double min_de
     cur = value();
   }
   return {std::move(x), t};
+}
+
+FwResult FrankWolfe(const GramProblem& p, double zeta, VectorXd x, double min_decrease,
+                    int max_iter) {
+  if (!p.index) {
+    return FrankWolfeDense(p.gram->data(), p.gram->rows(), p, zeta, std::move(x), min_decrease,
+                           max_iter);
+  }
+  // A principal submatrix: copied once (k^2) so every iteration reads contiguous columns.
+  const std::vector<int>& index = *p.index;
+  const int k = p.size();
+  MatrixXd sub(k, k);
+  for (int i = 0; i < k; ++i) {
+    const double* col = p.gram->data() + static_cast<Eigen::Index>(index[i]) * p.gram->rows();
+    for (int j = 0; j < k; ++j) sub(j, i) = col[index[j]];
+  }
+  return FrankWolfeDense(sub.data(), k, p, zeta, std::move(x), min_decrease, max_iter);
 }
 
 // synthdid's sparsify_function: zero the weights at or below max/4, renormalise.
@@ -322,6 +368,21 @@ double Placebo(const Prepared& p, const SyntheticWeights& fitted, const Syntheti
   return tau;
 }
 
+// Algorithm 4's replications, split across threads (each writes its own slots).
+std::vector<double> RunPlacebos(const Prepared& p, const SyntheticWeights& fitted,
+                                const SyntheticOptions& options,
+                                const std::vector<std::vector<int>>& permutations) {
+  std::vector<double> out(permutations.size(), kNaN);
+  const unsigned cores = options.threads > 0 ? static_cast<unsigned>(options.threads)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned chunks = static_cast<unsigned>(
+      std::max<size_t>(1, std::min<size_t>({permutations.size(), cores, kMaxChunks})));
+  RunChunks(ChunkBounds(permutations.size(), chunks), [&](unsigned, size_t lo, size_t hi) {
+    for (size_t r = lo; r < hi; ++r) out[r] = Placebo(p, fitted, options, permutations[r]);
+  });
+  return out;
+}
+
 uint64_t SplitMix64(uint64_t* state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -472,16 +533,7 @@ std::vector<std::vector<int>> PlaceboPermutations(int n0, const SyntheticOptions
 std::vector<double> PlaceboEstimates(const BlockPanel& block, const SyntheticWeights& fitted,
                                      const SyntheticOptions& options,
                                      const std::vector<std::vector<int>>& permutations) {
-  const Prepared p = Prepare(block, options);
-  std::vector<double> out(permutations.size(), kNaN);
-  const unsigned cores = options.threads > 0 ? static_cast<unsigned>(options.threads)
-                                             : std::max(1u, std::thread::hardware_concurrency());
-  const unsigned chunks = static_cast<unsigned>(
-      std::max<size_t>(1, std::min<size_t>({permutations.size(), cores, kMaxChunks})));
-  RunChunks(ChunkBounds(permutations.size(), chunks), [&](unsigned, size_t lo, size_t hi) {
-    for (size_t r = lo; r < hi; ++r) out[r] = Placebo(p, fitted, options, permutations[r]);
-  });
-  return out;
+  return RunPlacebos(Prepare(block, options), fitted, options, permutations);
 }
 
 double PlaceboStandardError(const std::vector<double>& estimates) {
@@ -521,8 +573,7 @@ Result<SyntheticSummary> EstimateSynthetic(const BlockPanel& b, const SyntheticO
   const VectorXd& lambda = s.weights.lambda;
   const double tau = SyntheticEstimate(b, omega, lambda);
 
-  const std::vector<double> placebos =
-      PlaceboEstimates(b, s.weights, o, PlaceboPermutations(n0, o));
+  const std::vector<double> placebos = RunPlacebos(p, s.weights, o, PlaceboPermutations(n0, o));
   const double se = PlaceboStandardError(placebos);
   s.att = MakeInference(tau, se, kInfiniteDf, o.confidence);
   s.placebo_replications = o.placebo_replications;
