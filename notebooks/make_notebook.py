@@ -157,7 +157,7 @@ for c in range(cities):
 geo = pd.DataFrame(geo_rows)
 
 def geo_test(method, **options):
-    body = {"method": method, "rows": geo.to_dict(orient="records"),
+    body = {"method": method, "rows": geo_rows,  # None = never treated (not NaN)
             "columns": {"unit": "city", "time": "day", "outcome": "sales",
                         "treatment_start": "launch"},
             "placebo_replications": 100, **options}
