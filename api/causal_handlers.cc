@@ -219,6 +219,49 @@ int64_t StartValue(int64_t v, const PanelColumns& c) {
   return c.never_treated_value && v == *c.never_treated_value ? causal::kNeverTreated : v;
 }
 
+// Splits one CSV record starting at `pos`; returns false at end of input.
+bool NextRecord(std::string_view csv, size_t* pos, std::vector<std::string_view>* fields,
+                std::vector<std::string>* unquoted) {
+  fields->clear();
+  if (*pos >= csv.size()) return false;
+  size_t i = *pos;
+  unquoted->clear();
+  for (;;) {
+    if (i < csv.size() && csv[i] == '"') {
+      std::string value;
+      ++i;
+      while (i < csv.size()) {
+        if (csv[i] == '"') {
+          if (i + 1 < csv.size() && csv[i + 1] == '"') {
+            value += '"';
+            i += 2;
+          } else {
+            ++i;
+            break;
+          }
+        } else {
+          value += csv[i++];
+        }
+      }
+      unquoted->push_back(std::move(value));
+      fields->push_back(std::string_view());  // placeholder, fixed below
+      fields->back() = std::string_view(unquoted->back());
+      while (i < csv.size() && csv[i] != ',' && csv[i] != '\n') ++i;
+    } else {
+      size_t start = i;
+      while (i < csv.size() && csv[i] != ',' && csv[i] != '\n') ++i;
+      fields->push_back(csv.substr(start, i - start));
+    }
+    if (i >= csv.size() || csv[i] == '\n') {
+      *pos = i + 1;
+      return true;
+    }
+    ++i;  // comma
+  }
+}
+
+}  // namespace
+
 std::variant<Panel, Status> PanelFromJsonRows(const Json& rows, const PanelColumns& c,
                                               std::vector<std::string>* unit_names) {
   if (!rows.is_array() || rows.empty())
@@ -309,49 +352,6 @@ std::variant<Panel, Status> PanelFromJsonRows(const Json& rows, const PanelColum
   return std::move(p);
 }
 
-// Splits one CSV record starting at `pos`; returns false at end of input.
-bool NextRecord(std::string_view csv, size_t* pos, std::vector<std::string_view>* fields,
-                std::vector<std::string>* unquoted) {
-  fields->clear();
-  if (*pos >= csv.size()) return false;
-  size_t i = *pos;
-  unquoted->clear();
-  for (;;) {
-    if (i < csv.size() && csv[i] == '"') {
-      std::string value;
-      ++i;
-      while (i < csv.size()) {
-        if (csv[i] == '"') {
-          if (i + 1 < csv.size() && csv[i + 1] == '"') {
-            value += '"';
-            i += 2;
-          } else {
-            ++i;
-            break;
-          }
-        } else {
-          value += csv[i++];
-        }
-      }
-      unquoted->push_back(std::move(value));
-      fields->push_back(std::string_view());  // placeholder, fixed below
-      fields->back() = std::string_view(unquoted->back());
-      while (i < csv.size() && csv[i] != ',' && csv[i] != '\n') ++i;
-    } else {
-      size_t start = i;
-      while (i < csv.size() && csv[i] != ',' && csv[i] != '\n') ++i;
-      fields->push_back(csv.substr(start, i - start));
-    }
-    if (i >= csv.size() || csv[i] == '\n') {
-      *pos = i + 1;
-      return true;
-    }
-    ++i;  // comma
-  }
-}
-
-}  // namespace
-
 std::variant<Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColumns& c,
                                           std::vector<std::string>* unit_names) {
   // Unit ids are integers until a row has one that is not (e.g. "geo-07"); from then
@@ -389,7 +389,8 @@ std::variant<Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColum
     if (idx < 0) return InvalidArgument("columns", "CSV header has no column '" + *name + "'");
   }
   const bool flags = itr >= 0 && ipo >= 0;
-  if (!flags && is < 0) {
+  const bool no_treatment = !flags && is < 0 && !c.require_treatment;
+  if (!flags && is < 0 && c.require_treatment) {
     return InvalidArgument("columns", "CSV needs '" + c.treated + "' and '" + c.post + "' or '" +
                                           c.treatment_start + "' columns");
   }
@@ -480,6 +481,8 @@ std::variant<Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColum
       }
       p.treated.push_back(static_cast<uint8_t>(a));
       p.post.push_back(static_cast<uint8_t>(b));
+    } else if (no_treatment) {
+      p.treatment_start.push_back(causal::kNeverTreated);
     } else {
       auto f = field(is, c.treatment_start);
       if (auto* e = std::get_if<Status>(&f)) return *e;

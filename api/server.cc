@@ -13,6 +13,7 @@
 #include "api/events.h"
 #include "api/experiments.h"
 #include "api/field_reader.h"
+#include "api/geo_handlers.h"
 #include "api/json_util.h"
 #include "api/keys.h"
 #include "api/lift.h"
@@ -421,21 +422,14 @@ struct Server::Impl {
           });
   }
 
-  // Analysis endpoints: pure JSON handlers of the stats and causal cores.
-  void RegisterAnalysisRoutes() {
-    Route("POST", "/v1/analyses/ab", "/v1/analyses/ab", Access::kAdmin,
-          JsonBody([](const httplib::Request&, const Json& b) { return HandleAnalysesAb(b); }));
+  // A route whose body is a panel, as JSON or CSV (options then in the query string).
+  // A body of another declared type is read as JSON when it is JSON (the rule of
+  // BodyStatus).
+  using PanelHandler = HandlerResult (*)(std::string_view, std::string_view, const QueryParams&);
+  void PanelRoute(const std::string& path, PanelHandler handler) {
     Route(
-        "POST", "/v1/design/sample-size", "/v1/design/sample-size", Access::kAdmin,
-        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSampleSize(b); }));
-    Route(
-        "POST", "/v1/design/sequential", "/v1/design/sequential", Access::kAdmin,
-        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSequential(b); }));
-    Route(
-        "POST", "/v1/analyses/did", "/v1/analyses/did", Access::kAdmin,
-        [](const httplib::Request& req, httplib::Response& res) {
-          // A panel is JSON or CSV; a body of another declared type is read as JSON
-          // when it is JSON (the rule of BodyStatus).
+        "POST", path, path, Access::kAdmin,
+        [handler](const httplib::Request& req, httplib::Response& res) {
           std::string type = req.get_header_value("Content-Type");
           if (!SaysJson(req) && type.rfind("text/csv", 0) != 0) {
             if (!Json::accept(req.body)) {
@@ -447,9 +441,24 @@ struct Server::Impl {
             }
             type = "application/json";
           }
-          Respond(res, HandleDid(type, req.body, req.params));
+          Respond(res, handler(type, req.body, req.params));
         },
         Query::kRead);
+  }
+
+  // Analysis endpoints: pure JSON handlers of the stats and causal cores.
+  void RegisterAnalysisRoutes() {
+    Route("POST", "/v1/analyses/ab", "/v1/analyses/ab", Access::kAdmin,
+          JsonBody([](const httplib::Request&, const Json& b) { return HandleAnalysesAb(b); }));
+    Route(
+        "POST", "/v1/design/sample-size", "/v1/design/sample-size", Access::kAdmin,
+        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSampleSize(b); }));
+    Route(
+        "POST", "/v1/design/sequential", "/v1/design/sequential", Access::kAdmin,
+        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSequential(b); }));
+    PanelRoute("/v1/analyses/did", HandleDid);
+    PanelRoute("/v1/analyses/synthetic_control", HandleSyntheticControl);
+    PanelRoute("/v1/design/geo", HandleGeoDesign);
     Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
           JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
     // Conversion paths as JSON or CSV (api/attribution_handler.h decides by Content-Type).

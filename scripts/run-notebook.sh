@@ -26,9 +26,11 @@ done
 export CAUSEWAY_URL="http://127.0.0.1:$port"
 export CAUSEWAY_ADMIN_KEY=$(awk '/admin key:/ {print $3}' "$tmp/out")
 export CAUSEWAY_PLOT="$tmp/event_study.png"
+export CAUSEWAY_GEO_PLOT="$tmp/geo_campaign.png"
 # Debian's Jupyter runs on Debian's Python (/usr/bin/python3), whatever python3 is first on PATH.
 /usr/bin/python3 -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=120 \
   --output-dir "$tmp" "$notebook"
 test -s "$tmp/event_study.png"
+test -s "$tmp/geo_campaign.png"
 cp "$tmp/event_study.png" "${NOTEBOOK_PLOT_COPY:-/dev/null}" 2>/dev/null || true
-echo "notebook ran top to bottom; plot written"
+echo "notebook ran top to bottom; plots written"

@@ -25,3 +25,16 @@ echo "small panel (300 x 50): $small_theirs"
 a=$(echo "$small_ours" | awk '{print $1}')
 b=$(echo "$small_theirs" | awk '{print $2}')
 awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio statsmodels formula/causeway on the small panel %.0fx\n", b / a }'
+
+# Synthetic DiD with its placebo SE (200 replications) on 1 000 markets x 365 days, and on
+# Prop 99 against the synthdid R package itself (needs Rscript and SYNTHDID_R_DIR).
+prop99="$here/../../tests/data/california_prop99/california_prop99.csv"
+sdid=$("$build/bench/causal/bench_synthdid" 1000 365 3 "$prop99")
+echo "$sdid"
+if [ -n "${SYNTHDID_R_DIR:-}" ] && command -v Rscript >/dev/null; then
+  r=$(Rscript "$here/synthdid_time.R" "$prop99")
+  echo "$r"
+  a=$(echo "$sdid" | awk '/^prop99_sdid_placebo_seconds/ {print $2}')
+  b=$(echo "$r" | awk '{print $2}')
+  awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio synthdid (R)/causeway on Prop 99, one thread %.0fx\n", b / a }'
+fi
