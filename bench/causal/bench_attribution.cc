@@ -13,9 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "causal/attribution.h"
 
 namespace {
+
+using causeway::bench::MedianSeconds;
 
 using causeway::causal::AttributionMethod;
 using causeway::causal::AttributionOptions;
@@ -61,18 +64,6 @@ PathRow MakeRow(uint64_t i) {
   r.nulls = converted ? 0 : 1;
   r.value = converted ? 20.0 + static_cast<double>(i % 80) : 0.0;
   return r;
-}
-
-template <class F>
-double MedianSeconds(int repeats, F&& f) {
-  std::vector<double> times;
-  for (int k = 0; k < repeats; ++k) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
 }
 
 }  // namespace

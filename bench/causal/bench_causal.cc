@@ -13,9 +13,12 @@
 #include <vector>
 
 #include "api/causal_handlers.h"
+#include "bench_util.h"
 #include "causal/did.h"
 
 namespace {
+
+using causeway::bench::MedianSeconds;
 
 using causeway::causal::DidMethod;
 using causeway::causal::DidOptions;
@@ -71,18 +74,6 @@ std::string ToCsv(const Panel& p) {
     s.append(buf, static_cast<size_t>(len));
   }
   return s;
-}
-
-template <class F>
-double MedianSeconds(int repeats, F&& f) {
-  std::vector<double> times;
-  for (int k = 0; k < repeats; ++k) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
 }
 
 }  // namespace

@@ -18,9 +18,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "causal/synthetic_control.h"
 
 namespace {
+
+using causeway::bench::MedianSeconds;
 
 using causeway::causal::BlockPanel;
 using causeway::causal::EstimateSynthetic;
@@ -58,18 +61,6 @@ BlockPanel MakeMarkets(int markets, int days, int treated, int test_days) {
   }
   for (int t = 0; t < days; ++t) b.times.push_back(t);
   return b;
-}
-
-template <class F>
-double MedianSeconds(int repeats, F&& f) {
-  std::vector<double> times;
-  for (int k = 0; k < repeats; ++k) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
 }
 
 double Time(const BlockPanel& b, SyntheticOptions o, int repeats, const char* name) {

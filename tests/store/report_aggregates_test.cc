@@ -110,6 +110,23 @@ std::vector<AggregateMetric> Metrics() {
   };
 }
 
+ReportQuery Query() {
+  ReportQuery q;
+  q.experiment = "exp";
+  q.variants = {"control", "treatment"};
+  q.metrics = Metrics();
+  return q;
+}
+
+// A fresh store holding MakeData(seed).
+std::unique_ptr<Store> Filled(const TempDb& db, uint64_t seed) {
+  auto store = OpenSqliteStore(db.path(), nullptr);
+  REQUIRE(store);
+  const Data data = MakeData(seed);
+  REQUIRE(store->WriteEventBatches({&data.events})[0].status.ok());
+  return store;
+}
+
 int64_t DayOf(int64_t ts) { return ts / kDay; }
 
 // The four quantities of one user for one metric, counting events up to `until`
@@ -165,10 +182,7 @@ TEST_CASE("AggregateReport equals a brute-force recomputation, overall and day b
   const Data data = MakeData(11);
   REQUIRE(store->WriteEventBatches({&data.events})[0].status.ok());
 
-  ReportQuery q;
-  q.experiment = "exp";
-  q.variants = {"control", "treatment"};
-  q.metrics = Metrics();
+  ReportQuery q = Query();
   q.segment_attributes = {"country"};
   q.expected_variant = [](std::string_view user) { return user.back() % 2 == 0 ? 0 : 1; };
   q.is_override = [](std::string_view user) { return user == "user5"; };
@@ -282,14 +296,8 @@ TEST_CASE("AggregateReport equals a brute-force recomputation, overall and day b
 
 TEST_CASE("AggregateReport agrees with the per-metric SQL aggregates", "[store][report]") {
   TempDb db;
-  auto store = OpenSqliteStore(db.path(), nullptr);
-  REQUIRE(store);
-  const Data data = MakeData(12);
-  REQUIRE(store->WriteEventBatches({&data.events})[0].status.ok());
-  ReportQuery q;
-  q.experiment = "exp";
-  q.variants = {"control", "treatment"};
-  q.metrics = Metrics();
+  auto store = Filled(db, 12);
+  ReportQuery q = Query();
   auto agg = store->AggregateReport(q);
   REQUIRE(agg.ok());
   auto binomial = store->MetricStats("exp", 0, "buy", 3 * kDay);
@@ -322,10 +330,7 @@ TEST_CASE("AggregateReport agrees with the per-metric SQL aggregates", "[store][
 
 TEST_CASE("AggregateReport folds levels beyond the tracked maximum into other", "[store][report]") {
   TempDb db;
-  auto store = OpenSqliteStore(db.path(), nullptr);
-  REQUIRE(store);
-  const Data data = MakeData(13);
-  REQUIRE(store->WriteEventBatches({&data.events})[0].status.ok());
+  auto store = Filled(db, 13);
   ReportQuery q;
   q.experiment = "exp";
   q.variants = {"control", "treatment"};
@@ -361,14 +366,8 @@ TEST_CASE("AggregateReport on an experiment without exposures", "[store][report]
 
 TEST_CASE("AggregateReport gives the same answer in one thread and in ranges", "[store][report]") {
   TempDb db;
-  auto store = OpenSqliteStore(db.path(), nullptr);
-  REQUIRE(store);
-  const Data data = MakeData(14);
-  REQUIRE(store->WriteEventBatches({&data.events})[0].status.ok());
-  ReportQuery q;
-  q.experiment = "exp";
-  q.variants = {"control", "treatment"};
-  q.metrics = Metrics();
+  auto store = Filled(db, 14);
+  ReportQuery q = Query();
   q.segment_attributes = {"country"};
   auto split = store->AggregateReport(q);
   q.single_threaded = true;
