@@ -155,7 +155,9 @@ nlohmann::json LoadReference(const std::string& name) {
 // of the planned size on the last day). Tolerance on z: 1e-4, 1e-3 where the nominal
 // level is < 1e-5 (rpact's solver tolerance; as in group_sequential_test.cc).
 TEST_CASE("Daily boundaries on irregular traffic match rpact", "[app][monitoring]") {
-  for (const auto& c : LoadReference("monitoring_boundaries.json")["cases"]) {
+  // Named: a range-for over a member of a temporary would outlive the temporary.
+  const nlohmann::json reference = LoadReference("monitoring_boundaries.json");
+  for (const auto& c : reference["cases"]) {
     CAPTURE(c["name"].get<std::string>());
     std::vector<DailyLook> days;
     int64_t users = 0;
