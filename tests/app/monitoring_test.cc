@@ -153,7 +153,8 @@ nlohmann::json LoadReference(const std::string& name) {
 
 // rpact 3.3.4 on irregular daily traffic (weekday/weekend dips, ramp-up, overshoot
 // of the planned size on the last day). Tolerance on z: 1e-4, 1e-3 where the nominal
-// level is < 1e-5 (rpact's solver tolerance; as in group_sequential_test.cc).
+// level is < 1e-5 (rpact's solver tolerance; as in group_sequential_test.cc), and
+// only "out of reach" (z > 4.8) below a nominal level of 1e-6.
 TEST_CASE("Daily boundaries on irregular traffic match rpact", "[app][monitoring]") {
   // Named: a range-for over a member of a temporary would outlive the temporary.
   const nlohmann::json reference = LoadReference("monitoring_boundaries.json");
@@ -170,21 +171,27 @@ TEST_CASE("Daily boundaries on irregular traffic match rpact", "[app][monitoring
     plan.sides = c["sides"];
     const MonitoringResult m = PlanLooks(days, plan);
     REQUIRE(m.valid);
-    REQUIRE(m.final_look == days.size() - 1);
+    // rpact's design stops at the first day the planned size is reached (the
+    // final look); days after it are not looks.
     const auto& t = c["information_fractions"];
     const auto& z = c["z"];
-    REQUIRE(t.size() == days.size());
-    for (size_t k = 0; k < days.size(); ++k) {
+    REQUIRE(t.size() <= days.size());
+    REQUIRE(m.final_look == t.size() - 1);
+    for (size_t k = 0; k < t.size(); ++k) {
       CAPTURE(k);
       REQUIRE(m.looks[k].is_look);
       CHECK(m.looks[k].information_fraction == Approx(t[k].get<double>()).epsilon(1e-9));
       CHECK(m.looks[k].cumulative_alpha ==
             Approx(c["cumulative_alpha"][k].get<double>()).epsilon(1e-6).margin(2e-8));
-      if (z[k].is_null()) {  // rpact: +Inf where the spend is negligible
-        CHECK(m.looks[k].z_boundary > 7.0);
+      // In the far tail (a nominal level below 1e-6, |z| above ~4.9) rpact's own
+      // precision gives out: it returns +Inf or digits that move with its solver
+      // tolerance. There the boundary only has to be out of practical reach; the
+      // Genz check below covers small spends exactly.
+      const double nominal = z[k].is_null() ? 0.0 : c["nominal_p"][k].get<double>();
+      if (nominal < 1e-6) {
+        CHECK(m.looks[k].z_boundary > 4.8);
         continue;
       }
-      const double nominal = c["nominal_p"][k];
       CHECK(m.looks[k].z_boundary ==
             Approx(z[k].get<double>()).margin(nominal > 1e-5 ? 1e-4 : 1e-3));
     }
