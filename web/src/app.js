@@ -702,7 +702,10 @@
         Plot.areaY(band, {x: "date", y1: "lo", y2: "hi", fill: "variant", fillOpacity: 0.14, curve: "monotone-x", clip: true}),
         Plot.ruleY([0], {stroke: "#94a3b8"}),
         Plot.lineY(rows, {x: "date", y: "est", stroke: "variant", strokeWidth: 2, curve: "monotone-x", clip: true}),
-        Plot.dot(rows, {x: "date", y: "est", fill: (r) => (r.significant ? r.variant : "white"), stroke: "variant", r: 3, clip: true}),
+        // Two marks: a fill computed per row goes through the colour scale, where
+        // "white" is no variant and the dot would be dropped.
+        Plot.dot(rows.filter((r) => !r.significant), {x: "date", y: "est", fill: "white", stroke: "variant", r: 3, clip: true}),
+        Plot.dot(rows.filter((r) => r.significant), {x: "date", y: "est", fill: "variant", stroke: "variant", r: 3, clip: true}),
         Plot.tip(rows, Plot.pointerX({x: "date", y: "est", title: (r) =>
           `${r.date.toISOString().slice(0, 10)} · ${r.variant}\neffect ${fmt(r.est)}\ninterval ${isNum(r.lo) ? fmt(r.lo) : "−∞"} … ${isNum(r.hi) ? fmt(r.hi) : "+∞"}\nusers so far ${fmtInt(r.users)}`})),
       ],

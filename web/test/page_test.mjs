@@ -229,6 +229,11 @@ async function main() {
     check(true, "the forest plot's tooltip appears on hover");
     const hasSeries = await call(server, "GET", "/v1/experiments/checkout-button/report", server.admin)
       .then((r) => (r.json.metrics || []).some((m) => Array.isArray(m.series) && m.series.length));
+    // The chart may be drawn again once the whole report is in: wait for its points.
+    if (hasSeries) {
+      await page.waitForFunction(() => document.querySelectorAll("#series svg circle").length >= 3,
+                                 {timeout: 15000}).catch(() => {});
+    }
     const series = await page.$$eval("#series svg", (svgs) => svgs.map((s) => ({paths: s.querySelectorAll("path").length, dots: s.querySelectorAll("circle").length})));
     if (hasSeries) {
       check(series.length === 1 && series[0].paths >= 2 && series[0].dots >= 3, `cumulative chart drawn with its band, line and daily points (${JSON.stringify(series)})`);
