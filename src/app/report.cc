@@ -466,7 +466,8 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
           p.information_fraction = look.information_fraction;
           p.z_boundary = look.z_boundary;
           p.significant = look.crossed;
-          if (!r.valid || !std::isfinite(look.z_boundary)) continue;
+          if (!r.valid) continue;
+          // No alpha spendable yet (c = +inf): the repeated interval is unbounded.
           const double c = look.z_boundary;
           st::Interval ci{r.difference - c * r.std_error, r.difference + c * r.std_error};
           st::Interval rel{r.relative - c * r.relative_std_error,
