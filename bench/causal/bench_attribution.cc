@@ -19,18 +19,12 @@
 namespace {
 
 using causeway::bench::MedianSeconds;
+using causeway::bench::SplitMix64;
 
 using causeway::causal::AttributionMethod;
 using causeway::causal::AttributionOptions;
 using causeway::causal::PathTable;
 using causeway::causal::PathTableBuilder;
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 constexpr const char* kChannels[12] = {"search",  "social",    "email",  "display",
                                        "video",   "affiliate", "direct", "organic",

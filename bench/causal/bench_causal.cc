@@ -19,18 +19,12 @@
 namespace {
 
 using causeway::bench::MedianSeconds;
+using causeway::bench::SplitMix64;
+using causeway::bench::Uniform;
 
 using causeway::causal::DidMethod;
 using causeway::causal::DidOptions;
 using causeway::causal::Panel;
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-double Uniform(uint64_t key) { return static_cast<double>(SplitMix64(key) >> 11) * 0x1.0p-53; }
 
 // Cohort c = unit % 11 (0 = never treated) starts at period 5 + 9c; effect grows with
 // exposure: 0.5 + 0.01 (t - start).

@@ -24,20 +24,14 @@
 namespace {
 
 using causeway::bench::MedianSeconds;
+using causeway::bench::SplitMix64;
+using causeway::bench::Uniform;
 
 using causeway::causal::BlockPanel;
 using causeway::causal::EstimateSynthetic;
 using causeway::causal::MakeBlockPanel;
 using causeway::causal::Panel;
 using causeway::causal::SyntheticOptions;
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-double Uniform(uint64_t key) { return static_cast<double>(SplitMix64(key) >> 11) * 0x1.0p-53; }
 
 // Sales of market i on day t: level 1000 (1 + u_i) x (1 + 0.1 weekly season x l_i +
 // 0.05 trend shared by market groups) + noise; treated markets get +3% from day T - 30.

@@ -307,7 +307,8 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
   // ---- cumulative daily moments (prefix sums of the increments)
   const size_t days = agg->daily.size();
   if (days > 0) report.first_day = agg->first_day;
-  std::vector<std::vector<std::vector<UserMoments>>> cumulative = agg->daily;  // [day][m][v]
+  // Prefix sums in place: daily[d] becomes the statistics at the end of day d.
+  auto& cumulative = agg->daily;  // [day][metric][variant]
   for (size_t d = 1; d < days; ++d) {
     for (size_t m = 0; m < metrics.size(); ++m) {
       for (size_t v = 0; v < variants.size(); ++v) cumulative[d][m][v].Add(cumulative[d - 1][m][v]);
@@ -422,7 +423,7 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
       series.variant = variants[t];
       std::vector<st::EffectResult> by_day(days);
       for (size_t d = 0; d < days; ++d) {
-        std::vector<UserMoments> day_moments = cumulative[d][mi];
+        const std::vector<UserMoments>& day_moments = cumulative[d][mi];
         const AbInput din = InputOf(rm.metric, variants, weights, day_moments, covariate);
         by_day[d] = CompareTwo(din, t, options.alpha);
         SeriesPoint p;

@@ -14,6 +14,7 @@
 #include "test_server.h"
 
 using causeway::testing::Json;
+using causeway::testing::RunCli;
 using causeway::testing::TestServer;
 using Clock = std::chrono::steady_clock;
 
@@ -68,18 +69,6 @@ std::string IdOf(const TestServer& s, const std::string& key, std::string admin 
   }
   FAIL("no key with a prefix of " << key);
   return "";
-}
-
-// Runs `causeway <args>`; returns its exit status and (in *out) stdout and stderr.
-int RunCli(const std::string& args, std::string* out) {
-  std::string cmd = std::string("'") + CAUSEWAY_BINARY + "' " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  out->clear();
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 constexpr auto kBound = causeway::api::KeyAuthenticator::kRevocationCheckInterval;

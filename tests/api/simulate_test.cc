@@ -17,16 +17,9 @@ using causeway::testing::TestServer;
 
 namespace {
 
-// Runs `causeway simulate <args>`; returns its exit status and (in *out) stdout and stderr.
+// Runs `causeway simulate <args>` (test_server.h).
 int RunSimulate(const std::string& args, std::string* out) {
-  std::string cmd = std::string("'") + CAUSEWAY_BINARY + "' simulate " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  out->clear();
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return causeway::testing::RunCli("simulate " + args, out);
 }
 
 std::string Server(const TestServer& s) {

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <httplib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
 
 #include "api/server.h"
@@ -93,5 +96,20 @@ class TestServer {
   std::unique_ptr<api::Server> server_;
   std::thread thread_;
 };
+
+#ifdef CAUSEWAY_BINARY
+// Runs `causeway <args>`; returns its exit status (-1 if it could not run or did
+// not exit) and, in *out, its stdout and stderr.
+inline int RunCli(const std::string& args, std::string* out) {
+  const std::string cmd = std::string("'") + CAUSEWAY_BINARY + "' " + args + " 2>&1";
+  out->clear();
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out->append(buf, n);
+  const int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+#endif
 
 }  // namespace causeway::testing
