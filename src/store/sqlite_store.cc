@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS api_keys(
   hash TEXT PRIMARY KEY, prefix TEXT NOT NULL, scope TEXT NOT NULL, created_ms INTEGER NOT NULL,
   id TEXT, name TEXT, expires_ms INTEGER, revoked_ms INTEGER);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters(name, value) VALUES('config_version', 0);
 CREATE TABLE IF NOT EXISTS events(
   id TEXT PRIMARY KEY, type INTEGER NOT NULL, experiment TEXT, uid TEXT NOT NULL,
   variant TEXT, name TEXT, value REAL, ts INTEGER NOT NULL, attrs TEXT) WITHOUT ROWID;
@@ -53,6 +54,22 @@ DROP INDEX IF EXISTS events_conversion_scan;
 DROP INDEX IF EXISTS events_exposure;
 DROP INDEX IF EXISTS events_conversion;
 )sql";
+
+// Store::ConfigVersion: triggers raise counters.config_version in the statement
+// (so the transaction) of every insert, update or delete of a configuration row.
+// They live in the file, so every process writing it (an older binary, the
+// `causeway keys` command, sqlite3 by hand) raises the version too.
+std::string ConfigVersionTriggers() {
+  std::string sql;
+  for (const char* table : {"experiments", "phases", "metrics", "api_keys"}) {
+    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+      sql += std::string("CREATE TRIGGER IF NOT EXISTS config_version_") + table + "_" + op +
+             " AFTER " + op + " ON " + table +
+             " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;\n";
+    }
+  }
+  return sql;
+}
 
 // RAII prepared statement.
 class Stmt {
@@ -418,7 +435,8 @@ class SqliteStore final : public Store {
       if (!s.ok()) return s;
       if (db == &config_) {
         if (s = Exec(config_, "BEGIN IMMEDIATE"); !s.ok()) return s;
-        if (s = Exec(config_, kSchema); s.ok()) s = MigrateApiKeys(config_);
+        if (s = Exec(config_, kSchema); s.ok()) s = Exec(config_, ConfigVersionTriggers().c_str());
+        if (s.ok()) s = MigrateApiKeys(config_);
         if (!s.ok()) {
           Exec(config_, "ROLLBACK");
           return s;
@@ -594,6 +612,12 @@ class SqliteStore final : public Store {
   StatusOr<int64_t> ApiKeyRevocations() override {
     std::lock_guard lock(config_mu_);
     Stmt q(config_, "SELECT value FROM counters WHERE name = 'api_key_revocations'");
+    return CountOf(q);
+  }
+
+  StatusOr<int64_t> ConfigVersion() override {
+    std::lock_guard lock(config_mu_);
+    Stmt q(config_, "SELECT value FROM counters WHERE name = 'config_version'");
     return CountOf(q);
   }
 

@@ -153,6 +153,12 @@ class Store {
   // when to forget what it verified (api/auth.h).
   virtual StatusOr<int64_t> ApiKeyRevocations() = 0;
 
+  // A number that changes whenever any experiment, phase, metric or API key row
+  // changes, by any process on the same database, raised in the transaction of
+  // the change: an instance that compares it with the value it last loaded
+  // knows whether its configuration is current (app/config_refresher.h).
+  virtual StatusOr<int64_t> ConfigVersion() = 0;
+
   // Events. Writes every event of every batch in one durable transaction; each
   // batch is all-or-nothing. Events whose id is already stored (or repeated
   // within the batches) count as duplicates and are not stored again.
