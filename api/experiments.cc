@@ -5,11 +5,9 @@
 namespace causeway::api {
 
 bool ExperimentService::Load(std::string* error) {
-  for (Status s : {experiments_.Load(), metrics_.Load()}) {
-    if (!s.ok()) {
-      *error = s.ToString();
-      return false;
-    }
+  if (Status s = refresher_.Load(); !s.ok()) {
+    *error = s.ToString();
+    return false;
   }
   return true;
 }

@@ -12,6 +12,7 @@
 
 #include "api/config_codec.h"
 #include "api/handler.h"
+#include "app/config_refresher.h"
 #include "app/services.h"
 #include "assign/engine.h"
 #include "store/store.h"
@@ -21,12 +22,17 @@ namespace causeway::api {
 class ExperimentService {
  public:
   ExperimentService(store::Store* store, assign::SnapshotHolder* snapshots)
-      : experiments_(store, snapshots, &codec_), metrics_(store, &codec_) {
+      : experiments_(store, snapshots, &codec_),
+        metrics_(store, &codec_),
+        refresher_(store, &metrics_, &experiments_) {
     experiments_.SetMetricCatalog(&metrics_);
   }
 
   // Loads every stored experiment and metric and publishes the first snapshot.
   bool Load(std::string* error);
+  // Reloads both when another process changed the stored configuration
+  // (app::ConfigRefresher::Poll): true when it reloaded. Not concurrently with Load.
+  StatusOr<bool> Refresh() { return refresher_.Poll(); }
 
   HandlerResult Create(const Json& body);                       // POST /v1/experiments
   HandlerResult List();                                         // GET /v1/experiments
@@ -54,6 +60,7 @@ class ExperimentService {
   JsonConfigCodec codec_;
   app::ExperimentService experiments_;
   app::MetricService metrics_;
+  app::ConfigRefresher refresher_;
 };
 
 }  // namespace causeway::api

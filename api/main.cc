@@ -1,7 +1,7 @@
 // causeway: the experimentation and causal-inference service.
 //
 //   causeway serve [--port N] [--db PATH] [--host H] [--threads N]
-//                  [--insecure-no-auth] [--access-log]
+//                  [--insecure-no-auth] [--access-log] [--config-poll-ms MS]
 //   causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]
 //   causeway keys list [--db PATH]
 //   causeway keys revoke ID [--db PATH]
@@ -32,14 +32,16 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  causeway serve [--port N] [--db PATH] [--host H] [--threads N] [--insecure-no-auth]\n"
-    "                 [--access-log]\n"
+    "                 [--access-log] [--config-poll-ms MS]\n"
     "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]\n"
     "  causeway keys list [--db PATH]\n"
     "  causeway keys revoke ID [--db PATH]\n"
     "  causeway simulate --experiment KEY [--users N] [--effect E] [--days D] [--srm]\n"
     "                    [--segments country[,platform]] [--url URL] [--key ADMIN_KEY] [--seed S]\n"
     "environment: CAUSEWAY_PORT, CAUSEWAY_DB (flags take precedence); CAUSEWAY_ADMIN_KEY for\n"
-    "simulate (--key takes precedence)\n";
+    "simulate (--key takes precedence)\n"
+    "--config-poll-ms: how often serve reads the store's configuration version to follow\n"
+    "experiments, metrics and keys changed by other instances (default 1000; 0: never)\n";
 
 int Usage(const char* problem) {
   if (problem) std::fprintf(stderr, "causeway: %s\n", problem);
@@ -87,6 +89,14 @@ int Serve(int argc, char** argv) {
       options.insecure_no_auth = true;
     } else if (a == "--access-log") {
       options.access_log = true;
+    } else if (a == "--config-poll-ms") {
+      const char* v = value("--config-poll-ms");
+      char* end = nullptr;
+      const long ms = v ? std::strtol(v, &end, 10) : -1;
+      if (!v || !*v || *end || ms < 0 || ms > 3600000) {
+        return Usage("--config-poll-ms needs a number of milliseconds in [0, 3600000]");
+      }
+      options.config_poll_ms = static_cast<int>(ms);
     } else {
       return Usage(("unknown option " + a).c_str());
     }

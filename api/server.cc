@@ -3,8 +3,11 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "api/attribution_handler.h"
@@ -112,6 +115,64 @@ struct Server::Impl {
   MetricsRegistry metrics;
   std::vector<std::pair<std::string, std::string>> initial_keys;
   httplib::Server http;
+
+  // The configuration poller (options.config_poll_ms): a thread that runs while
+  // Run() serves.
+  std::mutex poll_mu;
+  std::condition_variable poll_cv;
+  bool poll_stop = false;  // GUARDED_BY(poll_mu)
+  std::thread poller;
+  std::atomic<uint64_t>* config_reloads = nullptr;
+  std::atomic<uint64_t>* config_refresh_failures = nullptr;
+
+  // Every config_poll_ms, reloads experiments and metrics when another process
+  // changed them (app::ConfigRefresher) and then forgets verified keys, so a key
+  // revoked elsewhere is refused too. While the store cannot be read the last
+  // configuration keeps being served; one log line per failure streak.
+  void PollConfig() {
+    const auto interval = std::chrono::milliseconds(options.config_poll_ms);
+    bool failing = false;
+    std::unique_lock lock(poll_mu);
+    while (!poll_cv.wait_for(lock, interval, [this] { return poll_stop; })) {
+      lock.unlock();
+      StatusOr<bool> reloaded = experiments->Refresh();
+      if (reloaded.ok()) {
+        if (*reloaded) {
+          auth->Forget();
+          config_reloads->fetch_add(1, std::memory_order_relaxed);
+        }
+        if (failing) Log("info", "configuration refresh recovered", {});
+        failing = false;
+      } else {
+        config_refresh_failures->fetch_add(1, std::memory_order_relaxed);
+        if (!failing) {
+          Log("error", "configuration refresh failed; serving the last loaded configuration",
+              {{"error", reloaded.status().ToString()}});
+        }
+        failing = true;
+      }
+      lock.lock();
+    }
+  }
+
+  void StartPolling() {
+    if (options.config_poll_ms <= 0) return;
+    {
+      std::lock_guard lock(poll_mu);
+      poll_stop = false;
+    }
+    poller = std::thread([this] { PollConfig(); });
+  }
+
+  void StopPolling() {
+    if (!poller.joinable()) return;
+    {
+      std::lock_guard lock(poll_mu);
+      poll_stop = true;
+    }
+    poll_cv.notify_all();
+    poller.join();
+  }
 
   using Fn = std::function<void(const httplib::Request&, httplib::Response&)>;
 
@@ -531,6 +592,11 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* 
   impl->events->rejected_counter =
       impl->metrics.Counter("events_rejected_total", "Events in batches rejected by validation.");
   impl->auth = std::make_unique<KeyAuthenticator>(impl->store.get());
+  impl->config_reloads = impl->metrics.Counter(
+      "config_reloads_total",
+      "Reloads of experiments and metrics after the stored configuration changed.");
+  impl->config_refresh_failures = impl->metrics.Counter(
+      "config_refresh_failures_total", "Polls of the configuration version that failed.");
 
   auto key_count = impl->store->CountApiKeys();
   if (!key_count.ok()) {
@@ -585,7 +651,9 @@ int Server::Bind() {
 bool Server::Run() {
   Log("info", "serving",
       {{"db", impl_->options.db_path}, {"auth", !impl_->options.insecure_no_auth}});
+  impl_->StartPolling();
   bool ok = impl_->http.listen_after_bind();
+  impl_->StopPolling();
   impl_->writer->Stop();  // commit whatever is queued before returning
   return ok;
 }

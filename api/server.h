@@ -19,6 +19,10 @@ struct ServerOptions {
   size_t threads = 0;                 // worker threads; 0: 128 (one per keep-alive connection)
   bool access_log = false;            // one log line per request
   size_t max_queued_events = 500000;  // back-pressure threshold of the event writer
+  // How often the store's configuration version is read, to follow experiments,
+  // metrics and keys changed by other instances on the same store
+  // (docs/architecture.md, "Several instances"); 0: never (a single instance).
+  int config_poll_ms = 1000;
 };
 
 class Server {

@@ -32,28 +32,41 @@ Status KeyError(const Status& s) {
 
 // ------------------------------------------------------------------ experiments
 
+StatusOr<Experiment> ExperimentService::Decode(const store::ExperimentRow& row) const {
+  auto decoded = codec_->DecodeExperiment(row.config);
+  if (!decoded.ok() || !NormalizeExperiment(&*decoded).ok()) {
+    return Status::Internal("stored configuration of experiment " + row.key + " is invalid");
+  }
+  Experiment x = std::move(*decoded);
+  x.phase = row.phase;
+  x.created_ms = row.created_ms;
+  x.updated_ms = row.updated_ms;
+  auto phases = store_->ListPhases(row.key);
+  if (!phases.ok()) return phases.status();
+  // A phase another process added after `row` was read belongs to the next read
+  // (its version change makes the refresher load again).
+  for (const auto& p : *phases) {
+    if (p.phase <= row.phase) x.phases.push_back({p.phase, p.seed, p.started_ms});
+  }
+  return x;
+}
+
 Status ExperimentService::Load() {
+  std::lock_guard write(write_mu_);
   auto rows = store_->ListExperiments();
   if (!rows.ok()) return rows.status();
   std::map<std::string, Experiment, std::less<>> loaded;
   for (const auto& row : *rows) {
-    auto decoded = codec_->DecodeExperiment(row.config);
-    if (!decoded.ok() || !NormalizeExperiment(&*decoded).ok()) {
-      return Status::Internal("stored configuration of experiment " + row.key + " is invalid");
-    }
-    Experiment x = std::move(*decoded);
-    x.phase = row.phase;
-    x.created_ms = row.created_ms;
-    x.updated_ms = row.updated_ms;
-    auto phases = store_->ListPhases(row.key);
-    if (!phases.ok()) return phases.status();
-    for (const auto& p : *phases) x.phases.push_back({p.phase, p.seed, p.started_ms});
-    loaded.emplace(x.key, std::move(x));
+    auto x = Decode(row);
+    if (!x.ok()) return x.status();
+    loaded.emplace(row.key, std::move(*x));
   }
-  std::lock_guard lock(mu_);
-  experiments_ = std::move(loaded);
+  {
+    std::lock_guard lock(mu_);
+    experiments_.swap(loaded);
+  }
   PublishLocked();
-  return Status::Ok();
+  return Status::Ok();  // `loaded` (the old map) is freed outside mu_
 }
 
 void ExperimentService::PublishLocked() {
@@ -95,9 +108,12 @@ StatusOr<Experiment> ExperimentService::Create(Experiment x, int64_t now_ms) {
   x.phases = {Phase{1, *x.seed, now_ms}};
   const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), 1, now_ms, now_ms};
   const store::PhaseRow phase{x.key, 1, *x.seed, now_ms};
-  std::lock_guard lock(mu_);
+  std::lock_guard write(write_mu_);
   if (Status s = store_->CreateExperiment(row, phase); !s.ok()) return KeyError(s);
-  experiments_[x.key] = x;
+  {
+    std::lock_guard lock(mu_);
+    experiments_[x.key] = x;
+  }
   PublishLocked();
   return x;
 }
@@ -107,12 +123,16 @@ StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const Experi
   if (patch.key && *patch.key != key) {
     return Status::InvalidArgument("key", "cannot be changed; create a new experiment instead");
   }
-  std::lock_guard lock(mu_);
-  const auto it = experiments_.find(key);
-  if (it == experiments_.end()) {
-    return Status::NotFound("no experiment with key " + std::string(key), "key");
-  }
-  const Experiment& before = it->second;
+  std::lock_guard write(write_mu_);
+  // The patch applies to the stored experiment, not to this instance's copy:
+  // another instance may have changed it since the last load, and patching the
+  // copy would silently undo that change (docs/architecture.md, "Several
+  // instances"). One indexed read; admin writes are rare.
+  auto stored_row = store_->GetExperiment(key);
+  if (!stored_row.ok()) return stored_row.status();  // NotFound naming "key"
+  auto stored = Decode(*stored_row);
+  if (!stored.ok()) return stored.status();
+  const Experiment& before = *stored;
   Experiment x = before;
   if (patch.name) x.name = patch.name;
   if (patch.description) x.description = patch.description;
@@ -145,7 +165,10 @@ StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const Experi
   if (Status s = store_->UpdateExperiment(row, phase ? &*phase : nullptr); !s.ok()) {
     return KeyError(s);
   }
-  it->second = x;
+  {
+    std::lock_guard lock(mu_);
+    experiments_[x.key] = x;
+  }
   PublishLocked();
   return x;
 }
@@ -170,6 +193,7 @@ std::vector<Experiment> ExperimentService::List() const {
 // ------------------------------------------------------------------ metrics
 
 Status MetricService::Load() {
+  std::lock_guard write(write_mu_);
   auto rows = store_->ListMetrics();
   if (!rows.ok()) return rows.status();
   std::map<std::string, MetricDefinition, std::less<>> loaded;
@@ -182,17 +206,18 @@ Status MetricService::Load() {
     loaded.emplace(decoded->key, std::move(*decoded));
   }
   std::lock_guard lock(mu_);
-  metrics_ = std::move(loaded);
+  metrics_.swap(loaded);
   return Status::Ok();
 }
 
 StatusOr<MetricDefinition> MetricService::Create(MetricDefinition m, int64_t now_ms) {
   if (Status s = NormalizeMetric(&m); !s.ok()) return s;
   m.created_ms = now_ms;
-  std::lock_guard lock(mu_);
+  std::lock_guard write(write_mu_);
   if (Status s = store_->CreateMetric({m.key, codec_->EncodeMetric(m), now_ms}); !s.ok()) {
     return KeyError(s);
   }
+  std::lock_guard lock(mu_);
   metrics_[m.key] = m;
   return m;
 }

@@ -7,42 +7,10 @@
 
 #include "app/experiment.h"
 #include "app/services.h"
+#include "fake_codec.h"
 
 namespace causeway::app {
 namespace {
-
-// The store keeps opaque text; this codec keeps the typed values and writes a
-// handle, so the tests need no JSON.
-class FakeCodec : public ConfigCodec {
- public:
-  std::string EncodeExperiment(const Experiment& x) const override {
-    experiments_[x.key] = x;
-    return "x:" + x.key;
-  }
-  StatusOr<Experiment> DecodeExperiment(std::string_view text) const override {
-    ++decodes;
-    auto it = experiments_.find(std::string(text.substr(2)));
-    if (it == experiments_.end()) return Status::Internal("unknown handle");
-    Experiment x = it->second;
-    x.phases.clear();  // state is not part of the configuration
-    return x;
-  }
-  std::string EncodeMetric(const MetricDefinition& m) const override {
-    metrics_[m.key] = m;
-    return "m:" + m.key;
-  }
-  StatusOr<MetricDefinition> DecodeMetric(std::string_view text) const override {
-    ++decodes;
-    auto it = metrics_.find(std::string(text.substr(2)));
-    if (it == metrics_.end()) return Status::Internal("unknown handle");
-    return it->second;
-  }
-  mutable int decodes = 0;
-
- private:
-  mutable std::map<std::string, Experiment> experiments_;
-  mutable std::map<std::string, MetricDefinition> metrics_;
-};
 
 struct Fixture {
   std::filesystem::path dir;
