@@ -97,9 +97,12 @@ void KeyAuthenticator::CheckRevocations() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(kRevocationCheckInterval).count();
   if (!next_check_ns_.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
   StatusOr<int64_t> revocations = store_->ApiKeyRevocations();
-  // Unreadable: forget everything, so lookups ask the store, which fails closed.
-  const int64_t seen = revocations.ok() ? *revocations : -1;
-  if (revocations_.exchange(seen) != seen || seen < 0) Forget();
+  // Unreadable (the store down): keep the keys verified so far, as the rest of
+  // the configuration keeps being served (docs/architecture.md, "Several
+  // instances"); a key not verified yet is refused, since its lookup fails too.
+  // The counter is compared again once it can be read.
+  if (!revocations.ok()) return;
+  if (revocations_.exchange(*revocations) != *revocations) Forget();
 }
 
 }  // namespace causeway::api

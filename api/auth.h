@@ -51,7 +51,11 @@ inline Status CreateApiKey(store::Store& store, store::KeyScope scope, std::stri
 //   kRevocationCheckInterval after the revocation committed (plus the time of
 //   that one read); the rest of the hot path is a shared lock, a hash lookup and
 //   two clock reads.
-// - A store error refuses the key (fail closed); the next request asks again.
+// - A store error refuses a key not verified yet (fail closed); the next
+//   request asks again. While the revocation counter cannot be read, keys
+//   already verified stay accepted (expiry still checked), as assignment keeps
+//   serving the last configuration when the store is down; a revocation is
+//   honoured within the bound above once the store answers again.
 //
 // Thread-safe.
 class KeyAuthenticator {

@@ -126,9 +126,13 @@ struct Server::Impl {
   std::atomic<uint64_t>* config_refresh_failures = nullptr;
 
   // Every config_poll_ms, reloads experiments and metrics when another process
-  // changed them (app::ConfigRefresher) and then forgets verified keys, so a key
-  // revoked elsewhere is refused too. While the store cannot be read the last
-  // configuration keeps being served; one log line per failure streak.
+  // changed them (app::ConfigRefresher). API keys need no reload: a new key is
+  // looked up on its first use, and KeyAuthenticator follows revocations by any
+  // process through the store's revocation counter within 250 ms. Forgetting the
+  // verified keys on every configuration change too would add nothing but a
+  // store lookup per key, and a refusal of every key if the store went down
+  // right after. While the store cannot be read the last configuration keeps
+  // being served; one log line per failure streak.
   void PollConfig() {
     const auto interval = std::chrono::milliseconds(options.config_poll_ms);
     bool failing = false;
@@ -137,10 +141,7 @@ struct Server::Impl {
       lock.unlock();
       StatusOr<bool> reloaded = experiments->Refresh();
       if (reloaded.ok()) {
-        if (*reloaded) {
-          auth->Forget();
-          config_reloads->fetch_add(1, std::memory_order_relaxed);
-        }
+        if (*reloaded) config_reloads->fetch_add(1, std::memory_order_relaxed);
         if (failing) Log("info", "configuration refresh recovered", {});
         failing = false;
       } else {

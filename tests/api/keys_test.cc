@@ -1,5 +1,6 @@
 // API keys end to end: the admin endpoints, expiry, revocation by this server and
 // by another process on the same database, and `causeway keys`.
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -134,6 +135,61 @@ TEST_CASE("keys: a revocation by another connection to the database is refused w
   // The documented bound plus slack for a loaded machine.
   CHECK(Clock::now() - revoked_at < kBound + std::chrono::milliseconds(750));
   CHECK(s.Get("/v1/keys", s.admin_key).status == 200);
+}
+
+TEST_CASE(
+    "keys: while the store cannot be read, verified keys and the configuration keep serving") {
+  causeway::api::ServerOptions options;
+  options.config_poll_ms = 50;
+  TestServer s(options);
+  REQUIRE(s.Post("/v1/experiments", s.admin_key,
+                 {{"key", "checkout"},
+                  {"variants", {{{"key", "control"}}, {{"key", "treatment"}}}},
+                  {"status", "running"}})
+              .status == 201);
+  Json created = CreateKey(s, {{"scope", "sdk"}});
+  const std::string key = created["key"];
+  auto assign = [&](const std::string& k) {
+    return s.Get("/v1/assign?experiment=checkout&user=u1", k).status;
+  };
+  REQUIRE(assign(s.sdk_key) == 200);  // both verified and cached
+  REQUIRE(assign(key) == 200);
+
+  // The counters and the keys unreadable, as when the store is unreachable: every
+  // read of the configuration version, the revocation counter or a key fails.
+  auto sql = [&](const char* statement) {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(s.db_path().c_str(), &raw) == SQLITE_OK);
+    const int rc = sqlite3_exec(raw, statement, nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    REQUIRE(rc == SQLITE_OK);
+  };
+  sql("ALTER TABLE api_keys RENAME TO api_keys_away; DROP TABLE counters");
+  const auto outage = Clock::now();
+  int refused = 0;
+  // Longer than the revocation check (250 ms) and many polls (50 ms).
+  while (Clock::now() - outage < kBound + std::chrono::milliseconds(400)) {
+    if (assign(s.sdk_key) != 200 || assign(key) != 200) ++refused;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(refused == 0);
+  CHECK(assign("cw_sdk_never_verified") == 401);
+  const std::string metrics = s.Get("/metrics", "").raw;
+  CHECK(metrics.find("causeway_config_refresh_failures_total 0") == std::string::npos);
+  CHECK(metrics.find("causeway_config_refresh_failures_total") != std::string::npos);
+
+  // Readable again: a revocation by another process is honoured within the bound.
+  sql("CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+      "INSERT INTO counters VALUES('config_version', 1000), ('api_key_revocations', 1000);"
+      "ALTER TABLE api_keys_away RENAME TO api_keys");
+  std::string error;
+  auto other = causeway::store::OpenSqliteStore(s.db_path(), &error);
+  REQUIRE(other);
+  REQUIRE(other->RevokeApiKey(created["id"].get<std::string>(), NowMs()).ok());
+  auto waited = PollUntil([&] { return assign(key) == 401; }, std::chrono::seconds(10));
+  REQUIRE(waited != Clock::duration::max());
+  CHECK(waited < kBound + std::chrono::milliseconds(750));
+  CHECK(assign(s.sdk_key) == 200);
 }
 
 TEST_CASE("keys: an expired key is refused, cached or not") {
