@@ -1,5 +1,6 @@
-// Storage interface. SQLite (sqlite_store.h) is the embedded default; every
-// implementation must pass the same tests (tests/store/).
+// Storage interface. SQLite (sqlite_store.cc) is the embedded default;
+// ClickHouse (clickhouse_store.cc, docs/clickhouse.md) serves when the events
+// outgrow one machine. Every implementation passes the same tests (tests/store/).
 //
 // The store knows rows and SQL aggregates, not the API's JSON: experiment and
 // metric configurations are opaque text owned by the API layer.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/clickhouse_client.h"
 #include "store/report_aggregates.h"
 
 namespace causeway::store {
@@ -188,5 +190,18 @@ class Store {
 // Opens (creating if needed) the SQLite database at `path`, creating parent
 // directories. On failure returns nullptr and sets *error.
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path, std::string* error);
+
+struct ClickHouseOptions {
+  ch::Endpoint endpoint;  // the server Causeway talks to, and the database of its tables
+  // A cluster of system.clusters: events in `events_local` on every shard, written
+  // and counted through a Distributed table `events` (docs/clickhouse.md). Empty:
+  // a single node.
+  std::string cluster;
+};
+
+// Connects to ClickHouse and creates the database and tables that are missing
+// (idempotent; several processes may open at once). On failure (unreachable
+// server, refused credentials, unknown cluster) returns nullptr and sets *error.
+std::unique_ptr<Store> OpenClickHouseStore(const ClickHouseOptions& options, std::string* error);
 
 }  // namespace causeway::store

@@ -123,6 +123,9 @@ TestClickHouse::TestClickHouse(const std::string& binary) {
                 "  <default_database>default</default_database>\n"
                 "  <mark_cache_size>268435456</mark_cache_size>\n"
                 "  <max_concurrent_queries>100</max_concurrent_queries>\n"
+            // The Distributed table's connections to the server itself stay open:
+            // do not wait for them at shutdown (the default waits 5 s).
+            "  <shutdown_wait_unfinished>0</shutdown_wait_unfinished>\n"
                 "  <remote_servers><" +
                 std::string(kCluster) + ">" + shard("cw_shard1") + shard("cw_shard2") + "</" +
                 kCluster +

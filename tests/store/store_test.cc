@@ -1,5 +1,6 @@
-// Store contract tests. Every Store implementation must pass these; today the
-// SQLite store is the only one.
+// Store contract tests. The backend-independent cases run against every Store
+// implementation (SQLite, and ClickHouse on a server of the test's own: see
+// Backend below); cases about SQLite files stay SQLite-only.
 #include <sqlite3.h>
 #include <catch2/catch.hpp>
 
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "clickhouse_server.h"
 #include "store/event_writer.h"
 #include "store/store.h"
 
@@ -31,6 +33,49 @@ struct TempDb {
     static int c = 0;
     return c;
   }
+};
+
+// One store backend under test, on fresh data: a SQLite file in a temporary
+// directory, or a database of its own on the test clickhouse-server (dropped at
+// the end). Open() opens another Store on the same data, as a second process would.
+class Backend {
+ public:
+  explicit Backend(std::string name) : name_(std::move(name)) {
+    if (name_ != "clickhouse") return;
+    server_ = causeway::testing::TestClickHouse::Shared(&why_);
+    static int counter = 0;
+    database_ = "cw_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  }
+  ~Backend() {
+    if (server_)
+      (void)causeway::store::ch::Client(server_->endpoint())
+          .Query("DROP DATABASE IF EXISTS " + database_);
+  }
+  // False when the backend cannot run here (no clickhouse-server); why() says why.
+  bool available() const { return name_ != "clickhouse" || server_ != nullptr; }
+  const std::string& why() const { return why_; }
+  const std::string& name() const { return name_; }
+
+  std::unique_ptr<Store> Open() {
+    std::string error;
+    std::unique_ptr<Store> s;
+    if (name_ == "clickhouse") {
+      ClickHouseOptions o;
+      o.endpoint = server_->endpoint(database_);
+      s = OpenClickHouseStore(o, &error);
+    } else {
+      s = OpenSqliteStore(db_.path(), &error);
+    }
+    INFO(error);
+    REQUIRE(s);
+    return s;
+  }
+
+ private:
+  std::string name_;
+  TempDb db_;
+  causeway::testing::TestClickHouse* server_ = nullptr;
+  std::string database_, why_;
 };
 
 Event Exposure(std::string id, std::string user, std::string variant, int64_t ts) {
@@ -57,6 +102,17 @@ Event Conversion(std::string id, std::string user, double value, int64_t ts) {
 
 }  // namespace
 
+// Runs the test once per backend: declares `Backend backend` and ends the run of
+// an unavailable one (a failure when $CI is set, else a warning).
+#define FOR_EACH_BACKEND(backend)                                                   \
+  Backend backend(GENERATE(as<std::string>{}, "sqlite", "clickhouse"));             \
+  INFO("backend: " << backend.name());                                              \
+  if (!backend.available()) {                                                       \
+    if (std::getenv("CI")) FAIL("ClickHouse is required in CI: " << backend.why()); \
+    WARN("SKIPPED on " << backend.name() << ": " << backend.why());                 \
+    return;                                                                         \
+  }
+
 TEST_CASE("store creates parent directories and the schema") {
   TempDb db;
   std::string error;
@@ -75,10 +131,8 @@ TEST_CASE("store reports an unopenable path as an error, not a crash") {
 }
 
 TEST_CASE("experiments: create, duplicate, update with a new phase") {
-  TempDb db;
-  std::string error;
-  auto s = OpenSqliteStore(db.path(), &error);
-  REQUIRE(s);
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
   REQUIRE(s->CreateExperiment({"a", "{}", 1, 10, 10}, {"a", 1, "a", 10}).ok());
   CHECK(s->CreateExperiment({"a", "{}", 1, 11, 11}, {"a", 1, "a", 11}).code() ==
         StatusCode::kAlreadyExists);
@@ -95,10 +149,8 @@ TEST_CASE("experiments: create, duplicate, update with a new phase") {
 }
 
 TEST_CASE("events: duplicates by id, within and across batches, are not stored twice") {
-  TempDb db;
-  std::string error;
-  auto s = OpenSqliteStore(db.path(), &error);
-  REQUIRE(s);
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
   std::vector<Event> b1 = {Exposure("e1", "u1", "control", 1000),
                            Exposure("e1", "u1", "control", 1000),
                            Conversion("c1", "u1", 5.0, 2000)};
@@ -177,10 +229,8 @@ TEST_CASE("aggregates: exposures and per-user metric sufficient statistics") {
 }
 
 TEST_CASE("event writer group-commits concurrent batches and answers each") {
-  TempDb db;
-  std::string error;
-  auto s = OpenSqliteStore(db.path(), &error);
-  REQUIRE(s);
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
   EventWriter writer(s.get(), {});
   constexpr int kThreads = 8, kBatches = 20, kPerBatch = 50;
   std::vector<std::thread> threads;
@@ -370,10 +420,8 @@ ApiKeyRow Key(std::string id, KeyScope scope, int64_t created_ms,
 }  // namespace
 
 TEST_CASE("api keys: create, find, list, expiry and revocation") {
-  TempDb db;
-  std::string error;
-  auto s = OpenSqliteStore(db.path(), &error);
-  REQUIRE(s);
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
   ApiKeyRow admin = Key("key_a", KeyScope::kAdmin, 10);
   admin.name = "ops laptop";
   REQUIRE(s->CreateApiKey(admin).ok());
@@ -420,10 +468,8 @@ TEST_CASE("api keys: create, find, list, expiry and revocation") {
 }
 
 TEST_CASE("api keys: the last active admin key cannot be revoked") {
-  TempDb db;
-  std::string error;
-  auto s = OpenSqliteStore(db.path(), &error);
-  REQUIRE(s);
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
   REQUIRE(s->CreateApiKey(Key("key_a", KeyScope::kAdmin, 10)).ok());
   REQUIRE(s->CreateApiKey(Key("key_old", KeyScope::kAdmin, 10, 100)).ok());  // expires at 100
   REQUIRE(s->CreateApiKey(Key("key_b", KeyScope::kAdmin, 20)).ok());
@@ -442,12 +488,9 @@ TEST_CASE("api keys: the last active admin key cannot be revoked") {
 }
 
 TEST_CASE("api keys: a revocation by another connection raises the shared counter") {
-  TempDb db;
-  std::string error;
-  auto server = OpenSqliteStore(db.path(), &error);
-  auto cli = OpenSqliteStore(db.path(), &error);
-  REQUIRE(server);
-  REQUIRE(cli);
+  FOR_EACH_BACKEND(backend);
+  auto server = backend.Open();
+  auto cli = backend.Open();
   REQUIRE(server->CreateApiKey(Key("key_a", KeyScope::kAdmin, 10)).ok());
   REQUIRE(server->CreateApiKey(Key("key_s", KeyScope::kSdk, 10)).ok());
   int64_t before = *server->ApiKeyRevocations();

@@ -1,0 +1,37 @@
+// The report's aggregate queries on ClickHouse, run on every shard where the
+// events live and merged here. A shard is a client on one server and the table
+// holding that shard's events: a single node is one shard {client, "events"}; a
+// cluster is one shard per system.clusters shard {its client, "events_local"}.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/clickhouse_client.h"
+#include "store/report_aggregates.h"
+#include "store/store.h"
+
+namespace causeway::store {
+
+struct Shard {
+  ch::Client* client;
+  std::string table;
+};
+
+StatusOr<ReportAggregates> ClickHouseAggregateReport(const std::vector<Shard>& shards,
+                                                     const ReportQuery& query);
+StatusOr<ExposureSummary> ClickHouseSummarizeExposures(const std::vector<Shard>& shards,
+                                                       std::string_view experiment,
+                                                       int64_t since_ms);
+StatusOr<std::vector<VariantMetricStats>> ClickHouseMetricStats(const std::vector<Shard>& shards,
+                                                                std::string_view experiment,
+                                                                int64_t since_ms,
+                                                                std::string_view event,
+                                                                int64_t window_ms);
+StatusOr<std::vector<VariantRatioStats>> ClickHouseRatioMetricStats(
+    const std::vector<Shard>& shards, std::string_view experiment, int64_t since_ms,
+    std::string_view numerator_event, std::string_view denominator_event, int64_t window_ms);
+
+}  // namespace causeway::store

@@ -1,0 +1,502 @@
+// ClickHouse implementation of Store (docs/clickhouse.md).
+//
+// Tables, in the configured database unless said otherwise:
+//   events       the events (exactly the schema the report SQL reads, below); on a
+//                cluster a Distributed table over `events_local` on every shard,
+//                sharded by cityHash64(uid) so a user's events live on one shard
+//   experiments  ReplacingMergeTree(version) ordered by (key, phase_row): the
+//                experiment itself (phase_row 0: config, phase, created/updated)
+//                and its phases (phase_row n: seed, started_ms) share one table,
+//                so creating an experiment with its first phase is one INSERT,
+//                which ClickHouse applies atomically
+//   metrics      ReplacingMergeTree(version) ordered by key
+//   api_keys     ReplacingMergeTree(version) ordered by id; a revocation inserts
+//                the key again with revoked_ms and a higher version
+// Config reads use FINAL (the newest version of each key); those tables hold
+// hundreds of rows, not millions.
+//
+// ClickHouse has no transactions. Within one process a mutex serialises config
+// writes, so the checks (key taken? last admin key?) and the write that follows
+// are not interleaved with another write of this process. Between two processes
+// they can be: two instances creating the same experiment key at the same instant
+// both succeed and the later version wins; two instances revoking the last two
+// active admin keys at the same instant can both succeed. docs/clickhouse.md
+// names these races; SQLite's store has none (its checks run in a transaction).
+//
+// Events: one INSERT (TabSeparated body) per WriteEventBatches call, that is per
+// group commit, answered only when ClickHouse has answered 200 to the synchronous
+// INSERT (insert_distributed_sync=1 on a cluster). Ids repeated within the call
+// are counted as duplicates and dropped; an id written by an earlier call is
+// accepted again (finding it would cost a lookup per event), stored as a second
+// identical row that ReplacingMergeTree merges collapse, and never counted twice
+// because every count and report reads distinct event ids.
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <unordered_set>
+
+#include "store/clickhouse_client.h"
+#include "store/clickhouse_report.h"
+#include "store/store.h"
+
+namespace causeway::store {
+namespace {
+
+using ch::Client;
+using ch::EscapeTsv;
+using ch::Quote;
+using Rows = std::vector<std::vector<std::string>>;
+
+// The columns of the events table; the report SQL depends on them.
+constexpr const char* kEventColumns =
+    "(type UInt8, key String, uid String, ts Int64, id String, variant String, value Float64, "
+    "attrs String)";
+constexpr const char* kEventEngine =
+    "ENGINE = ReplacingMergeTree ORDER BY (type, key, uid, ts, id)";
+
+constexpr const char* kExperimentsTable =
+    "(key String, phase_row Int32, config String, phase Int32, seed String, created_ms Int64, "
+    "updated_ms Int64, started_ms Int64, version UInt64) "
+    "ENGINE = ReplacingMergeTree(version) ORDER BY (key, phase_row)";
+constexpr const char* kMetricsTable =
+    "(key String, config String, created_ms Int64, version UInt64) "
+    "ENGINE = ReplacingMergeTree(version) ORDER BY key";
+constexpr const char* kApiKeysTable =
+    "(id String, hash String, prefix String, scope String, name String, created_ms Int64, "
+    "expires_ms Nullable(Int64), revoked_ms Nullable(Int64), version UInt64) "
+    "ENGINE = ReplacingMergeTree(version) ORDER BY id";
+
+// CREATE ... IF NOT EXISTS run by two processes at once can still fail in the
+// loser with "already exists" (ClickHouse checks, then creates): that is success.
+Status Create(Client& client, const std::string& sql) {
+  StatusOr<std::string> r = client.Query(sql);
+  if (r.ok() || r.status().message().find("already exists") != std::string::npos) {
+    return Status::Ok();
+  }
+  return r.status();
+}
+
+int64_t ToInt(const std::string& s) {
+  int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::string Tsv(int64_t v) { return std::to_string(v); }
+
+std::string Tsv(std::optional<int64_t> v) { return v ? std::to_string(*v) : "\\N"; }
+
+std::string Tsv(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// A TSV line of fields that are already escaped.
+template <typename... T>
+std::string Line(const T&... fields) {
+  std::string out;
+  ((out += fields, out += '\t'), ...);
+  out.back() = '\n';
+  return out;
+}
+
+// Config versions: microseconds since the epoch, strictly increasing within the
+// process; across processes the clock orders them (a later write wins).
+uint64_t NextVersion() {
+  static std::atomic<uint64_t> last{0};
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  uint64_t prev = last.load();
+  uint64_t next;
+  do {
+    next = std::max(now, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next));
+  return next;
+}
+
+std::string ScopeName(KeyScope s) { return s == KeyScope::kAdmin ? "admin" : "sdk"; }
+
+constexpr const char* kSelectApiKeys =
+    "SELECT id, hash, prefix, scope, name, created_ms, isNull(expires_ms), "
+    "ifNull(expires_ms, 0), isNull(revoked_ms), ifNull(revoked_ms, 0) FROM api_keys FINAL ";
+
+ApiKeyRow ReadApiKey(const std::vector<std::string>& f) {  // a row of kSelectApiKeys
+  ApiKeyRow r;
+  r.id = f[0];
+  r.hash = f[1];
+  r.prefix = f[2];
+  r.scope = f[3] == "admin" ? KeyScope::kAdmin : KeyScope::kSdk;
+  r.name = f[4];
+  r.created_ms = ToInt(f[5]);
+  if (f[6] == "0") r.expires_ms = ToInt(f[7]);
+  if (f[8] == "0") r.revoked_ms = ToInt(f[9]);
+  return r;
+}
+
+std::string ApiKeyLine(const ApiKeyRow& k, uint64_t version) {
+  return Line(EscapeTsv(k.id), EscapeTsv(k.hash), EscapeTsv(k.prefix), ScopeName(k.scope),
+              EscapeTsv(k.name), Tsv(k.created_ms), Tsv(k.expires_ms), Tsv(k.revoked_ms),
+              std::to_string(version));
+}
+
+// A row of "SELECT key, config, phase, created_ms, updated_ms".
+ExperimentRow ReadExperiment(const std::vector<std::string>& f) {
+  return ExperimentRow{f[0], f[1], static_cast<int>(ToInt(f[2])), ToInt(f[3]), ToInt(f[4])};
+}
+
+std::string ExperimentLine(const ExperimentRow& e, uint64_t version) {
+  return Line(EscapeTsv(e.key), std::string("0"), EscapeTsv(e.config), Tsv(int64_t{e.phase}),
+              std::string(), Tsv(e.created_ms), Tsv(e.updated_ms), std::string("0"),
+              std::to_string(version));
+}
+
+std::string PhaseLine(const PhaseRow& p, uint64_t version) {
+  return Line(EscapeTsv(p.experiment), Tsv(int64_t{p.phase}), std::string(), std::string("0"),
+              EscapeTsv(p.seed), std::string("0"), std::string("0"), Tsv(p.started_ms),
+              std::to_string(version));
+}
+
+class ClickHouseStore final : public Store {
+ public:
+  explicit ClickHouseStore(const ClickHouseOptions& options)
+      : options_(options), client_(options.endpoint) {}
+
+  Status Open() {
+    const std::string& db = options_.endpoint.database;
+    if (!ch::IsIdentifier(db)) {
+      return Status::InvalidArgument(
+          "clickhouse_database",
+          "the ClickHouse database must be a name ([A-Za-z_][A-Za-z0-9_]*): " + db);
+    }
+    ch::Endpoint server = options_.endpoint;
+    server.database.clear();  // the database may not exist yet
+    Client bootstrap(server);
+    if (Status s = Create(bootstrap, "CREATE DATABASE IF NOT EXISTS " + db); !s.ok()) return s;
+    for (const auto& [table, spec] :
+         {std::pair{"experiments", kExperimentsTable}, std::pair{"metrics", kMetricsTable},
+          std::pair{"api_keys", kApiKeysTable}}) {
+      if (Status s = Create(
+              client_, std::string("CREATE TABLE IF NOT EXISTS ") + db + "." + table + " " + spec);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (options_.cluster.empty()) {
+      if (Status s = Create(client_, "CREATE TABLE IF NOT EXISTS " + db + ".events " +
+                                         kEventColumns + " " + kEventEngine);
+          !s.ok()) {
+        return s;
+      }
+      shards_.push_back(Shard{&client_, "events"});
+      return Status::Ok();
+    }
+    return OpenCluster();
+  }
+
+  // One client per shard (replica 1) of the cluster, each shard's events_local,
+  // and the Distributed table over them.
+  Status OpenCluster() {
+    const std::string& cluster = options_.cluster;
+    if (!ch::IsIdentifier(cluster)) {
+      return Status::InvalidArgument("clickhouse_cluster",
+                                     "the ClickHouse cluster must be a name: " + cluster);
+    }
+    StatusOr<Rows> rows =
+        client_.Rows("SELECT host_name, default_database FROM system.clusters WHERE cluster = " +
+                     Quote(cluster) + " AND replica_num = 1 ORDER BY shard_num");
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      return Status::InvalidArgument("clickhouse_cluster",
+                                     "no cluster " + cluster + " in the server's system.clusters");
+    }
+    for (const auto& row : *rows) {
+      ch::Endpoint e = options_.endpoint;
+      e.host = row[0];
+      if (!row[1].empty()) e.database = row[1];
+      if (!ch::IsIdentifier(e.database)) {
+        return Status::InvalidArgument("clickhouse_cluster",
+                                       "a shard's default_database is not a name: " + e.database);
+      }
+      const std::string shard_db = e.database;
+      e.database.clear();
+      Client bootstrap(e);
+      if (Status s = Create(bootstrap, "CREATE DATABASE IF NOT EXISTS " + shard_db); !s.ok()) {
+        return s;
+      }
+      if (Status s = Create(bootstrap, "CREATE TABLE IF NOT EXISTS " + shard_db + ".events_local " +
+                                           kEventColumns + " " + kEventEngine);
+          !s.ok()) {
+        return s;
+      }
+      e.database = shard_db;
+      shard_clients_.push_back(std::make_unique<Client>(e));
+      shards_.push_back(Shard{shard_clients_.back().get(), "events_local"});
+    }
+    return Create(client_, "CREATE TABLE IF NOT EXISTS " + options_.endpoint.database + ".events " +
+                               kEventColumns + " ENGINE = Distributed(" + cluster +
+                               ", '', events_local, cityHash64(uid))");
+  }
+
+  // ------------------------------------------------------------ experiments
+
+  Status CreateExperiment(const ExperimentRow& row, const PhaseRow& first_phase) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<bool> exists = ExperimentExists(row.key);
+    if (!exists.ok()) return exists.status();
+    if (*exists) return Status::AlreadyExists("experiment exists: " + row.key);
+    const uint64_t v = NextVersion();
+    return Insert("experiments", ExperimentLine(row, v) + PhaseLine(first_phase, v));
+  }
+
+  Status UpdateExperiment(const ExperimentRow& row, const PhaseRow* new_phase) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<ExperimentRow> old = GetExperimentLocked(row.key);
+    if (!old.ok()) {
+      if (old.status().code() == StatusCode::kNotFound) {
+        return Status::NotFound("no experiment " + row.key);
+      }
+      return old.status();
+    }
+    ExperimentRow updated = row;
+    updated.created_ms = old->created_ms;  // as the SQLite store: created_ms never changes
+    const uint64_t v = NextVersion();
+    std::string data = ExperimentLine(updated, v);
+    if (new_phase) data += PhaseLine(*new_phase, v);
+    return Insert("experiments", data);
+  }
+
+  StatusOr<ExperimentRow> GetExperiment(std::string_view key) override {
+    return GetExperimentLocked(key);  // reads need no lock: each is one query
+  }
+
+  StatusOr<std::vector<ExperimentRow>> ListExperiments() override {
+    StatusOr<Rows> rows = client_.Rows(
+        "SELECT key, config, phase, created_ms, updated_ms FROM experiments FINAL "
+        "WHERE phase_row = 0 ORDER BY key");
+    if (!rows.ok()) return rows.status();
+    std::vector<ExperimentRow> out;
+    for (const auto& f : *rows) out.push_back(ReadExperiment(f));
+    return out;
+  }
+
+  StatusOr<std::vector<PhaseRow>> ListPhases(std::string_view experiment) override {
+    StatusOr<Rows> rows =
+        client_.Rows("SELECT key, phase_row, seed, started_ms FROM experiments FINAL WHERE key = " +
+                     Quote(experiment) + " AND phase_row > 0 ORDER BY phase_row");
+    if (!rows.ok()) return rows.status();
+    std::vector<PhaseRow> out;
+    for (const auto& f : *rows) {
+      out.push_back(PhaseRow{f[0], static_cast<int>(ToInt(f[1])), f[2], ToInt(f[3])});
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ metrics
+
+  Status CreateMetric(const MetricRow& row) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<Rows> found =
+        client_.Rows("SELECT count() FROM metrics FINAL WHERE key = " + Quote(row.key));
+    if (!found.ok()) return found.status();
+    if (ToInt(found->at(0).at(0)) > 0) return Status::AlreadyExists("metric exists: " + row.key);
+    return Insert("metrics", Line(EscapeTsv(row.key), EscapeTsv(row.config), Tsv(row.created_ms),
+                                  std::to_string(NextVersion())));
+  }
+
+  StatusOr<MetricRow> GetMetric(std::string_view key) override {
+    StatusOr<Rows> rows =
+        client_.Rows("SELECT key, config, created_ms FROM metrics FINAL WHERE key = " + Quote(key));
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no metric with key " + std::string(key), "key");
+    const auto& f = rows->front();
+    return MetricRow{f[0], f[1], ToInt(f[2])};
+  }
+
+  StatusOr<std::vector<MetricRow>> ListMetrics() override {
+    StatusOr<Rows> rows =
+        client_.Rows("SELECT key, config, created_ms FROM metrics FINAL ORDER BY key");
+    if (!rows.ok()) return rows.status();
+    std::vector<MetricRow> out;
+    for (const auto& f : *rows) out.push_back(MetricRow{f[0], f[1], ToInt(f[2])});
+    return out;
+  }
+
+  // ------------------------------------------------------------ API keys
+
+  Status CreateApiKey(const ApiKeyRow& row) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<Rows> found =
+        client_.Rows("SELECT count() FROM api_keys FINAL WHERE id = " + Quote(row.id) +
+                     " OR hash = " + Quote(row.hash));
+    if (!found.ok()) return found.status();
+    if (ToInt(found->at(0).at(0)) > 0) return Status::AlreadyExists("key exists");
+    return Insert("api_keys", ApiKeyLine(row, NextVersion()));
+  }
+
+  StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) override {
+    StatusOr<Rows> rows = client_.Rows(kSelectApiKeys + ("WHERE hash = " + Quote(hash)));
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no such API key");
+    return ReadApiKey(rows->front());
+  }
+
+  StatusOr<std::vector<ApiKeyRow>> ListApiKeys() override {
+    StatusOr<Rows> rows = client_.Rows(std::string(kSelectApiKeys) + "ORDER BY created_ms, id");
+    if (!rows.ok()) return rows.status();
+    std::vector<ApiKeyRow> out;
+    for (const auto& f : *rows) out.push_back(ReadApiKey(f));
+    return out;
+  }
+
+  StatusOr<int64_t> CountApiKeys() override { return Count("SELECT count() FROM api_keys FINAL"); }
+
+  StatusOr<ApiKeyRow> RevokeApiKey(std::string_view id, int64_t now_ms) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<Rows> rows = client_.Rows(kSelectApiKeys + ("WHERE id = " + Quote(id)));
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no API key with id " + std::string(id), "id");
+    ApiKeyRow row = ReadApiKey(rows->front());
+    if (row.revoked_ms) return row;  // already revoked: nothing changes
+    if (row.scope == KeyScope::kAdmin && row.Active(now_ms)) {
+      StatusOr<int64_t> others =
+          Count("SELECT count() FROM api_keys FINAL WHERE scope = 'admin' AND id != " + Quote(id) +
+                " AND revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > " +
+                std::to_string(now_ms) + ")");
+      if (!others.ok()) return others.status();
+      if (*others == 0) {
+        return Status::FailedPrecondition(
+            "this is the last active admin key; create another admin key before revoking it", "id");
+      }
+    }
+    row.revoked_ms = now_ms;
+    if (Status s = Insert("api_keys", ApiKeyLine(row, NextVersion())); !s.ok()) return s;
+    return row;
+  }
+
+  // Revocations are never undone, so the number of revoked keys only grows: it
+  // serves as the counter that every process's revocation raises.
+  StatusOr<int64_t> ApiKeyRevocations() override {
+    return Count("SELECT count() FROM api_keys FINAL WHERE revoked_ms IS NOT NULL");
+  }
+
+  // ------------------------------------------------------------ events
+
+  std::vector<WriteResult> WriteEventBatches(
+      const std::vector<const std::vector<Event>*>& batches) override {
+    std::vector<WriteResult> results(batches.size());
+    std::unordered_set<std::string_view> seen;
+    std::string data;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      for (const Event& e : *batches[b]) {
+        if (!seen.insert(e.id).second) {
+          ++results[b].duplicates;
+          continue;
+        }
+        ++results[b].accepted;
+        const bool exposure = e.type == EventType::kExposure;
+        data += Line(std::string(exposure ? "0" : "1"), EscapeTsv(exposure ? e.experiment : e.name),
+                     EscapeTsv(e.user), Tsv(e.ts_ms), EscapeTsv(e.id),
+                     exposure ? EscapeTsv(e.variant) : std::string(),
+                     exposure ? std::string("0") : Tsv(e.value), EscapeTsv(e.attributes));
+      }
+    }
+    if (data.empty()) return results;
+    std::vector<std::pair<std::string, std::string>> settings;
+    if (!options_.cluster.empty()) settings.emplace_back("insert_distributed_sync", "1");
+    StatusOr<std::string> r = client_.Query(
+        "INSERT INTO events (type, key, uid, ts, id, variant, value, attrs) FORMAT TabSeparated",
+        data, settings);
+    if (!r.ok()) {
+      for (auto& res : results) res = WriteResult{r.status(), 0, 0};
+    }
+    return results;
+  }
+
+  StatusOr<bool> HasEvent(std::string_view id) override {
+    StatusOr<int64_t> n = Count("SELECT count() FROM events WHERE id = " + Quote(id));
+    if (!n.ok()) return n.status();
+    return *n > 0;
+  }
+
+  // Distinct ids: a retried batch's second copy is not counted.
+  StatusOr<int64_t> CountEvents() override { return Count("SELECT uniqExact(id) FROM events"); }
+
+  // ------------------------------------------------------------ aggregates
+
+  StatusOr<ExposureSummary> SummarizeExposures(std::string_view experiment,
+                                               int64_t since_ms) override {
+    return ClickHouseSummarizeExposures(shards_, experiment, since_ms);
+  }
+  StatusOr<std::vector<VariantMetricStats>> MetricStats(std::string_view experiment,
+                                                        int64_t since_ms, std::string_view event,
+                                                        int64_t window_ms) override {
+    return ClickHouseMetricStats(shards_, experiment, since_ms, event, window_ms);
+  }
+  StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(std::string_view experiment,
+                                                            int64_t since_ms,
+                                                            std::string_view numerator_event,
+                                                            std::string_view denominator_event,
+                                                            int64_t window_ms) override {
+    return ClickHouseRatioMetricStats(shards_, experiment, since_ms, numerator_event,
+                                      denominator_event, window_ms);
+  }
+  StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) override {
+    return ClickHouseAggregateReport(shards_, query);
+  }
+
+ private:
+  Status Insert(const std::string& table, const std::string& tsv) {
+    StatusOr<std::string> r = client_.Query("INSERT INTO " + table + " FORMAT TabSeparated", tsv);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  StatusOr<int64_t> Count(const std::string& sql) {
+    StatusOr<Rows> rows = client_.Rows(sql);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty() || rows->front().empty()) return Status::Internal("clickhouse: no count");
+    return ToInt(rows->front().front());
+  }
+
+  StatusOr<bool> ExperimentExists(std::string_view key) {
+    StatusOr<int64_t> n = Count("SELECT count() FROM experiments FINAL WHERE key = " + Quote(key) +
+                                " AND phase_row = 0");
+    if (!n.ok()) return n.status();
+    return *n > 0;
+  }
+
+  StatusOr<ExperimentRow> GetExperimentLocked(std::string_view key) {
+    StatusOr<Rows> rows = client_.Rows(
+        "SELECT key, config, phase, created_ms, updated_ms FROM experiments FINAL WHERE key = " +
+        Quote(key) + " AND phase_row = 0");
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      return Status::NotFound("no experiment with key " + std::string(key), "key");
+    }
+    return ReadExperiment(rows->front());
+  }
+
+  const ClickHouseOptions options_;
+  Client client_;  // thread-safe; the configured database on the server we talk to
+  std::vector<std::unique_ptr<Client>> shard_clients_;  // cluster mode: one per shard
+  std::vector<Shard> shards_;                           // where the events live
+  std::mutex config_mu_;  // serialises this process's config writes (check, then insert)
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenClickHouseStore(const ClickHouseOptions& options, std::string* error) {
+  auto store = std::make_unique<ClickHouseStore>(options);
+  Status s = store->Open();
+  if (!s.ok()) {
+    if (error) *error = s.message();
+    return nullptr;
+  }
+  return store;
+}
+
+}  // namespace causeway::store
