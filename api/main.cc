@@ -1,15 +1,20 @@
 // causeway: the experimentation and causal-inference service.
 //
-//   causeway serve [--port N] [--db PATH] [--host H] [--threads N]
+//   causeway serve [--port N] [STORE] [--host H] [--threads N]
 //                  [--insecure-no-auth] [--access-log] [--config-poll-ms MS]
-//   causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]
-//   causeway keys list [--db PATH]
-//   causeway keys revoke ID [--db PATH]
+//   causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [STORE]
+//   causeway keys list [STORE]
+//   causeway keys revoke ID [STORE]
+// where STORE is --db PATH (SQLite, the default) or --store clickhouse
+// --clickhouse-url http://host:8123 [--clickhouse-database D] [--clickhouse-user U
+// --clickhouse-password-file F] [--clickhouse-cluster C].
 //   causeway simulate --experiment KEY [--users N] [--effect E] [--days D] [--srm]
 //                     [--segments country[,platform]] [--url URL] [--key ADMIN_KEY] [--seed S]
 //
-// Environment: CAUSEWAY_PORT, CAUSEWAY_DB override the defaults (8080,
-// ./data/causeway.db); flags override the environment.
+// Environment: CAUSEWAY_PORT, CAUSEWAY_DB, CAUSEWAY_STORE, CAUSEWAY_CLICKHOUSE_URL,
+// CAUSEWAY_CLICKHOUSE_DATABASE, CAUSEWAY_CLICKHOUSE_USER,
+// CAUSEWAY_CLICKHOUSE_PASSWORD_FILE, CAUSEWAY_CLICKHOUSE_CLUSTER override the
+// defaults; flags override the environment.
 #include <pthread.h>
 #include <signal.h>
 
@@ -18,7 +23,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -31,15 +38,22 @@ namespace {
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  causeway serve [--port N] [--db PATH] [--host H] [--threads N] [--insecure-no-auth]\n"
+    "  causeway serve [--port N] [STORE] [--host H] [--threads N] [--insecure-no-auth]\n"
     "                 [--access-log] [--config-poll-ms MS]\n"
-    "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [--db PATH]\n"
-    "  causeway keys list [--db PATH]\n"
-    "  causeway keys revoke ID [--db PATH]\n"
+    "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [STORE]\n"
+    "  causeway keys list [STORE]\n"
+    "  causeway keys revoke ID [STORE]\n"
     "  causeway simulate --experiment KEY [--users N] [--effect E] [--days D] [--srm]\n"
     "                    [--segments country[,platform]] [--url URL] [--key ADMIN_KEY] [--seed S]\n"
-    "environment: CAUSEWAY_PORT, CAUSEWAY_DB (flags take precedence); CAUSEWAY_ADMIN_KEY for\n"
-    "simulate (--key takes precedence)\n"
+    "STORE is one of:\n"
+    "  --db PATH                      SQLite (the default: data/causeway.db)\n"
+    "  --store clickhouse --clickhouse-url http://HOST:8123 [--clickhouse-database D]\n"
+    "      [--clickhouse-user U --clickhouse-password-file F] [--clickhouse-cluster C]\n"
+    "                                 ClickHouse (docs/clickhouse.md; database: causeway)\n"
+    "environment: CAUSEWAY_PORT, CAUSEWAY_DB, CAUSEWAY_STORE, CAUSEWAY_CLICKHOUSE_URL,\n"
+    "CAUSEWAY_CLICKHOUSE_DATABASE, CAUSEWAY_CLICKHOUSE_USER, CAUSEWAY_CLICKHOUSE_PASSWORD_FILE,\n"
+    "CAUSEWAY_CLICKHOUSE_CLUSTER (flags take precedence); CAUSEWAY_ADMIN_KEY for simulate\n"
+    "(--key takes precedence)\n"
     "--config-poll-ms: how often serve reads the store's configuration version to follow\n"
     "experiments, metrics and keys changed by other instances (default 1000; 0: never)\n";
 
@@ -57,14 +71,133 @@ bool ParsePort(const char* s, int* port) {
   return true;
 }
 
+// Where the data lives: --db (SQLite) or --store clickhouse and its options,
+// from the environment, then the flags.
+struct StoreChoice {
+  std::string kind = "sqlite";
+  std::string db = "data/causeway.db";
+  std::string url, database = "causeway", user, password_file, cluster;
+  bool clickhouse_flag = false;  // a --clickhouse-* option was given
+
+  void FromEnvironment() {
+    auto env = [](const char* name, std::string* out) {
+      if (const char* v = std::getenv(name); v && *v) *out = v;
+    };
+    env("CAUSEWAY_DB", &db);
+    env("CAUSEWAY_STORE", &kind);
+    env("CAUSEWAY_CLICKHOUSE_URL", &url);
+    env("CAUSEWAY_CLICKHOUSE_DATABASE", &database);
+    env("CAUSEWAY_CLICKHOUSE_USER", &user);
+    env("CAUSEWAY_CLICKHOUSE_PASSWORD_FILE", &password_file);
+    env("CAUSEWAY_CLICKHOUSE_CLUSTER", &cluster);
+  }
+
+  // Consumes argv[i] (and its value) when it is a store option: 1 when consumed,
+  // 0 when it is not one, -1 (and *problem) when its value is missing.
+  int Flag(int argc, char** argv, int* i, std::string* problem) {
+    const std::string a = argv[*i];
+    static constexpr std::pair<const char*, std::string StoreChoice::*> kFlags[] = {
+        {"--db", &StoreChoice::db},
+        {"--store", &StoreChoice::kind},
+        {"--clickhouse-url", &StoreChoice::url},
+        {"--clickhouse-database", &StoreChoice::database},
+        {"--clickhouse-user", &StoreChoice::user},
+        {"--clickhouse-password-file", &StoreChoice::password_file},
+        {"--clickhouse-cluster", &StoreChoice::cluster},
+    };
+    for (const auto& [name, field] : kFlags) {
+      if (a != name) continue;
+      if (*i + 1 >= argc) {
+        *problem = a + " needs a value";
+        return -1;
+      }
+      this->*field = argv[++*i];
+      if (a.starts_with("--clickhouse-")) clickhouse_flag = true;
+      return 1;
+    }
+    return 0;
+  }
+
+  // The ClickHouse options when the store is ClickHouse (nullopt for SQLite), or
+  // false and *error for a bad choice, URL or password file.
+  bool Resolve(std::optional<causeway::store::ClickHouseOptions>* out, std::string* error) const {
+    if (kind == "sqlite") {
+      if (clickhouse_flag) {
+        *error = "--clickhouse-* options need --store clickhouse (or CAUSEWAY_STORE=clickhouse)";
+        return false;
+      }
+      out->reset();
+      return true;
+    }
+    if (kind != "clickhouse") {
+      *error = "--store must be sqlite or clickhouse, not " + kind;
+      return false;
+    }
+    causeway::store::ClickHouseOptions o;
+    // http://HOST[:PORT][/]; HOST a name, an IPv4 address or [IPv6].
+    std::string rest = url;
+    if (!rest.starts_with("http://")) {
+      *error = "--clickhouse-url must be http://HOST[:PORT] (ClickHouse's HTTP interface), got '" +
+               url + "'";
+      return false;
+    }
+    rest = rest.substr(7);
+    if (rest.ends_with("/")) rest.pop_back();
+    std::string host = rest, port = "8123";
+    if (const size_t colon = rest.rfind(':');
+        colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    if (host.empty() || host.find_first_of("/?#@ ") != std::string::npos ||
+        !ParsePort(port.c_str(), &o.endpoint.port) || o.endpoint.port == 0) {
+      *error = "--clickhouse-url must be http://HOST[:PORT], got '" + url + "'";
+      return false;
+    }
+    o.endpoint.host = host;
+    o.endpoint.database = database;
+    o.endpoint.user = user;
+    if (!password_file.empty()) {
+      if (user.empty()) {
+        *error = "--clickhouse-password-file needs --clickhouse-user";
+        return false;
+      }
+      std::ifstream in(password_file, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in) {
+        *error = "cannot read the ClickHouse password file " + password_file;
+        return false;
+      }
+      o.endpoint.password = text.str();
+      while (!o.endpoint.password.empty() &&
+             (o.endpoint.password.back() == '\n' || o.endpoint.password.back() == '\r')) {
+        o.endpoint.password.pop_back();  // the file's final newline is not part of it
+      }
+    }
+    o.cluster = cluster;
+    *out = std::move(o);
+    return true;
+  }
+};
+
 int Serve(int argc, char** argv) {
   causeway::api::ServerOptions options;
   if (const char* p = std::getenv("CAUSEWAY_PORT"); p && *p) {
     if (!ParsePort(p, &options.port)) return Usage("CAUSEWAY_PORT must be a port number");
   }
-  if (const char* d = std::getenv("CAUSEWAY_DB"); d && *d) options.db_path = d;
+  StoreChoice store;
+  store.FromEnvironment();
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
+    std::string problem;
+    if (const int f = store.Flag(argc, argv, &i, &problem); f != 0) {
+      if (f < 0) return Usage(problem.c_str());
+      continue;
+    }
     auto value = [&](const char* name) -> const char* {
       if (i + 1 >= argc) return nullptr;
       (void)name;
@@ -73,10 +206,6 @@ int Serve(int argc, char** argv) {
     if (a == "--port") {
       const char* v = value("--port");
       if (!v || !ParsePort(v, &options.port)) return Usage("--port needs a port number");
-    } else if (a == "--db") {
-      const char* v = value("--db");
-      if (!v) return Usage("--db needs a path");
-      options.db_path = v;
     } else if (a == "--host") {
       const char* v = value("--host");
       if (!v) return Usage("--host needs an address");
@@ -97,9 +226,17 @@ int Serve(int argc, char** argv) {
         return Usage("--config-poll-ms needs a number of milliseconds in [0, 3600000]");
       }
       options.config_poll_ms = static_cast<int>(ms);
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
     } else {
       return Usage(("unknown option " + a).c_str());
     }
+  }
+  options.db_path = store.db;
+  if (std::string error; !store.Resolve(&options.clickhouse, &error)) {
+    std::fprintf(stderr, "causeway: %s\n", error.c_str());
+    return 1;
   }
 
   // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops
@@ -178,20 +315,26 @@ int KeysList(causeway::store::Store& store) {
   return 0;
 }
 
-// causeway keys create|list|revoke: works on the database file directly, so it
-// needs no key and no running server; a running server honours a new key at
-// once and refuses a revoked one within KeyAuthenticator::kRevocationCheckInterval.
+// causeway keys create|list|revoke: works on the store directly (the SQLite file
+// or the ClickHouse database), so it needs no key and no running server; a
+// running server honours a new key at once and refuses a revoked one within
+// KeyAuthenticator::kRevocationCheckInterval.
 int Keys(int argc, char** argv) {
   const std::string verb = argc >= 1 ? argv[0] : "";
   if (verb != "create" && verb != "list" && verb != "revoke") {
     return Usage("expected: keys create, keys list or keys revoke ID");
   }
-  std::string db = "data/causeway.db";
-  if (const char* d = std::getenv("CAUSEWAY_DB"); d && *d) db = d;
+  StoreChoice store_choice;
+  store_choice.FromEnvironment();
   std::string scope, name, id;
   std::optional<double> days;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    std::string problem;
+    if (const int f = store_choice.Flag(argc, argv, &i, &problem); f != 0) {
+      if (f < 0) return Usage(problem.c_str());
+      continue;
+    }
     const bool has_value = i + 1 < argc;
     if (verb == "create" && a == "--scope" && has_value) {
       scope = argv[++i];
@@ -204,8 +347,6 @@ int Keys(int argc, char** argv) {
       if (!*v || *end || !(*days > 0 && *days <= 36500)) {
         return Usage("--expires-in-days needs a number of days in (0, 36500]");
       }
-    } else if (a == "--db" && has_value) {
-      db = argv[++i];
     } else if (verb == "revoke" && id.empty() && !a.starts_with("-")) {
       id = a;
     } else {
@@ -217,7 +358,13 @@ int Keys(int argc, char** argv) {
   }
   if (verb == "revoke" && id.empty()) return Usage("keys revoke needs a key id (keys list)");
   std::string error;
-  auto store = causeway::store::OpenSqliteStore(db, &error);
+  std::optional<causeway::store::ClickHouseOptions> clickhouse;
+  if (!store_choice.Resolve(&clickhouse, &error)) {
+    std::fprintf(stderr, "causeway: %s\n", error.c_str());
+    return 1;
+  }
+  auto store = clickhouse ? causeway::store::OpenClickHouseStore(*clickhouse, &error)
+                          : causeway::store::OpenSqliteStore(store_choice.db, &error);
   if (!store) {
     std::fprintf(stderr, "causeway: %s\n", error.c_str());
     return 1;

@@ -579,7 +579,8 @@ const std::vector<std::pair<std::string, std::string>>& Server::initial_keys() c
 std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->store = store::OpenSqliteStore(options.db_path, error);
+  impl->store = options.clickhouse ? store::OpenClickHouseStore(*options.clickhouse, error)
+                                   : store::OpenSqliteStore(options.db_path, error);
   if (!impl->store) return nullptr;
   impl->writer = std::make_unique<store::EventWriter>(
       impl->store.get(), store::EventWriter::Options{options.max_queued_events, 100000});
@@ -650,8 +651,18 @@ int Server::Bind() {
 }
 
 bool Server::Run() {
-  Log("info", "serving",
-      {{"db", impl_->options.db_path}, {"auth", !impl_->options.insecure_no_auth}});
+  const ServerOptions& o = impl_->options;
+  if (o.clickhouse) {
+    const store::ch::Endpoint& e = o.clickhouse->endpoint;
+    Log("info", "serving",
+        {{"store", "clickhouse"},
+         {"clickhouse", "http://" + e.host + ":" + std::to_string(e.port)},
+         {"database", e.database},
+         {"cluster", o.clickhouse->cluster},
+         {"auth", !o.insecure_no_auth}});
+  } else {
+    Log("info", "serving", {{"db", o.db_path}, {"auth", !o.insecure_no_auth}});
+  }
   impl_->StartPolling();
   bool ok = impl_->http.listen_after_bind();
   impl_->StopPolling();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,8 +14,10 @@ namespace causeway::api {
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  int port = 8080;  // 0: any free port (tests)
-  std::string db_path = "data/causeway.db";
+  int port = 8080;                           // 0: any free port (tests)
+  std::string db_path = "data/causeway.db";  // the SQLite store, unless `clickhouse` is set
+  // The ClickHouse store (docs/clickhouse.md) instead of SQLite when set.
+  std::optional<store::ClickHouseOptions> clickhouse;
   bool insecure_no_auth = false;      // local trials only: no API keys checked
   size_t threads = 0;                 // worker threads; 0: 128 (one per keep-alive connection)
   bool access_log = false;            // one log line per request
