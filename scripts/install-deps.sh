@@ -3,7 +3,9 @@
 # web page's npm packages (web/package-lock.json) when they are missing or stale.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also what the tests use (wrk, jupyter for the
-#                                    notebook, chromium for the web page test)
+#                                    notebook, chromium for the web page test,
+#                                    clickhouse-server for the ClickHouse store tests,
+#                                    which start their own server: no service needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(curl wrk python3 python3-requests python3-pandas python3-matplotlib
-         jupyter-nbconvert python3-nbformat python3-ipykernel chromium)
+         jupyter-nbconvert python3-nbformat python3-ipykernel chromium clickhouse-server)
 fi
 
 missing=()

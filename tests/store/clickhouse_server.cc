@@ -158,7 +158,8 @@ TestClickHouse::TestClickHouse(const std::string& binary) {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    // Dies with the test binary, even when it crashes.
+    // Dies with the test binary, even when it crashes. (The signal follows the
+    // forking thread: Shared() is called from the tests' main thread.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
     int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
