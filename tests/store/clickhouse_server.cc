@@ -123,9 +123,6 @@ TestClickHouse::TestClickHouse(const std::string& binary) {
                 "  <default_database>default</default_database>\n"
                 "  <mark_cache_size>268435456</mark_cache_size>\n"
                 "  <max_concurrent_queries>100</max_concurrent_queries>\n"
-            // The Distributed table's connections to the server itself stay open:
-            // do not wait for them at shutdown (the default waits 5 s).
-            "  <shutdown_wait_unfinished>0</shutdown_wait_unfinished>\n"
                 "  <remote_servers><" +
                 std::string(kCluster) + ">" + shard("cw_shard1") + shard("cw_shard2") + "</" +
                 kCluster +
@@ -144,8 +141,10 @@ TestClickHouse::TestClickHouse(const std::string& binary) {
   };
   WriteFile(dir_ / "users.xml",
             "<?xml version=\"1.0\"?>\n<yandex>\n"
-            "  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default>"
-            "</profiles>\n"
+            // poll_interval: the server's handler of a native connection (the Distributed
+            // table's, to the server itself) checks for shutdown this often (default 10 s).
+            "  <profiles><default><max_memory_usage>2000000000</max_memory_usage>"
+            "<poll_interval>1</poll_interval></default></profiles>\n"
             "  <users>" +
                 user("default", "") + user(kUser, password) +
                 "</users>\n"
