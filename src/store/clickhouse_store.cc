@@ -207,8 +207,9 @@ class ClickHouseStore final : public Store {
                                      "the ClickHouse cluster must be a name: " + cluster);
     }
     StatusOr<Rows> rows =
-        client_.Rows("SELECT host_name, default_database FROM system.clusters WHERE cluster = " +
-                     Quote(cluster) + " AND replica_num = 1 ORDER BY shard_num");
+        Select("SELECT host_name, default_database FROM system.clusters WHERE cluster = " +
+                   Quote(cluster) + " AND replica_num = 1 ORDER BY shard_num",
+               2);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) {
       return Status::InvalidArgument("clickhouse_cluster",
@@ -275,9 +276,10 @@ class ClickHouseStore final : public Store {
   }
 
   StatusOr<std::vector<ExperimentRow>> ListExperiments() override {
-    StatusOr<Rows> rows = client_.Rows(
+    StatusOr<Rows> rows = Select(
         "SELECT key, config, phase, created_ms, updated_ms FROM experiments FINAL "
-        "WHERE phase_row = 0 ORDER BY key");
+        "WHERE phase_row = 0 ORDER BY key",
+        5);
     if (!rows.ok()) return rows.status();
     std::vector<ExperimentRow> out;
     for (const auto& f : *rows) out.push_back(ReadExperiment(f));
@@ -286,8 +288,9 @@ class ClickHouseStore final : public Store {
 
   StatusOr<std::vector<PhaseRow>> ListPhases(std::string_view experiment) override {
     StatusOr<Rows> rows =
-        client_.Rows("SELECT key, phase_row, seed, started_ms FROM experiments FINAL WHERE key = " +
-                     Quote(experiment) + " AND phase_row > 0 ORDER BY phase_row");
+        Select("SELECT key, phase_row, seed, started_ms FROM experiments FINAL WHERE key = " +
+                   Quote(experiment) + " AND phase_row > 0 ORDER BY phase_row",
+               4);
     if (!rows.ok()) return rows.status();
     std::vector<PhaseRow> out;
     for (const auto& f : *rows) {
@@ -300,17 +303,17 @@ class ClickHouseStore final : public Store {
 
   Status CreateMetric(const MetricRow& row) override {
     std::lock_guard lock(config_mu_);
-    StatusOr<Rows> found =
-        client_.Rows("SELECT count() FROM metrics FINAL WHERE key = " + Quote(row.key));
+    StatusOr<int64_t> found =
+        Count("SELECT count() FROM metrics FINAL WHERE key = " + Quote(row.key));
     if (!found.ok()) return found.status();
-    if (ToInt(found->at(0).at(0)) > 0) return Status::AlreadyExists("metric exists: " + row.key);
+    if (*found > 0) return Status::AlreadyExists("metric exists: " + row.key);
     return Insert("metrics", Line(EscapeTsv(row.key), EscapeTsv(row.config), Tsv(row.created_ms),
                                   std::to_string(NextVersion())));
   }
 
   StatusOr<MetricRow> GetMetric(std::string_view key) override {
     StatusOr<Rows> rows =
-        client_.Rows("SELECT key, config, created_ms FROM metrics FINAL WHERE key = " + Quote(key));
+        Select("SELECT key, config, created_ms FROM metrics FINAL WHERE key = " + Quote(key), 3);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no metric with key " + std::string(key), "key");
     const auto& f = rows->front();
@@ -319,7 +322,7 @@ class ClickHouseStore final : public Store {
 
   StatusOr<std::vector<MetricRow>> ListMetrics() override {
     StatusOr<Rows> rows =
-        client_.Rows("SELECT key, config, created_ms FROM metrics FINAL ORDER BY key");
+        Select("SELECT key, config, created_ms FROM metrics FINAL ORDER BY key", 3);
     if (!rows.ok()) return rows.status();
     std::vector<MetricRow> out;
     for (const auto& f : *rows) out.push_back(MetricRow{f[0], f[1], ToInt(f[2])});
@@ -330,23 +333,23 @@ class ClickHouseStore final : public Store {
 
   Status CreateApiKey(const ApiKeyRow& row) override {
     std::lock_guard lock(config_mu_);
-    StatusOr<Rows> found =
-        client_.Rows("SELECT count() FROM api_keys FINAL WHERE id = " + Quote(row.id) +
-                     " OR hash = " + Quote(row.hash));
+    StatusOr<int64_t> found =
+        Count("SELECT count() FROM api_keys FINAL WHERE id = " + Quote(row.id) +
+              " OR hash = " + Quote(row.hash));
     if (!found.ok()) return found.status();
-    if (ToInt(found->at(0).at(0)) > 0) return Status::AlreadyExists("key exists");
+    if (*found > 0) return Status::AlreadyExists("key exists");
     return Insert("api_keys", ApiKeyLine(row, NextVersion()));
   }
 
   StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) override {
-    StatusOr<Rows> rows = client_.Rows(kSelectApiKeys + ("WHERE hash = " + Quote(hash)));
+    StatusOr<Rows> rows = Select(kSelectApiKeys + ("WHERE hash = " + Quote(hash)), 10);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no such API key");
     return ReadApiKey(rows->front());
   }
 
   StatusOr<std::vector<ApiKeyRow>> ListApiKeys() override {
-    StatusOr<Rows> rows = client_.Rows(std::string(kSelectApiKeys) + "ORDER BY created_ms, id");
+    StatusOr<Rows> rows = Select(std::string(kSelectApiKeys) + "ORDER BY created_ms, id", 10);
     if (!rows.ok()) return rows.status();
     std::vector<ApiKeyRow> out;
     for (const auto& f : *rows) out.push_back(ReadApiKey(f));
@@ -357,7 +360,7 @@ class ClickHouseStore final : public Store {
 
   StatusOr<ApiKeyRow> RevokeApiKey(std::string_view id, int64_t now_ms) override {
     std::lock_guard lock(config_mu_);
-    StatusOr<Rows> rows = client_.Rows(kSelectApiKeys + ("WHERE id = " + Quote(id)));
+    StatusOr<Rows> rows = Select(kSelectApiKeys + ("WHERE id = " + Quote(id)), 10);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no API key with id " + std::string(id), "id");
     ApiKeyRow row = ReadApiKey(rows->front());
@@ -455,10 +458,24 @@ class ClickHouseStore final : public Store {
     return r.ok() ? Status::Ok() : r.status();
   }
 
-  StatusOr<int64_t> Count(const std::string& sql) {
+  // The rows of a query of `columns` columns; Internal when a row has another
+  // width (an answer we do not understand is an error, never misread).
+  StatusOr<Rows> Select(const std::string& sql, size_t columns) {
     StatusOr<Rows> rows = client_.Rows(sql);
     if (!rows.ok()) return rows.status();
-    if (rows->empty() || rows->front().empty()) return Status::Internal("clickhouse: no count");
+    for (const auto& row : *rows) {
+      if (row.size() != columns) {
+        return Status::Internal("clickhouse: expected " + std::to_string(columns) +
+                                " columns, got " + std::to_string(row.size()));
+      }
+    }
+    return rows;
+  }
+
+  StatusOr<int64_t> Count(const std::string& sql) {
+    StatusOr<Rows> rows = Select(sql, 1);
+    if (!rows.ok()) return rows.status();
+    if (rows->size() != 1) return Status::Internal("clickhouse: a count without one row");
     return ToInt(rows->front().front());
   }
 
@@ -470,9 +487,10 @@ class ClickHouseStore final : public Store {
   }
 
   StatusOr<ExperimentRow> GetExperimentLocked(std::string_view key) {
-    StatusOr<Rows> rows = client_.Rows(
+    StatusOr<Rows> rows = Select(
         "SELECT key, config, phase, created_ms, updated_ms FROM experiments FINAL WHERE key = " +
-        Quote(key) + " AND phase_row = 0");
+            Quote(key) + " AND phase_row = 0",
+        5);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) {
       return Status::NotFound("no experiment with key " + std::string(key), "key");

@@ -164,7 +164,9 @@ class Store {
   // Events. Writes every event of every batch in one durable transaction; each
   // batch is all-or-nothing. Events whose id is already stored (or repeated
   // within the batches) count as duplicates and are not stored again.
-  // results[i] answers batches[i].
+  // results[i] answers batches[i]. ClickHouse: one INSERT for all the batches;
+  // only ids repeated within the call count as duplicates, an id stored by an
+  // earlier call is accepted again and never counted twice (docs/clickhouse.md).
   virtual std::vector<WriteResult> WriteEventBatches(
       const std::vector<const std::vector<Event>*>& batches) = 0;
   virtual StatusOr<bool> HasEvent(std::string_view id) = 0;
