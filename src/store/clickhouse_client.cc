@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cctype>
+
 namespace causeway::store::ch {
 namespace {
 

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
