@@ -104,7 +104,8 @@ std::string Line(const T&... fields) {
 }
 
 // Config versions: microseconds since the epoch, strictly increasing within the
-// process; across processes the clock orders them (a later write wins).
+// process; across processes the clock orders them (a later write wins). Their sum
+// over the rows in force is Store::ConfigVersion.
 uint64_t NextVersion() {
   static std::atomic<uint64_t> last{0};
   const uint64_t now =
@@ -385,6 +386,27 @@ class ClickHouseStore final : public Store {
   // serves as the counter that every process's revocation raises.
   StatusOr<int64_t> ApiKeyRevocations() override {
     return Count("SELECT count() FROM api_keys FINAL WHERE revoked_ms IS NOT NULL");
+  }
+
+  // The sum, modulo 2^64, of the versions of the configuration rows in force
+  // (FINAL: the newest row of each key). Every write that takes effect adds a row
+  // or replaces one with another version, so the sum moves (a write whose version
+  // loses to a newer row changes nothing visible, and neither the sum); merges do
+  // not move it, since FINAL already shows the merged state. Events do not enter it.
+  StatusOr<int64_t> ConfigVersion() override {
+    StatusOr<Rows> rows = Select(
+        "SELECT (SELECT sum(version) FROM experiments FINAL), "
+        "(SELECT sum(version) FROM metrics FINAL), (SELECT sum(version) FROM api_keys FINAL)",
+        3);
+    if (!rows.ok()) return rows.status();
+    if (rows->size() != 1) return Status::Internal("clickhouse: no configuration version");
+    uint64_t sum = 0;
+    for (const std::string& field : rows->front()) {
+      uint64_t v = 0;
+      std::from_chars(field.data(), field.data() + field.size(), v);
+      sum += v;  // modulo 2^64
+    }
+    return static_cast<int64_t>(sum);
   }
 
   // ------------------------------------------------------------ events
