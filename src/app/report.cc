@@ -272,6 +272,7 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
   query.is_override = [&x](std::string_view user) {
     return x.overrides.find(std::string(user)) != x.overrides.end();
   };
+  for (const auto& [user, variant] : x.overrides) query.override_users.push_back(user);
   auto agg = store.AggregateReport(query);
   if (!agg.ok()) return agg.status();
 
@@ -302,6 +303,12 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
     report.notes.push_back(std::to_string(q.wrong_variant_users) +
                            " users were logged in a variant other than the one the experiment's "
                            "hash gives them (a client logging the wrong variant?)");
+  }
+  if (agg->wrong_variant_sample_every > 1) {
+    report.notes.push_back("wrong_variant_users is estimated from one analysed user in " +
+                           std::to_string(agg->wrong_variant_sample_every) +
+                           " (a sample by hash of the user id), times " +
+                           std::to_string(agg->wrong_variant_sample_every));
   }
 
   // ---- cumulative daily moments (prefix sums of the increments)

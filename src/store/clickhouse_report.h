@@ -1,7 +1,8 @@
-// The report's aggregate queries on ClickHouse, run on every shard where the
-// events live and merged here. A shard is a client on one server and the table
-// holding that shard's events: a single node is one shard {client, "events"}; a
-// cluster is one shard per system.clusters shard {its client, "events_local"}.
+// The report's aggregate queries on ClickHouse (store/clickhouse_report_sql.h),
+// run on every shard where the events live and merged here. A shard is a client
+// on one server and the table holding that shard's events: a single node is one
+// shard {client, "events"}; a cluster is one shard per system.clusters shard
+// {its client, "events_local"}; every user's events are on one shard.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "store/clickhouse_client.h"
 #include "store/report_aggregates.h"
 #include "store/store.h"

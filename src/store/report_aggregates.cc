@@ -375,6 +375,8 @@ void MergeAggregates(ReportAggregates* total, ReportAggregates&& part) {
   total->multi_variant_users += part.multi_variant_users;
   total->unknown_variant_users += part.unknown_variant_users;
   total->wrong_variant_users += part.wrong_variant_users;
+  total->wrong_variant_sample_every =
+      std::max(total->wrong_variant_sample_every, part.wrong_variant_sample_every);
   total->override_users += part.override_users;
   for (size_t m = 0; m < part.conversions_before_exposure.size(); ++m) {
     total->conversions_before_exposure[m] += part.conversions_before_exposure[m];

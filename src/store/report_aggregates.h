@@ -121,6 +121,9 @@ struct ReportQuery {
   std::function<int(std::string_view user)> expected_variant;
   // Users with an override (counted when exposed).
   std::function<bool(std::string_view user)> is_override;
+  // The same users as a list, for stores that test membership where the data
+  // lives (ClickHouse); empty when the experiment has no overrides.
+  std::vector<std::string> override_users;
 
   // Read the users in one thread (tests of the split; the result is the same).
   bool single_threaded = false;
@@ -144,6 +147,9 @@ struct ReportAggregates {
   int64_t multi_variant_users = 0;    // excluded
   int64_t unknown_variant_users = 0;  // first exposure names no configured variant; excluded
   int64_t wrong_variant_users = 0;    // logged variant differs from the assignment's
+  // 1 when every analysed user was checked against the assignment; k when one
+  // user in about k was (by hash) and wrong_variant_users is that count times k.
+  int64_t wrong_variant_sample_every = 1;
   int64_t override_users = 0;
   std::vector<int64_t> conversions_before_exposure;  // per metric (numerator event)
   int64_t latest_ms = 0;                             // latest event read (exposure or conversion)

@@ -1,0 +1,339 @@
+// The same seeded scenario through every backend (SQLite, ClickHouse on one
+// node, ClickHouse on a cluster of two shards) must give identical counts and
+// statistics: the report's aggregates, the exposure summary and the lift
+// statistics, to 1e-9 relative.
+//
+// The scenario has what reports meet in practice: several experiments, a later
+// phase (since_ms), windows and CUPED lookbacks, multi-variant and
+// unknown-variant users, conversions before exposure, retried batches (stored
+// twice on ClickHouse until its merges; never counted twice), attributes with
+// escapes, numbers, nulls and absences, overrides and a wrong-variant check.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "clickhouse_server.h"
+#include "store/store.h"
+
+namespace causeway::store {
+namespace {
+
+constexpr int64_t kDay = 86'400'000;
+constexpr int64_t kStart = 20'000 * kDay;  // 2024-10-04
+
+struct Scenario {
+  std::vector<std::vector<Event>> batches;  // in write order, retries included
+  int64_t phase2_ms = kStart + 4 * kDay;
+};
+
+Scenario MakeScenario(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](double a, double b) {
+    return std::uniform_real_distribution<double>(a, b)(rng);
+  };
+  auto chance = [&](double p) { return uniform(0, 1) < p; };
+  auto pick = [&](const std::vector<std::string>& v) {
+    return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
+  };
+  const std::vector<std::string> countries = {"\"US\"", "\"DE\"", "\"FR\"",
+                                              "\"a \\\"q\\\" \\u00e9\""};
+  const std::vector<std::string> platforms = {"\"ios\"", "\"web\"", "3", "null", "true"};
+  std::vector<Event> all;
+  int next_id = 0;
+  auto id = [&] { return "ev" + std::to_string(next_id++); };
+  for (int u = 0; u < 1500; ++u) {
+    const std::string user = "user-" + std::to_string(u * 7919 % 100003);
+    std::string attrs;
+    if (!chance(0.1)) {
+      attrs = "{\"country\":" + pick(countries);
+      if (!chance(0.2)) attrs += ",\"platform\":" + pick(platforms);
+      attrs += "}";
+    }
+    for (const auto& [experiment, variants, p] :
+         {std::tuple<std::string, std::vector<std::string>, double>{
+              "checkout", {"control", "treatment"}, 0.85},
+          {"pricing", {"a", "b", "c"}, 0.5}}) {
+      if (!chance(p)) continue;
+      const std::string variant = chance(0.02) ? "legacy" : pick(variants);  // 2 %: unknown
+      const int64_t t0 = kStart + static_cast<int64_t>(uniform(0, 9) * kDay);
+      const int exposures = 1 + static_cast<int>(uniform(0, 3));
+      for (int e = 0; e < exposures; ++e) {
+        Event x;
+        x.type = EventType::kExposure;
+        x.id = id();
+        x.user = user;
+        x.experiment = experiment;
+        x.variant = variant;
+        if (e > 0 && chance(0.04)) x.variant = chance(0.5) ? pick(variants) : "legacy";
+        x.ts_ms = t0 + (e == 0 ? 0 : static_cast<int64_t>(uniform(0, 3) * kDay));
+        x.attributes = e == 0 || chance(0.5) ? attrs : std::string();
+        all.push_back(x);
+      }
+    }
+    for (const auto& [name, rate] :
+         {std::pair<std::string, double>{"purchase", 3}, {"visit", 6}, {"signup", 0.5}}) {
+      const int n = static_cast<int>(uniform(0, 2 * rate));
+      for (int k = 0; k < n; ++k) {
+        Event c;
+        c.type = EventType::kConversion;
+        c.id = id();
+        c.user = user;
+        c.name = name;
+        c.value = name == "purchase" ? std::round(uniform(1, 80) * 100) / 100 : 1.0;
+        // From 20 days before the first exposures (the CUPED pre-period and
+        // conversions before exposure) to after every window.
+        c.ts_ms = kStart + static_cast<int64_t>(uniform(-20, 20) * kDay);
+        all.push_back(c);
+      }
+    }
+  }
+  std::shuffle(all.begin(), all.end(), rng);
+  Scenario s;
+  for (size_t i = 0; i < all.size(); i += 500) {
+    s.batches.emplace_back(all.begin() + static_cast<long>(i),
+                           all.begin() + static_cast<long>(std::min(all.size(), i + 500)));
+    if (chance(0.3)) s.batches.push_back(s.batches.back());  // a client's retry
+  }
+  // A retry of half a batch, and a batch repeating ids within itself.
+  s.batches.emplace_back(s.batches[0].begin(), s.batches[0].begin() + 250);
+  std::vector<Event> doubled = s.batches[1];
+  doubled.insert(doubled.end(), s.batches[1].begin(), s.batches[1].begin() + 100);
+  s.batches.push_back(doubled);
+  return s;
+}
+
+void Write(Store& store, const Scenario& s) {
+  for (const auto& b : s.batches) {
+    auto r = store.WriteEventBatches({&b});
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].status.ok());
+  }
+}
+
+void Same(double a, double b, const std::string& what) {
+  INFO(what << ": " << a << " vs " << b);
+  CHECK(std::fabs(a - b) <= 1e-9 * std::max(1.0, std::max(std::fabs(a), std::fabs(b))));
+}
+
+void SameMoments(const UserMoments& a, const UserMoments& b, const std::string& what) {
+  CHECK(a.n == b.n);
+  for (size_t i = 0; i < a.sum.size(); ++i)
+    Same(a.sum[i], b.sum[i], what + " sum" + std::to_string(i));
+  for (size_t i = 0; i < a.cross.size(); ++i) {
+    Same(a.cross[i], b.cross[i], what + " cross" + std::to_string(i));
+  }
+}
+
+void SameTable(const std::vector<std::vector<UserMoments>>& a,
+               const std::vector<std::vector<UserMoments>>& b, const std::string& what) {
+  REQUIRE(a.size() == b.size());
+  for (size_t m = 0; m < a.size(); ++m) {
+    REQUIRE(a[m].size() == b[m].size());
+    for (size_t v = 0; v < a[m].size(); ++v) {
+      SameMoments(a[m][v], b[m][v],
+                  what + " metric " + std::to_string(m) + " variant " + std::to_string(v));
+    }
+  }
+}
+
+void SameAggregates(const ReportAggregates& a, const ReportAggregates& b) {
+  REQUIRE(a.variants.size() == b.variants.size());
+  for (size_t v = 0; v < a.variants.size(); ++v) {
+    CHECK(a.variants[v].exposures == b.variants[v].exposures);
+    CHECK(a.variants[v].users == b.variants[v].users);
+  }
+  CHECK(a.total_exposures == b.total_exposures);
+  CHECK(a.unique_users == b.unique_users);
+  CHECK(a.multi_variant_users == b.multi_variant_users);
+  CHECK(a.unknown_variant_users == b.unknown_variant_users);
+  CHECK(a.wrong_variant_users == b.wrong_variant_users);
+  CHECK(a.override_users == b.override_users);
+  CHECK(a.conversions_before_exposure == b.conversions_before_exposure);
+  CHECK(a.latest_ms == b.latest_ms);
+  SameTable(a.totals, b.totals, "totals");
+  CHECK(a.first_day == b.first_day);
+  REQUIRE(a.daily.size() == b.daily.size());
+  for (size_t d = 0; d < a.daily.size(); ++d) {
+    SameTable(a.daily[d], b.daily[d], "day " + std::to_string(d));
+  }
+  REQUIRE(a.segments.size() == b.segments.size());
+  for (const SegmentAggregate& s : a.segments) {
+    auto it = std::find_if(b.segments.begin(), b.segments.end(),
+                           [&](const SegmentAggregate& t) { return t.label == s.label; });
+    INFO("segment " << s.label);
+    REQUIRE(it != b.segments.end());
+    SameTable(s.metrics, it->metrics, "segment " + s.label);
+  }
+}
+
+std::vector<ReportQuery> Queries(const Scenario& s) {
+  AggregateMetric converted{UserValue::kIndicator, "purchase", std::nullopt, 7 * kDay, 14 * kDay};
+  AggregateMetric revenue{UserValue::kSum, "purchase", std::nullopt, 0, 14 * kDay};
+  AggregateMetric per_visit{UserValue::kSum, "purchase", "visit", 3 * kDay, 7 * kDay};
+  AggregateMetric visits{UserValue::kCount, "visit", std::nullopt, 0, 0};
+  AggregateMetric signed_up{UserValue::kIndicator, "signup", std::nullopt, kDay, 0};
+  std::vector<ReportQuery> out;
+  ReportQuery checkout;
+  checkout.experiment = "checkout";
+  checkout.variants = {"control", "treatment"};
+  checkout.metrics = {converted, revenue, per_visit, visits};
+  checkout.override_users = {"user-7919", "user-15838", "nobody"};
+  out.push_back(checkout);
+  checkout.segment_attributes = {"country"};
+  out.push_back(checkout);
+  checkout.segment_attributes = {"country", "platform"};
+  out.push_back(checkout);
+  ReportQuery pricing;
+  pricing.experiment = "pricing";
+  pricing.since_ms = s.phase2_ms;  // a later phase
+  pricing.variants = {"a", "b", "c"};
+  pricing.metrics = {signed_up, revenue, per_visit};
+  pricing.segment_attributes = {"platform"};
+  out.push_back(pricing);
+  ReportQuery history = checkout;  // segments by history before exposure (as RFM)
+  history.segment_attributes.clear();
+  history.history_event = "purchase";
+  // Depends on the users' order (user id order on every backend) and histories.
+  history.segment_by_history = [](const std::vector<UserHistory>& users,
+                                  std::vector<std::string>* labels,
+                                  std::vector<uint16_t>* segment_of_user) {
+    *labels = {"no_history", "even", "odd", "recent_big"};
+    for (size_t i = 0; i < users.size(); ++i) {
+      const UserHistory& h = users[i];
+      uint16_t s = 0;
+      if (h.has_history)
+        s = h.monetary > 100 && h.recency_days < 5 && h.frequency > 1 ? 3 : 1 + i % 2;
+      segment_of_user->push_back(s);
+    }
+  };
+  out.push_back(history);
+  ReportQuery bare = checkout;  // no metrics: counts and data quality only
+  bare.metrics.clear();
+  bare.segment_attributes.clear();
+  out.push_back(bare);
+  ReportQuery empty = checkout;  // nobody exposed
+  empty.experiment = "never-started";
+  out.push_back(empty);
+  for (ReportQuery& q : out) {
+    const std::vector<std::string> overrides = q.override_users;
+    q.is_override = [overrides](std::string_view u) {
+      return std::find(overrides.begin(), overrides.end(), u) != overrides.end();
+    };
+    const size_t variants = q.variants.size();
+    q.expected_variant = [variants](std::string_view u) {  // any deterministic assignment
+      uint32_t h = 2166136261u;
+      for (char c : u) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+      return static_cast<int>(h % variants);
+    };
+  }
+  return out;
+}
+
+struct Backend {
+  std::string name;
+  std::unique_ptr<Store> store;
+};
+
+}  // namespace
+
+TEST_CASE("every backend gives the same report aggregates, exposures and lift statistics") {
+  CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
+  const Scenario scenario = MakeScenario(20261130);
+  std::vector<Backend> backends;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("causeway_equivalence_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string error;
+  backends.push_back({"sqlite", OpenSqliteStore((dir / "db.sqlite").string(), &error)});
+  REQUIRE(backends.back().store);
+  for (const bool cluster : {false, true}) {
+    ClickHouseOptions options;
+    options.endpoint = server->endpoint(cluster ? "equivalence_cluster" : "equivalence_single");
+    if (cluster) options.cluster = testing::TestClickHouse::kCluster;
+    backends.push_back(
+        {cluster ? "clickhouse cluster" : "clickhouse", OpenClickHouseStore(options, &error)});
+    INFO(error);
+    REQUIRE(backends.back().store);
+  }
+  for (Backend& b : backends) Write(*b.store, scenario);
+
+  const Backend& reference = backends[0];
+  for (size_t i = 1; i < backends.size(); ++i) {
+    const Backend& other = backends[i];
+    INFO(other.name << " against " << reference.name);
+    for (const ReportQuery& q : Queries(scenario)) {
+      INFO("experiment " << q.experiment << ", " << q.metrics.size() << " metrics, "
+                         << q.segment_attributes.size() << " segment attributes");
+      auto a = reference.store->AggregateReport(q);
+      auto b = other.store->AggregateReport(q);
+      REQUIRE(a.ok());
+      INFO(b.status().message());
+      REQUIRE(b.ok());
+      SameAggregates(*a, *b);
+      if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty()) {
+        CHECK(a->multi_variant_users > 0);
+        CHECK(a->unknown_variant_users > 0);
+        CHECK(a->wrong_variant_users > 0);
+        CHECK(a->override_users >= 1);
+        CHECK(a->conversions_before_exposure[0] > 0);
+        CHECK(a->daily.size() > 5);
+      }
+    }
+    for (const auto& [experiment, since] :
+         {std::pair<std::string, int64_t>{"checkout", 0}, {"pricing", scenario.phase2_ms}}) {
+      auto ea = reference.store->SummarizeExposures(experiment, since);
+      auto eb = other.store->SummarizeExposures(experiment, since);
+      REQUIRE(ea.ok());
+      REQUIRE(eb.ok());
+      CHECK(ea->total_exposures == eb->total_exposures);
+      CHECK(ea->unique_users == eb->unique_users);
+      CHECK(ea->multi_variant_users == eb->multi_variant_users);
+      REQUIRE(ea->variants.size() == eb->variants.size());
+      for (size_t v = 0; v < ea->variants.size(); ++v) {
+        CHECK(ea->variants[v].variant == eb->variants[v].variant);
+        CHECK(ea->variants[v].exposures == eb->variants[v].exposures);
+        CHECK(ea->variants[v].users == eb->variants[v].users);
+      }
+      for (int64_t window : {int64_t{0}, 2 * kDay}) {
+        auto ma = reference.store->MetricStats(experiment, since, "purchase", window);
+        auto mb = other.store->MetricStats(experiment, since, "purchase", window);
+        REQUIRE(ma.ok());
+        REQUIRE(mb.ok());
+        REQUIRE(ma->size() == mb->size());
+        for (size_t v = 0; v < ma->size(); ++v) {
+          const auto &x = (*ma)[v], &y = (*mb)[v];
+          CHECK(x.variant == y.variant);
+          CHECK(x.users == y.users);
+          CHECK(x.converted == y.converted);
+          CHECK(x.conversions == y.conversions);
+          Same(x.sum, y.sum, "sum");
+          Same(x.sum_squares, y.sum_squares, "sum_squares");
+          Same(x.conversions_sum_squares, y.conversions_sum_squares, "conversions_sum_squares");
+        }
+        auto ra = reference.store->RatioMetricStats(experiment, since, "purchase", "visit", window);
+        auto rb = other.store->RatioMetricStats(experiment, since, "purchase", "visit", window);
+        REQUIRE(ra.ok());
+        REQUIRE(rb.ok());
+        REQUIRE(ra->size() == rb->size());
+        for (size_t v = 0; v < ra->size(); ++v) {
+          const auto &x = (*ra)[v], &y = (*rb)[v];
+          CHECK(x.variant == y.variant);
+          CHECK(x.users == y.users);
+          Same(x.numerator_sum, y.numerator_sum, "numerator_sum");
+          Same(x.numerator_sum_squares, y.numerator_sum_squares, "numerator_sum_squares");
+          Same(x.denominator_sum, y.denominator_sum, "denominator_sum");
+          Same(x.denominator_sum_squares, y.denominator_sum_squares, "denominator_sum_squares");
+          Same(x.numerator_denominator_sum_product, y.numerator_denominator_sum_product,
+               "numerator_denominator_sum_product");
+        }
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace causeway::store
