@@ -1,6 +1,7 @@
 #include "store/clickhouse_report_sql.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -31,16 +32,6 @@ std::string DayExpr(const std::string& t) {
   return "intDiv(" + t + " - if(" + t + " < 0, 86399999, 0), " + kDayMs + ")";
 }
 
-// "[e0, e1, ...]" of Float64 expressions.
-std::string FloatArray(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += "toFloat64(" + items[i] + ")";
-  }
-  return out + "]";
-}
-
 // The 15 moment values [n, sums(4), cross(10)] of the quantities q (4 expressions),
 // as UserMoments::AddUser(q) would add them.
 std::vector<std::string> UserValues(const std::string& n, const std::vector<std::string>& q) {
@@ -65,13 +56,59 @@ std::vector<std::string> ChangeValues(const std::vector<std::string>& b,
   return v;
 }
 
-std::string Row(int kind, const std::string& m, const std::string& v, const std::string& day,
-                const std::string& seg, const std::vector<std::string>& values,
-                const std::string& lat) {
-  return "tuple(toUInt8(" + std::to_string(kind) + "), toUInt16(" + m + "), toUInt16(" + v +
-         "), toInt64(" + day + "), toString(" + seg + "), " + FloatArray(values) + ", toInt64(" +
-         lat + "))";
-}
+class Levels;
+
+// The contribution rows as parallel arrays, one per column (kind, m, v, day,
+// seg, lat and the values val0..val15), each the concatenation of row groups:
+// a single row, or one row per element of an array. Parallel arrays of plain
+// numbers keep ClickHouse 18.16's lambdas cheap (no tuples, and no array
+// captured by a lambda, which it would copy for every element).
+constexpr size_t kValues = 16;  // [n, sums(4), cross(10), conversions before exposure]
+
+class Columns {
+ public:
+  // One row: every argument a scalar expression.
+  void Single(int kind, const std::string& m, const std::string& v, const std::string& day,
+              const std::string& seg, const std::vector<std::string>& values,
+              const std::string& lat) {
+    Push(0, "[toUInt8(" + std::to_string(kind) + ")]");
+    Push(1, "[toUInt16(" + m + ")]");
+    Push(2, "[toUInt16(" + v + ")]");
+    Push(3, "[toInt64(" + day + ")]");
+    Push(4, "[toString(" + seg + ")]");
+    Push(5, "[toInt64(" + lat + ")]");
+    for (size_t i = 0; i < kValues; ++i) {
+      Push(6 + i, "[toFloat64(" + (i < values.size() ? values[i] : std::string("0")) + ")]");
+    }
+  }
+  // One row per element: `args` are lambda parameters over the arrays `arrays`
+  // (of one length); m is a literal, v a scalar column, day and values
+  // expressions of the parameters.
+  void PerElement(int kind, const std::string& m, const std::string& v, const std::string& day,
+                  const std::string& args, const std::string& arrays,
+                  const std::vector<std::string>& values) {
+    auto map = [&](const std::string& expr) {
+      return "arrayMap((" + args + ") -> " + expr + ", " + arrays + ")";
+    };
+    Push(0, map("toUInt8(" + std::to_string(kind) + ")"));
+    Push(1, map("toUInt16(" + m + ")"));
+    Push(2, map("toUInt16(" + v + ")"));
+    Push(3, map("toInt64(" + day + ")"));
+    Push(4, map("''"));
+    Push(5, map("toInt64(0)"));
+    for (size_t i = 0; i < kValues; ++i) {
+      Push(6 + i, map("toFloat64(" + (i < values.size() ? values[i] : std::string("0")) + ")"));
+    }
+  }
+  // "c<i>" = arrayConcat(...) for every column, naming `captured` (scalar
+  // columns the lambdas use) outside of them.
+  void AddTo(size_t level, const std::vector<std::string>& captured, Levels* l) const;
+  static constexpr size_t kColumns = 6 + kValues;
+
+ private:
+  void Push(size_t column, std::string expr) { parts_[column].push_back(std::move(expr)); }
+  std::array<std::vector<std::string>, 6 + kValues> parts_;
+};
 
 // `expr`, also naming `columns` outside of its lambdas: ClickHouse 18.16 prunes
 // a subquery's columns that the outer query names only inside a lambda
@@ -121,6 +158,14 @@ class Levels {
   std::vector<std::vector<std::string>> items_;
 };
 
+void Columns::AddTo(size_t level, const std::vector<std::string>& captured, Levels* l) const {
+  for (size_t c = 0; c < kColumns; ++c) {
+    std::string concat = "arrayConcat(";
+    for (size_t i = 0; i < parts_[c].size(); ++i) concat += (i > 0 ? ", " : "") + parts_[c][i];
+    l->Add(level, Keep(concat + ")", captured), "c" + Str(c));
+  }
+}
+
 // The per-user columns shared by the report and the analysed-users query:
 // exposures, status, variant index and t0 (t0, ex_*, st at level 4, vi at 5).
 void AddUserCore(const ReportQuery& q, Levels* l) {
@@ -153,22 +198,10 @@ std::string Where(const ReportQuery& q, const std::vector<std::string>& names) {
   return w;
 }
 
-// Parses "[1,2.5,-3e-7,nan]".
-bool ParseFloatArray(std::string_view text, std::vector<double>* out) {
-  out->clear();
-  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return false;
-  text = text.substr(1, text.size() - 2);
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    const std::string item(text.substr(0, comma));
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0') return false;
-    out->push_back(v);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return true;
+bool ParseDouble(const std::string& s, double* v) {
+  char* end = nullptr;
+  *v = std::strtod(s.c_str(), &end);
+  return !s.empty() && *end == '\0';
 }
 
 bool ParseInt(const std::string& s, int64_t* v) {
@@ -243,17 +276,13 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
     override_expr += "], uid)";
   }
 
-  std::vector<std::string> rows;
+  Columns rows;
   std::vector<std::string> captured{"t0", "ex_i", "vi", "st"};  // named by the rows' lambdas
   // Per variant logged: its exposures and the user.
-  rows.push_back(
-      "arrayMap(i -> " +
-      Row(kVariantCounts, "0", "i - 1", "0", "''", {"arrayCount(x -> x = i, ex_i)", "1"}, "0") +
-      ", ex_known)");
-  rows.push_back("[" +
-                 Row(kUser, "0", "st", "if(st = 0, " + day0 + ", 0)", "''",
-                     {"1", "length(ex_i)", override_expr, "0"}, "lat") +
-                 "]");
+  rows.PerElement(kVariantCounts, "0", "i - 1", "0", "i", "ex_known",
+                  {"arrayCount(x -> x = i, ex_i)", "1"});
+  rows.Single(kUser, "0", "st", "if(st = 0, " + day0 + ", 0)", "''",
+              {"1", "length(ex_i)", override_expr, "0"}, "lat");
 
   if (!q.segment_attributes.empty()) {
     l.Add(0, "argMinIf(attrs, (ts, variant, attrs), type = 0)", "a0");
@@ -344,29 +373,26 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
                        {p + "dc", p + "dd"})
                 : "arrayMap(d -> 0., " + p + "days)",
           p + "ad");
-    l.Add(8, "arrayPushFront(arrayPopBack(" + p + "an), 0.)", p + "bn");
-    l.Add(8, "arrayPushFront(arrayPopBack(" + p + "ad), 0.)", p + "bd");
+    l.Add(8, "arrayPopBack(arrayPushFront(" + p + "an, 0.))", p + "bn");
+    l.Add(8, "arrayPopBack(arrayPushFront(" + p + "ad, 0.))", p + "bd");
 
     const std::vector<std::string> q_init{"0.", "0.", p + "xn", p + "xd"};
     const std::vector<std::string> q_final{p + "yn", p + "yd", p + "xn", p + "xd"};
-    const std::vector<std::string> before{p + "bn[i]", p + "bd[i]", p + "xn", p + "xd"};
-    const std::vector<std::string> after{p + "an[i]", p + "ad[i]", p + "xn", p + "xd"};
-    for (const char* c : {"an", "ad", "bn", "bd", "xn", "xd", "days"}) captured.push_back(p + c);
-    rows.push_back("[" + Row(kDaily, M, "vi", day0, "''", UserValues("1", q_init), "0") + "]");
-    rows.push_back("arrayMap(i -> " +
-                   Row(kDaily, M, "vi", p + "days[i]", "''", ChangeValues(before, after), "0") +
-                   ", arrayEnumerate(" + p + "days))");
+    const std::vector<std::string> before{"b1", "b2", p + "xn", p + "xd"};
+    const std::vector<std::string> after{"a1", "a2", p + "xn", p + "xd"};
+    for (const char* c : {"xn", "xd"}) captured.push_back(p + c);
+    rows.Single(kDaily, M, "vi", day0, "''", UserValues("1", q_init), "0");
+    rows.PerElement(kDaily, M, "vi", "d", "d, a1, b1, a2, b2",
+                    p + "days, " + p + "an, " + p + "bn, " + p + "ad, " + p + "bd",
+                    ChangeValues(before, after));
     std::vector<std::string> total = UserValues("1", q_final);
     total.push_back("arrayCount(t -> t < t0, et" + a + ")");
-    rows.push_back("[" + Row(kTotal, M, "vi", "0", "''", total, "0") + "]");
+    rows.Single(kTotal, M, "vi", "0", "''", total, "0");
     if (!q.segment_attributes.empty()) {
-      rows.push_back("[" + Row(kSegment, M, "vi", "0", "seg_key", UserValues("1", q_final), "0") +
-                     "]");
+      rows.Single(kSegment, M, "vi", "0", "seg_key", UserValues("1", q_final), "0");
     }
   }
-  std::string all_rows = "arrayConcat(";
-  for (size_t i = 0; i < rows.size(); ++i) all_rows += (i > 0 ? ", " : "") + rows[i];
-  l.Add(9, Keep(all_rows + ")", captured), "contributions");
+  rows.AddTo(9, captured, &l);
   return l;
 }
 
@@ -376,10 +402,16 @@ std::string ReportSql(const ReportQuery& q, std::string_view table,
                       const std::vector<std::string>& names) {
   const Levels l = UserLevels(q, names);
 
-  return "SELECT r.1 AS kind, r.2 AS m, r.3 AS v, r.4 AS day, r.5 AS seg, sumForEach(r.6) AS "
-         "vals, max(r.7) AS lat FROM (SELECT st, arrayJoin(contributions) AS r FROM (" +
-         l.Sql(std::string(table) + " WHERE " + Where(q, names)) +
-         ")) WHERE kind <= 1 OR st = 0 GROUP BY kind, m, v, day, seg";
+  std::string join, sums;
+  for (size_t c = 0; c < Columns::kColumns; ++c) {
+    static const char* kNames[] = {"kind", "m", "v", "day", "seg", "lat"};
+    join += (c > 0 ? ", c" : "c") + Str(c) + " AS " +
+            (c < 6 ? std::string(kNames[c]) : "val" + Str(c - 6));
+    if (c >= 6) sums += ", sum(val" + Str(c - 6) + ")";
+  }
+  return "SELECT kind, m, v, day, seg, max(lat)" + sums + " FROM (" +
+         l.Sql(std::string(table) + " WHERE " + Where(q, names)) + ") ARRAY JOIN " + join +
+         " WHERE kind <= 1 OR st = 0 GROUP BY kind, m, v, day, seg";
 }
 
 std::string HistoryUsersSql(const ReportQuery& q, std::string_view table,
@@ -421,15 +453,15 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q,
   std::vector<double> vals;
   for (const auto& r : rows) {
     int64_t kind, m, v, day, lat;
-    if (r.size() != 7 || !ParseInt(r[0], &kind) || !ParseInt(r[1], &m) || !ParseInt(r[2], &v) ||
-        !ParseInt(r[3], &day) || !ParseFloatArray(r[5], &vals) || !ParseInt(r[6], &lat)) {
-      return Status::Internal("clickhouse: an unexpected row in the report's answer");
-    }
+    bool parsed = r.size() == Columns::kColumns && ParseInt(r[0], &kind) && ParseInt(r[1], &m) &&
+                  ParseInt(r[2], &v) && ParseInt(r[3], &day) && ParseInt(r[5], &lat);
+    vals.assign(kValues, 0.0);
+    for (size_t i = 0; parsed && i < kValues; ++i) parsed = ParseDouble(r[6 + i], &vals[i]);
+    if (!parsed) return Status::Internal("clickhouse: an unexpected row in the report's answer");
     const size_t mi = static_cast<size_t>(m), vi = static_cast<size_t>(v);
     const bool metric_row = kind == kDaily || kind == kTotal || kind == kSegment;
-    if ((metric_row && (mi >= nm || vi >= nv || vals.size() < 15)) ||
-        (kind == kVariantCounts && (vi >= nv || vals.size() != 2)) ||
-        (kind == kUser && vals.size() != 4) || kind > kSegment) {
+    if ((metric_row && (mi >= nm || vi >= nv)) || (kind == kVariantCounts && vi >= nv) ||
+        kind < 0 || kind > kSegment) {
       return Status::Internal("clickhouse: a report row out of range");
     }
     switch (kind) {
@@ -455,7 +487,7 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q,
       }
       case kTotal:
         out.totals[mi][vi].Add(MomentsOf(vals));
-        if (vals.size() > 15) out.conversions_before_exposure[mi] += std::llround(vals[15]);
+        out.conversions_before_exposure[mi] += std::llround(vals[15]);
         break;
       case kSegment: {
         auto it =
