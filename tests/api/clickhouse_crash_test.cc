@@ -4,7 +4,8 @@
 //  - resending every acknowledged batch to a restarted Causeway (a client's retry)
 //    does not change the count of distinct events;
 //  - `causeway keys` works against ClickHouse, with a user and password file;
-//  - a bad URL or an unreachable server is a one-line error and exit status 1.
+//  - a bad URL or an unreachable server is a one-line error and exit status 1;
+//  - two instances on one ClickHouse database follow each other within 5 s.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -257,4 +259,104 @@ TEST_CASE("clickhouse: a bad URL or an unreachable server is one line and exit s
                                       std::to_string(port),
                                   &out) == 1);
   CHECK(out.find("cannot connect") != std::string::npos);
+}
+
+namespace {
+
+// A `causeway serve` child with auth on the test ClickHouse database `database`.
+struct Instance {
+  Child child;
+  std::string admin_key, sdk_key;  // printed by the first instance on a new database
+
+  Instance(TestClickHouse* server, const std::string& database, const std::string& log) {
+    child = StartServer({"--store", "clickhouse", "--clickhouse-url", Url(server),
+                         "--clickhouse-database", database},
+                        log);
+    const std::regex key("(admin|sdk) +key: (cw_[a-z]+_[0-9a-f]+)");
+    std::ifstream in(log);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::smatch m;
+      if (std::regex_search(line, m, key)) (m[1] == "admin" ? admin_key : sdk_key) = m[2];
+    }
+  }
+  ~Instance() { Kill(SIGTERM); }
+  void Kill(int sig) {
+    if (child.pid <= 0) return;
+    kill(child.pid, sig);
+    waitpid(child.pid, nullptr, 0);
+    child.pid = -1;
+  }
+  int HttpStatus(const std::string& method, const std::string& path, const std::string& key,
+                 const Json& body = nullptr) const {
+    httplib::Client c("127.0.0.1", child.port);
+    c.set_read_timeout(10, 0);
+    const httplib::Headers h = {{"Authorization", "Bearer " + key}};
+    httplib::Result r =
+        method == "GET" ? c.Get(path, h) : c.Post(path, h, body.dump(), "application/json");
+    return r ? r->status : 0;
+  }
+};
+
+// Polls `done` every 10 ms for up to 5 s: whether it came true.
+bool Within5s(const std::function<bool()>& done) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("clickhouse: two instances serve the same experiments and keys within 5 s") {
+  CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
+  const std::string database = "cw_instances_" + std::to_string(::getpid());
+  causeway::store::ch::Client admin(server->endpoint());
+  REQUIRE(admin.Query("DROP DATABASE IF EXISTS " + database).ok());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("causeway-chinstances-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto a = std::make_unique<Instance>(server, database, (dir / "a.log").string());
+  REQUIRE(a->child.port > 0);
+  REQUIRE_FALSE(a->admin_key.empty());
+  Instance b(server, database, (dir / "b.log").string());
+  REQUIRE(b.child.port > 0);
+  CHECK(b.admin_key.empty());  // keys are created once, by the first instance
+  const std::string admin_key = a->admin_key, sdk = a->sdk_key;
+
+  REQUIRE(a->HttpStatus("POST", "/v1/experiments", admin_key,
+                        {{"key", "checkout"},
+                         {"variants", {{{"key", "control"}}, {{"key", "treatment"}}}},
+                         {"status", "running"}}) == 201);
+  CHECK(Within5s(
+      [&] { return b.HttpStatus("GET", "/v1/assign?experiment=checkout&user=u1", sdk) == 200; }));
+
+  // A key created and used on B, revoked through A: B refuses it.
+  httplib::Client c("127.0.0.1", a->child.port);
+  auto created = c.Post("/v1/keys", {{"Authorization", "Bearer " + admin_key}},
+                        R"({"scope": "sdk"})", "application/json");
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  const Json key = Json::parse(created->body);
+  const std::string secret = key["key"], id = key["id"];
+  REQUIRE(b.HttpStatus("GET", "/v1/assign?experiment=checkout&user=u1", secret) == 200);
+  REQUIRE(a->HttpStatus("POST", "/v1/keys/" + id + "/revoke", admin_key, Json::object()) == 200);
+  CHECK(Within5s([&] {
+    return b.HttpStatus("GET", "/v1/assign?experiment=checkout&user=u1", secret) == 401;
+  }));
+
+  // A killed: B keeps assigning and takes admin writes.
+  a->Kill(SIGKILL);
+  a.reset();
+  CHECK(b.HttpStatus("GET", "/v1/assign?experiment=checkout&user=u2", sdk) == 200);
+  CHECK(b.HttpStatus("POST", "/v1/experiments", admin_key,
+                     {{"key", "after"},
+                      {"variants", {{{"key", "a"}}, {{"key", "b"}}}},
+                      {"status", "running"}}) == 201);
+  CHECK(b.HttpStatus("GET", "/v1/assign?experiment=after&user=u1", sdk) == 200);
+  std::filesystem::remove_all(dir);
+  CHECK(admin.Query("DROP DATABASE IF EXISTS " + database).ok());
 }
