@@ -199,6 +199,8 @@ std::variant<causal::PathTable, Status> TableFromCsv(std::string_view csv,
   return std::move(builder).Finish();
 }
 
+// ---- JSON ---------------------------------------------------------------------------------
+
 std::variant<causal::PathTable, Status> TableFromJson(const Json* paths,
                                                       const std::string& separator) {
   if (!paths || !paths->is_array() || paths->empty())
@@ -217,6 +219,223 @@ std::variant<causal::PathTable, Status> TableFromJson(const Json* paths,
     if (auto e = builder.Add(path, conv, null, value)) return RowStatus(i, *e);
   }
   return std::move(builder).Finish();
+}
+
+// The usual JSON body read in one pass without a DOM. A 1 M-row body is about 100 MB,
+// and nlohmann's DOM spends seconds allocating a node per value. This reads the shape
+// clients send: a top-level object whose `paths` is an array of objects with only the
+// four row members, each at most once, `path` an ASCII string without escapes and the
+// counts numbers (null for an absent optional one). The other top-level members are
+// parsed by nlohmann one at a time. Anything else (escapes, non-ASCII, an unknown or
+// repeated member, a wrong type, a missing required member, malformed JSON) gives
+// nullopt and the caller reads the body the general way (Json::parse + FieldReader), so
+// every answer and every error is the general way's.
+struct FastRow {
+  size_t path_begin = 0, path_size = 0;  // in the body
+  double conversions = 0, nulls = 0, value = 0;
+  bool has_value = false;
+};
+
+struct FastBody {
+  Json options = Json::object();  // the top-level members, `paths` as an empty array
+  std::vector<FastRow> rows;
+};
+
+class FastJsonReader {
+ public:
+  explicit FastJsonReader(std::string_view s) : s_(s) {}
+
+  std::optional<FastBody> Read() {
+    FastBody out;
+    bool paths = false;
+    if (!Eat('{')) return std::nullopt;
+    if (!Eat('}')) {
+      for (;;) {
+        std::string_view key;
+        if (!String(&key) || !Eat(':')) return std::nullopt;
+        if (key == "paths") {
+          if (paths || !Rows(&out.rows)) return std::nullopt;
+          paths = true;
+          out.options["paths"] = Json::array();
+        } else {
+          Ws();
+          const size_t start = i_;
+          if (out.options.contains(key) || !SkipValue()) return std::nullopt;
+          Json v = Json::parse(s_.substr(start, i_ - start), nullptr, /*allow_exceptions=*/false);
+          if (v.is_discarded()) return std::nullopt;
+          out.options[std::string(key)] = std::move(v);
+        }
+        if (Eat(',')) continue;
+        if (Eat('}')) break;
+        return std::nullopt;
+      }
+    }
+    Ws();
+    if (i_ != s_.size() || !paths) return std::nullopt;
+    return out;
+  }
+
+ private:
+  void Ws() {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
+      ++i_;
+    }
+  }
+  bool Eat(char c) {
+    Ws();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool Literal(std::string_view word) {
+    Ws();
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  // A string of printable ASCII without escapes.
+  bool String(std::string_view* out) {
+    if (!Eat('"')) return false;
+    const size_t start = i_;
+    for (; i_ < s_.size(); ++i_) {
+      const auto c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') {
+        *out = s_.substr(start, i_ - start);
+        ++i_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    }
+    return false;
+  }
+  // A JSON number (RFC 8259 grammar), finite as a double.
+  bool Number(double* out) {
+    Ws();
+    const size_t start = i_;
+    auto digits = [&] {
+      const size_t from = i_;
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+      return i_ > from;
+    };
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    if (i_ < s_.size() && s_[i_] == '0') {
+      ++i_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits()) return false;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) return false;
+    }
+    const char* end = s_.data() + i_;
+    auto [p, ec] = std::from_chars(s_.data() + start, end, *out);
+    return ec == std::errc() && p == end && std::isfinite(*out);
+  }
+  // Moves past one value (not checked: the caller hands it to nlohmann) to the `,` or
+  // `}` that ends it.
+  bool SkipValue() {
+    int depth = 0;
+    for (; i_ < s_.size(); ++i_) {
+      const char c = s_[i_];
+      if (c == '"') {
+        for (++i_; i_ < s_.size() && s_[i_] != '"'; ++i_) {
+          if (s_[i_] == '\\') ++i_;
+        }
+        if (i_ >= s_.size()) return false;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) return true;
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Rows(std::vector<FastRow>* rows) {
+    if (!Eat('[')) return false;
+    if (Eat(']')) return true;
+    for (;;) {
+      FastRow row;
+      unsigned seen = 0;  // bit f: member f was given (not null)
+      if (!Eat('{')) return false;
+      if (!Eat('}')) {
+        for (;;) {
+          std::string_view key;
+          if (!String(&key) || !Eat(':')) return false;
+          const int f = key == "path"                     ? 0
+                        : key == "total_conversions"      ? 1
+                        : key == "total_null"             ? 2
+                        : key == "total_conversion_value" ? 3
+                                                          : -1;
+          if (f < 0 || (seen >> f & 1)) return false;
+          if (f == 0) {
+            std::string_view path;
+            if (!String(&path)) return false;
+            row.path_begin = static_cast<size_t>(path.data() - s_.data());
+            row.path_size = path.size();
+            seen |= 1;
+          } else if (!Literal("null")) {
+            double* out = f == 1 ? &row.conversions : f == 2 ? &row.nulls : &row.value;
+            if (!Number(out)) return false;
+            seen |= 1u << f;
+          }
+          if (Eat(',')) continue;
+          if (Eat('}')) break;
+          return false;
+        }
+      }
+      if ((seen & 3) != 3) return false;  // path or total_conversions missing or null
+      row.has_value = seen >> 3 & 1;
+      rows->push_back(row);
+      if (Eat(',')) continue;
+      return Eat(']');
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+std::variant<causal::PathTable, Status> TableFromFastRows(std::string_view body,
+                                                          const std::vector<FastRow>& rows,
+                                                          const std::string& separator) {
+  if (rows.empty())
+    return InvalidArgument("paths", "must be a non-empty array of {path, total_conversions, ...}");
+  PathTableBuilder builder(separator);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const FastRow& r = rows[i];
+    if (auto e = builder.Add(body.substr(r.path_begin, r.path_size), r.conversions, r.nulls,
+                             r.has_value ? std::optional<double>(r.value) : std::nullopt)) {
+      return RowStatus(i, *e);
+    }
+  }
+  return std::move(builder).Finish();
+}
+
+// Attribution of a decoded table (or the error that decoding gave), as the response.
+HandlerResult Respond(const std::variant<causal::PathTable, Status>& table,
+                      const Request& request) {
+  if (auto* e = std::get_if<Status>(&table)) return *e;
+  const causal::PathTable& t = std::get<causal::PathTable>(table);
+  auto result = causal::Attribute(t, request.options);
+  if (!result.ok()) {
+    const causal::Error& e = result.error();
+    std::string field = e.field.rfind("options.", 0) == 0 ? e.field.substr(8) : e.field;
+    return e.kind == causal::ErrorKind::kInsufficientData
+               ? Status::InsufficientData(e.message, field)
+               : InvalidArgument(field, e.message);
+  }
+  return AttributionToJson(t, result.value());
 }
 
 }  // namespace
@@ -289,6 +508,14 @@ HandlerResult HandleAttribution(std::string_view content_type, std::string_view 
   } else {
     // A JSON body carries every option itself: any query parameter is unknown.
     if (Status s = FieldReader::Query(query).Finish(); !s.ok()) return s;
+    if (std::optional<FastBody> fast = FastJsonReader(body).Read()) {
+      FieldReader options(fast->options);
+      ReadOptions(options, /*query=*/false, &request);
+      options.Raw("paths");
+      if (Status s = options.Finish(); !s.ok()) return s;
+      table = TableFromFastRows(body, fast->rows, request.separator);
+      return Respond(table, request);
+    }
     const Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
       const bool json = mime.empty() || mime == "application/json" || mime.ends_with("+json");
@@ -307,17 +534,7 @@ HandlerResult HandleAttribution(std::string_view content_type, std::string_view 
     if (Status s = options.Finish(); !s.ok()) return s;
     table = TableFromJson(paths, request.separator);
   }
-  if (auto* e = std::get_if<Status>(&table)) return *e;
-  const causal::PathTable& t = std::get<causal::PathTable>(table);
-  auto result = causal::Attribute(t, request.options);
-  if (!result.ok()) {
-    const causal::Error& e = result.error();
-    std::string field = e.field.rfind("options.", 0) == 0 ? e.field.substr(8) : e.field;
-    return e.kind == causal::ErrorKind::kInsufficientData
-               ? Status::InsufficientData(e.message, field)
-               : InvalidArgument(field, e.message);
-  }
-  return AttributionToJson(t, result.value());
+  return Respond(table, request);
 }
 
 }  // namespace causeway::api

@@ -74,17 +74,45 @@ bool AttributionOptions::IsValid(std::string* why) const {
 
 PathTableBuilder::PathTableBuilder(std::string separator) : separator_(std::move(separator)) {}
 
+namespace {
+
+// FNV-1a over the bytes, then a splitmix64 finaliser (the low bits index the table).
+uint64_t HashName(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 31);
+}
+
+uint64_t Mix(uint64_t h) {
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+  return h ^ (h >> 31);
+}
+
+}  // namespace
+
 uint32_t PathTableBuilder::ChannelId(std::string_view name) {
-  // Few channels (the usual case): a scan of short strings beats hashing them.
-  if (table_.channels.size() <= 16) {
-    for (uint32_t c = 0; c < table_.channels.size(); ++c) {
-      if (table_.channels[c] == name) return c;
+  const uint64_t h = HashName(name);
+  if (2 * (table_.channels.size() + 1) > channel_slots_.size()) {  // keep the load under 1/2
+    std::vector<ChannelSlot> slots(std::max<size_t>(64, 2 * channel_slots_.size()));
+    const size_t mask = slots.size() - 1;
+    for (const ChannelSlot& s : channel_slots_) {
+      if (s.id == 0) continue;
+      size_t j = s.hash & mask;
+      while (slots[j].id != 0) j = (j + 1) & mask;
+      slots[j] = s;
     }
-  } else if (auto it = channel_ids_.find(name); it != channel_ids_.end()) {
-    return it->second;
+    channel_slots_.swap(slots);
+  }
+  const size_t mask = channel_slots_.size() - 1;
+  size_t j = h & mask;
+  for (; channel_slots_[j].id != 0; j = (j + 1) & mask) {
+    const ChannelSlot& s = channel_slots_[j];
+    if (s.hash == h && table_.channels[s.id - 1] == name) return s.id - 1;
   }
   const auto id = static_cast<uint32_t>(table_.channels.size());
-  channel_ids_.emplace(std::string(name), id);
+  channel_slots_[j] = {h, id + 1};
   table_.channels.emplace_back(name);
   return id;
 }
@@ -134,56 +162,91 @@ std::optional<Error> PathTableBuilder::Add(std::string_view path, double convers
     if (*value > 0 && conversions == 0)
       return Error{"total_conversion_value", "is positive on a row with no conversions"};
   }
-  if (auto e = Split(path, &ids_)) return e;
-  const size_t p = FindOrInsertPath(ids_);
-  table_.conversions[p] += conversions;
-  table_.nulls[p] += nulls;
-  table_.values[p] += value.value_or(0);
+  if (pending_count_ == kPending) {
+    AddToPath(pending_[first_pending_]);
+    first_pending_ = (first_pending_ + 1) % kPending;
+    --pending_count_;
+  }
+  PendingRow& row = pending_[(first_pending_ + pending_count_) % kPending];
+  if (auto e = Split(path, &row.ids)) return e;
+  const std::vector<uint32_t>& ids = row.ids;
+  row.key = 0;
+  row.packed = ids.size() <= 8;
+  for (size_t i = 0; i < ids.size() && row.packed; ++i) {
+    row.packed = ids[i] < 255;
+    row.key |= static_cast<uint64_t>(ids[i] + 1) << (8 * i);
+  }
+  if (!row.packed) {
+    row.key = 0x9E3779B97F4A7C15ull ^ ids.size();
+    for (uint32_t id : ids) {
+      row.key = (row.key ^ id) * 0xBF58476D1CE4E5B9ull;
+      row.key ^= row.key >> 29;
+    }
+  }
+  row.conversions = conversions;
+  row.nulls = nulls;
+  row.value = value.value_or(0);
+  if (!path_slots_.empty()) {
+    const PathSlot* slot = &path_slots_[Mix(row.key) & (path_slots_.size() - 1)];
+    __builtin_prefetch(slot);
+    __builtin_prefetch(reinterpret_cast<const char*>(slot + 1) - 1);
+  }
+  ++pending_count_;
   ++table_.rows;
   return std::nullopt;
 }
 
-size_t PathTableBuilder::FindOrInsertPath(const std::vector<uint32_t>& ids) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ ids.size();
-  for (uint32_t id : ids) {
-    h = (h ^ id) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 29;
-  }
-  if (2 * (table_.size() + 1) > slot_path_.size()) {  // keep the load under 1/2
-    const size_t n = std::max<size_t>(1024, 2 * slot_path_.size());
-    std::vector<uint64_t> hashes(n);
-    std::vector<size_t> paths(n, 0);
-    for (size_t i = 0; i < slot_path_.size(); ++i) {
-      if (slot_path_[i] == 0) continue;
-      size_t j = slot_hash_[i] & (n - 1);
-      while (paths[j] != 0) j = (j + 1) & (n - 1);
-      hashes[j] = slot_hash_[i];
-      paths[j] = slot_path_[i];
+void PathTableBuilder::AddToPath(const PendingRow& row) {
+  if (2 * (paths_ + 1) > path_slots_.size()) {  // keep the load under 1/2
+    std::vector<PathSlot> slots(std::max<size_t>(1024, 2 * path_slots_.size()));
+    const size_t mask = slots.size() - 1;
+    for (const PathSlot& s : path_slots_) {
+      if (s.path == 0) continue;
+      size_t j = Mix(s.key) & mask;
+      while (slots[j].path != 0) j = (j + 1) & mask;
+      slots[j] = s;
     }
-    slot_hash_.swap(hashes);
-    slot_path_.swap(paths);
+    path_slots_.swap(slots);
   }
-  const size_t mask = slot_path_.size() - 1;
-  for (size_t j = h & mask;; j = (j + 1) & mask) {
-    if (slot_path_[j] == 0) {
-      slot_hash_[j] = h;
-      slot_path_[j] = table_.size() + 1;
-      table_.touches.insert(table_.touches.end(), ids.begin(), ids.end());
-      table_.offsets.push_back(table_.touches.size());
-      table_.conversions.push_back(0);
-      table_.nulls.push_back(0);
-      table_.values.push_back(0);
-      return table_.size() - 1;
-    }
-    const size_t p = slot_path_[j] - 1;
-    if (slot_hash_[j] == h && table_.length(p) == ids.size() &&
-        std::equal(ids.begin(), ids.end(), table_.begin(p))) {
-      return p;
+  const std::vector<uint32_t>& ids = row.ids;
+  const size_t mask = path_slots_.size() - 1;
+  size_t j = Mix(row.key) & mask;
+  for (; path_slots_[j].path != 0; j = (j + 1) & mask) {
+    const PathSlot& s = path_slots_[j];
+    if (s.key != row.key || s.packed != row.packed) continue;
+    const size_t p = s.path - 1;
+    if (row.packed ||
+        (table_.length(p) == ids.size() && std::equal(ids.begin(), ids.end(), table_.begin(p)))) {
+      break;
     }
   }
+  PathSlot& slot = path_slots_[j];
+  if (slot.path == 0) {
+    slot.key = row.key;
+    slot.path = static_cast<uint32_t>(++paths_);
+    slot.packed = row.packed ? 1 : 0;
+    table_.touches.insert(table_.touches.end(), ids.begin(), ids.end());
+    table_.offsets.push_back(table_.touches.size());
+  }
+  slot.conversions += row.conversions;
+  slot.nulls += row.nulls;
+  slot.value += row.value;
 }
 
 PathTable PathTableBuilder::Finish() && {
+  for (; pending_count_ > 0; --pending_count_) {
+    AddToPath(pending_[first_pending_]);
+    first_pending_ = (first_pending_ + 1) % kPending;
+  }
+  table_.conversions.resize(paths_);
+  table_.nulls.resize(paths_);
+  table_.values.resize(paths_);
+  for (const PathSlot& s : path_slots_) {
+    if (s.path == 0) continue;
+    table_.conversions[s.path - 1] = s.conversions;
+    table_.nulls[s.path - 1] = s.nulls;
+    table_.values[s.path - 1] = s.value;
+  }
   table_.has_value = value_rows_.value_or(false);
   return std::move(table_);
 }

@@ -109,25 +109,43 @@ class PathTableBuilder {
   PathTable Finish() &&;
 
  private:
-  // Transparent hashing: lookups by string_view allocate nothing.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Channel names: open addressing on a 64-bit hash of the name; a slot holds id + 1
+  // (0 = empty) and the name is compared against table_.channels.
+  struct ChannelSlot {
+    uint64_t hash = 0;
+    uint32_t id = 0;
   };
-  template <class V>
-  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  // Distinct paths: open addressing. A path of at most 8 channels with ids below 255 is
+  // its own key (the ids + 1 packed into bytes, so equal keys are equal paths); a longer
+  // one is keyed by a 64-bit hash of its ids and compared against table_.touches. A slot
+  // holds path index + 1 (0 = empty) and the path's summed counts, so adding a row
+  // allocates nothing once its path is known and reads one slot. Rows wait in a queue of
+  // kPending after parsing, their slot prefetched, so that the cache misses of several
+  // rows overlap; Finish empties it. Rows keep their order, and every error is found
+  // before a row is queued.
+  struct PathSlot {
+    uint64_t key = 0;
+    uint32_t path = 0;
+    uint32_t packed = 0;  // 1: key is the packed path
+    double conversions = 0, nulls = 0, value = 0;
+  };
+  struct PendingRow {
+    std::vector<uint32_t> ids;
+    uint64_t key = 0;
+    bool packed = false;
+    double conversions = 0, nulls = 0, value = 0;
+  };
+  static constexpr size_t kPending = 16;
 
   std::string separator_;
   PathTable table_;
-  Map<uint32_t> channel_ids_;
-  // Distinct paths: open addressing on a 64-bit hash of the channel ids; a slot holds
-  // path index + 1 (0 = empty) and the key is compared against table_.touches, so adding
-  // a row allocates nothing once its path is known.
-  std::vector<uint64_t> slot_hash_;
-  std::vector<size_t> slot_path_;
-  size_t FindOrInsertPath(const std::vector<uint32_t>& ids);
+  std::vector<ChannelSlot> channel_slots_;
+  std::vector<PathSlot> path_slots_;
+  size_t paths_ = 0;              // distinct paths so far
+  PendingRow pending_[kPending];  // a ring: pending_[(first_pending_ + k) % kPending]
+  size_t first_pending_ = 0, pending_count_ = 0;
+  void AddToPath(const PendingRow& row);      // finds or inserts its path, adds the counts
   uint32_t ChannelId(std::string_view name);  // adds a new channel
-  std::vector<uint32_t> ids_;                 // scratch
   std::optional<bool> value_rows_;            // whether rows carry a value
 };
 

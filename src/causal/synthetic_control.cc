@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "causal/did_common.h"
+#include "causal/frank_wolfe_pass.h"
 #include "causal/inference.h"
 #include "causal/parallel.h"
 
@@ -26,19 +27,32 @@ using Eigen::VectorXd;
 // G = A'A, c = A'b and bb = b'b. Each iteration is synthdid's fw.step (R/solver.R): with
 // the half gradient g = A'(Ax - b) + eta x, eta = rows zeta^2, move towards the vertex
 // e_i, i = argmin g (the first one), by the exact line search
-//   s = clamp(-g'd / (||A d||^2 + eta ||d||^2), 0, 1),  d = e_i - x,
-// where ||A d||^2 = G_ii - 2 (Gx)_i + x'Gx. It keeps Gx up to date in O(k) per step.
+//   s = clamp(-g'd / (||A d||^2 + eta ||d||^2), 0, 1),  d = e_i - x.
 // Stops as sc.weight.fw: after max_iter iterations or when, from the third iteration on,
 // an iteration lowered f by no more than min_decrease^2.
 //
-// `index` selects a principal submatrix of G (and the matching entries of c): the
-// problem over the weights index[0..k) without copying G.
+// In terms of H = G + eta I and h = Hx: g = h - c, g'd = g_i - (x'h - c'x),
+// ||A d||^2 + eta ||d||^2 = H_ii - 2 h_i + x'h and f(x) = (x'h - 2 c'x + bb) / rows. So an
+// iteration reads column i of H and makes one pass h <- (1 - s) h + s H e_i that also
+// finds the next argmin of h - c; x'h and c'x are updated in O(1) (and recomputed exactly
+// every kRefresh iterations, so rounding cannot drift), and x is kept as scale * xs so
+// that moving it costs O(1) too.
+//
+// H comes either whole (`hessian`: the unit-weight problem, shared read-only by every
+// placebo) or as G less a low-rank `downdate` D, G - D'D + eta I, whose columns are made
+// when first used (the time-weight problem of a placebo is the full one less its
+// placebo-treated rows; it touches a handful of columns). `excluded` weights are held at
+// 0 and never chosen: a placebo's unit-weight problem is the full one without its
+// placebo-treated units, so no submatrix is copied.
 struct GramProblem {
-  const MatrixXd* gram = nullptr;           // at least size() x size(); its leading block is used
-  const std::vector<int>* index = nullptr;  // null: the leading size() x size() block
-  VectorXd c;                               // A'b over the selected weights
+  const MatrixXd* hessian = nullptr;           // H, at least size() x size(); or null and:
+  const MatrixXd* gram = nullptr;              //   G (its leading size() x size() block),
+  const MatrixXd* downdate = nullptr;          //   null or D, r x size() at least,
+  double eta = 0;                              //   rows zeta^2
+  const std::vector<int>* excluded = nullptr;  // weights held at 0 (their x must start at 0)
+  VectorXd c;                                  // A'b
   double bb = 0;
-  double rows = 1;  // rows of A (the objective divides by it; eta = rows zeta^2)
+  double rows = 1;  // rows of A (the objective divides by it)
 
   int size() const { return static_cast<int>(c.size()); }
 };
@@ -48,103 +62,111 @@ struct FwResult {
   int iterations = 0;
 };
 
-// Per iteration: one pass moving x and Gx towards the vertex i, forming the next half
-// gradient g = Gx - c + eta x and its (first) argmin; the sums
-// x'x, x'Gx, c'x that the line search and the objective need are updated in O(1) and
-// recomputed exactly every kRefresh iterations (so rounding cannot drift).
 constexpr int kRefresh = 64;
 
-FwResult FrankWolfeDense(const double* gram, Eigen::Index ld, const GramProblem& p, double zeta,
-                         VectorXd x, double min_decrease, int max_iter) {
-  const int k = p.size();
-  const double z2 = zeta * zeta;
-  const double eta = p.rows * z2;
-  const double* c = p.c.data();
-  VectorXd gx_vector = VectorXd::Zero(k), g_vector(k);
-  double* gx = gx_vector.data();
-  double* g = g_vector.data();
-  double* xs = x.data();
-  for (int i = 0; i < k; ++i) {
-    if (xs[i] == 0) continue;
-    const double* col = gram + static_cast<Eigen::Index>(i) * ld;
-    for (int j = 0; j < k; ++j) gx[j] += col[j] * xs[i];
-  }
-  double xx = 0, xgx = 0, cx = 0;
-  auto exact_sums = [&] {
-    xx = xgx = cx = 0;
-    for (int j = 0; j < k; ++j) {
-      xx += xs[j] * xs[j];
-      xgx += xs[j] * gx[j];
-      cx += c[j] * xs[j];
+// Column i of H, contiguous (size() entries). `storage` holds the columns made from a
+// downdate and is reused from problem to problem. Not thread-safe; one per solve.
+class HessianColumns {
+ public:
+  HessianColumns(const GramProblem& p, MatrixXd* storage) : p_(p), k_(p.size()) {
+    if (!p_.hessian) {
+      storage->resize(k_, k_);
+      made_ = storage;
+      ready_.assign(static_cast<size_t>(k_), 0);
     }
+  }
+
+  const double* operator()(int i) {
+    if (p_.hessian) return p_.hessian->data() + static_cast<Eigen::Index>(i) * p_.hessian->rows();
+    double* column = made_->data() + static_cast<Eigen::Index>(i) * k_;
+    if (!ready_[static_cast<size_t>(i)]) {
+      Eigen::Map<VectorXd> out(column, k_);
+      out = p_.gram->col(i).head(k_);
+      if (p_.downdate) out.noalias() -= p_.downdate->leftCols(k_).transpose() * p_.downdate->col(i);
+      column[i] += p_.eta;
+      ready_[static_cast<size_t>(i)] = 1;
+    }
+    return column;
+  }
+
+ private:
+  const GramProblem& p_;
+  const int k_;
+  MatrixXd* made_ = nullptr;
+  std::vector<char> ready_;
+};
+
+FwResult FrankWolfe(const GramProblem& p, HessianColumns& columns, VectorXd x, double min_decrease,
+                    int max_iter) {
+  const int k = p.size();
+  // cost = c with -inf at the excluded weights, so their h - cost is never the minimum.
+  VectorXd cost = p.c;
+  if (p.excluded) {
+    for (int j : *p.excluded) cost[j] = -std::numeric_limits<double>::infinity();
+  }
+  VectorXd h = VectorXd::Zero(k);
+  int nonzero = 0, vertex = -1;  // vertex: x is exactly e_vertex (d = 0, fw.step returns x)
+  for (int i = 0; i < k; ++i) {
+    if (x[i] == 0) continue;
+    ++nonzero;
+    vertex = x[i] == 1 ? i : -1;
+    h += x[i] * Eigen::Map<const VectorXd>(columns(i), k);
+  }
+  if (nonzero != 1) vertex = -1;
+  double* xs = x.data();
+  double scale = 1;  // x = scale * xs
+  double xh = 0, cx = 0;
+  auto exact_sums = [&] {
+    if (scale != 1) {
+      x *= scale;
+      scale = 1;
+    }
+    xh = x.dot(h);
+    cx = x.dot(p.c);
   };
   exact_sums();
   int next = 0;
-  for (int j = 0; j < k; ++j) {
-    g[j] = gx[j] - c[j] + eta * xs[j];
-    if (g[j] < g[next]) next = j;
-  }
-  auto value = [&] { return z2 * xx + (xgx - 2 * cx + p.bb) / p.rows; };
+  (h - cost).minCoeff(&next);  // the first minimum
+  auto value = [&] { return (xh - 2 * cx + p.bb) / p.rows; };
   double prev = 0, cur = 0;
   int t = 0;
   const double threshold = min_decrease * min_decrease;
   while (t < max_iter && (t < 2 || prev - cur > threshold)) {
     ++t;
     const int i = next;
-    double step = 0;
-    if (xs[i] != 1) {                                  // else x is the vertex e_i: d = 0
-      const double gd = g[i] - (xgx - cx + eta * xx);  // g'd, d = e_i - x
-      const double dd = xx - 2 * xs[i] + 1;            // ||d||^2
-      const double* col = gram + static_cast<Eigen::Index>(i) * ld;
-      const double err = col[i] - 2 * gx[i] + xgx;  // ||A d||^2
-      const double denominator = err + eta * dd;
+    if (i != vertex) {
+      const double* column = columns(i);
+      const double hi = h[i];
+      const double gd = (hi - p.c[i]) - (xh - cx);         // g'd, d = e_i - x
+      const double denominator = column[i] - 2 * hi + xh;  // ||A d||^2 + eta ||d||^2
+      double step = 0;
       if (denominator > 0) step = std::min(1.0, std::max(0.0, -gd / denominator));
       if (step > 0) {
         const double keep = 1 - step;
-        const double xi = xs[i], gxi = gx[i];
-        int arg = 0;
-        double best = std::numeric_limits<double>::infinity();
-        for (int j = 0; j < k; ++j) {
-          const double xj = keep * xs[j] + (j == i ? step : 0.0);
-          const double gxj = keep * gx[j] + step * col[j];
-          xs[j] = xj;
-          gx[j] = gxj;
-          const double gj = gxj - c[j] + eta * xj;
-          g[j] = gj;
-          arg = gj < best ? j : arg;
-          best = gj < best ? gj : best;
+        next = internal::MoveAndArgmin(h.data(), column, cost.data(), k, keep, step);
+        if (step == 1) {
+          x.setZero();
+          xs[i] = 1;
+          scale = 1;
+          vertex = i;
+        } else {
+          scale *= keep;
+          xs[i] += step / scale;
+          vertex = -1;
         }
-        next = arg;
-        if (t % kRefresh == 0) {
+        if (t % kRefresh == 0 || scale < 1e-150) {
           exact_sums();
         } else {
-          xx = keep * keep * xx + 2 * step * keep * xi + step * step;
-          xgx = keep * keep * xgx + 2 * step * keep * gxi + step * step * col[i];
-          cx = keep * cx + step * c[i];
+          xh = keep * keep * xh + 2 * step * keep * hi + step * step * column[i];
+          cx = keep * cx + step * p.c[i];
         }
       }
     }
     prev = cur;
     cur = value();
   }
+  exact_sums();  // x = xs
   return {std::move(x), t};
-}
-
-FwResult FrankWolfe(const GramProblem& p, double zeta, VectorXd x, double min_decrease,
-                    int max_iter) {
-  if (!p.index) {
-    return FrankWolfeDense(p.gram->data(), p.gram->rows(), p, zeta, std::move(x), min_decrease,
-                           max_iter);
-  }
-  // A principal submatrix: copied once (k^2) so every iteration reads contiguous columns.
-  const std::vector<int>& index = *p.index;
-  const int k = p.size();
-  MatrixXd sub(k, k);
-  for (int i = 0; i < k; ++i) {
-    const double* col = p.gram->data() + static_cast<Eigen::Index>(index[i]) * p.gram->rows();
-    for (int j = 0; j < k; ++j) sub(j, i) = col[index[j]];
-  }
-  return FrankWolfeDense(sub.data(), k, p, zeta, std::move(x), min_decrease, max_iter);
 }
 
 // synthdid's sparsify_function: zero the weights at or below max/4, renormalise.
@@ -156,22 +178,17 @@ VectorXd Sparsify(VectorXd v) {
   return v / v.sum();
 }
 
-// synthdid's sum_normalize: x / sum(x), uniform when the sum is 0.
-VectorXd SumNormalize(VectorXd v) {
-  const double s = v.sum();
-  if (s != 0) return v / s;
-  return VectorXd::Constant(v.size(), 1.0 / static_cast<double>(v.size()));
-}
-
 // The two-round solve of synthdid_estimate: max_iter_pre_sparsify iterations from the
-// start, then (if sparsify) a restart from the sparsified weights up to max_iter.
-FwResult SolveWeights(const GramProblem& p, double zeta, VectorXd start, double min_decrease,
-                      const SyntheticOptions& o) {
+// start, then (if sparsify) a restart from the sparsified weights up to max_iter. Both
+// rounds share the columns of H.
+FwResult SolveWeights(const GramProblem& p, VectorXd start, double min_decrease,
+                      const SyntheticOptions& o, MatrixXd* storage) {
+  HessianColumns columns(p, storage);
   const int first_max = o.sparsify ? o.max_iterations_pre_sparsify : o.max_iterations;
-  FwResult r = FrankWolfe(p, zeta, std::move(start), min_decrease, first_max);
+  FwResult r = FrankWolfe(p, columns, std::move(start), min_decrease, first_max);
   if (!o.sparsify) return r;
   const int first = r.iterations;
-  r = FrankWolfe(p, zeta, Sparsify(std::move(r.x)), min_decrease, o.max_iterations);
+  r = FrankWolfe(p, columns, Sparsify(std::move(r.x)), min_decrease, o.max_iterations);
   r.iterations += first;
   return r;
 }
@@ -194,7 +211,8 @@ struct Prepared {
   // Pre-period series per unit (columns), minus each period's control mean, and demeaned
   // over time when omega has an intercept: T0 x N.
   MatrixXd omega_cols;
-  MatrixXd omega_gram;  // N0 x N0: omega_cols(:, controls)' omega_cols(:, controls)
+  MatrixXd omega_gram;     // N0 x N0: omega_cols(:, controls)' omega_cols(:, controls)
+  MatrixXd omega_hessian;  // omega_gram + T0 zeta_omega^2 I, shared by every placebo
   // Per control, [pre-periods, post mean] minus the control mean and the unit's pre mean:
   // N0 x (T0 + 1); and the sum of their outer products.
   MatrixXd lambda_rows;
@@ -242,6 +260,8 @@ Prepared Prepare(const BlockPanel& b, const SyntheticOptions& o) {
     p.omega_gram.selfadjointView<Eigen::Lower>().rankUpdate(controls.transpose());
     p.omega_gram.triangularView<Eigen::StrictlyUpper>() =
         p.omega_gram.transpose().triangularView<Eigen::StrictlyUpper>();
+    p.omega_hessian = p.omega_gram;
+    p.omega_hessian.diagonal().array() += p.t0 * p.zeta_omega * p.zeta_omega;
   }
   if (FitsLambda(o)) {
     p.lambda_rows.resize(p.n0, p.t0 + 1);
@@ -258,27 +278,34 @@ Prepared Prepare(const BlockPanel& b, const SyntheticOptions& o) {
   return p;
 }
 
-// The time-weight problem over the controls `controls` (all controls when `treated`
-// is empty; else every control but the placebo-treated rows `treated`).
-GramProblem LambdaProblem(const Prepared& p, const std::vector<int>& treated, MatrixXd* gram) {
+// The time-weight problem over every control but the placebo-treated rows `treated`
+// (all controls when it is empty). Its Gram matrix is the full one's less the dropped
+// rows and the shift of the column means: with w_j the rows of lambda_rows (centred over
+// all controls) and m = -sum_{j in treated} w_j / n the mean of the n kept rows,
+//   G' = G - sum_{j in treated} w_j w_j' - n m m' = G - D'D,
+// D = [w_j (j in treated); sqrt(n) m]. `downdate` receives D.
+GramProblem LambdaProblem(const Prepared& p, const std::vector<int>& treated, MatrixXd* downdate) {
   const int t0 = p.t0;
-  const double n = static_cast<double>(p.n0 - static_cast<int>(treated.size()));
-  *gram = p.lambda_gram;
-  VectorXd sum = VectorXd::Zero(t0 + 1);  // sum over the kept rows = -sum over `treated`
-  for (int j : treated) {
-    const auto w = p.lambda_rows.row(j).transpose();
-    gram->selfadjointView<Eigen::Lower>().rankUpdate(w, -1.0);
-    sum -= w;
-  }
-  const VectorXd mean = sum / n;
-  gram->selfadjointView<Eigen::Lower>().rankUpdate(mean, -n);
-  gram->triangularView<Eigen::StrictlyUpper>() =
-      gram->transpose().triangularView<Eigen::StrictlyUpper>();
+  const int r = static_cast<int>(treated.size());
+  const double n = static_cast<double>(p.n0 - r);
   GramProblem q;
-  q.c = gram->col(t0).head(t0);
-  q.bb = (*gram)(t0, t0);
+  q.gram = &p.lambda_gram;  // its leading t0 x t0 block is A'A
+  q.c = p.lambda_gram.col(t0).head(t0);
+  q.bb = p.lambda_gram(t0, t0);
   q.rows = n;
-  q.gram = gram;  // its leading t0 x t0 block is A'A
+  q.eta = n * p.zeta_lambda * p.zeta_lambda;
+  if (r > 0) {
+    downdate->resize(r + 1, t0 + 1);
+    VectorXd sum = VectorXd::Zero(t0 + 1);
+    for (int k = 0; k < r; ++k) {
+      downdate->row(k) = p.lambda_rows.row(treated[static_cast<size_t>(k)]);
+      sum -= downdate->row(k).transpose();
+    }
+    downdate->row(r) = sum.transpose() / std::sqrt(n);  // sqrt(n) m
+    q.downdate = downdate;
+    q.c.noalias() -= downdate->leftCols(t0).transpose() * downdate->col(t0);
+    q.bb -= downdate->col(t0).squaredNorm();
+  }
   return q;
 }
 
@@ -300,10 +327,10 @@ SyntheticWeights Fit(const Prepared& p, const SyntheticOptions& o) {
   w.noise_level = p.noise_level;
   w.zeta_omega = p.zeta_omega;
   w.zeta_lambda = p.zeta_lambda;
+  MatrixXd columns;
   if (FitsLambda(o)) {
-    MatrixXd gram;
-    const GramProblem q = LambdaProblem(p, {}, &gram);
-    FwResult r = SolveWeights(q, p.zeta_lambda, UniformWeights(p.t0), p.min_decrease, o);
+    const GramProblem q = LambdaProblem(p, {}, nullptr);
+    FwResult r = SolveWeights(q, UniformWeights(p.t0), p.min_decrease, o, &columns);
     w.lambda = std::move(r.x);
     w.lambda_iterations = r.iterations;
   } else {
@@ -311,12 +338,12 @@ SyntheticWeights Fit(const Prepared& p, const SyntheticOptions& o) {
   }
   if (FitsOmega(o)) {
     GramProblem q;
-    q.gram = &p.omega_gram;
+    q.hessian = &p.omega_hessian;
     const VectorXd b = p.omega_cols.rightCols(p.n1).rowwise().mean();
     q.c = p.omega_cols.leftCols(p.n0).transpose() * b;
     q.bb = b.squaredNorm();
     q.rows = p.t0;
-    FwResult r = SolveWeights(q, p.zeta_omega, UniformWeights(p.n0), p.min_decrease, o);
+    FwResult r = SolveWeights(q, UniformWeights(p.n0), p.min_decrease, o, &columns);
     w.omega = std::move(r.x);
     w.omega_iterations = r.iterations;
   } else {
@@ -325,47 +352,56 @@ SyntheticWeights Fit(const Prepared& p, const SyntheticOptions& o) {
   return w;
 }
 
-// One placebo replication: rows perm[0..n0-n1) are controls, the rest treated.
+// Memory one thread's placebo replications reuse.
+struct PlaceboWorkspace {
+  MatrixXd lambda_downdate, lambda_columns;
+};
+
+// One placebo replication: rows perm[0..n0-n1) are controls, the rest treated. The
+// unit-weight problem keeps every control's index and holds the placebo-treated ones at
+// 0, so ties in its argmin go to the lowest row rather than to the first in the
+// permutation as in synthdid; the gradients of two controls tie only when their
+// de-meaned pre-period series are identical.
 double Placebo(const Prepared& p, const SyntheticWeights& fitted, const SyntheticOptions& o,
-               const std::vector<int>& perm) {
+               const std::vector<int>& perm, PlaceboWorkspace* work) {
   const int n1 = p.n1;
   const int n0 = p.n0 - n1;
-  const std::vector<int> controls(perm.begin(), perm.begin() + n0);
   const std::vector<int> treated(perm.begin() + n0, perm.end());
   VectorXd lambda = fitted.lambda;
   if (FitsLambda(o)) {
-    MatrixXd gram;
-    const GramProblem q = LambdaProblem(p, treated, &gram);
-    lambda = SolveWeights(q, p.zeta_lambda, fitted.lambda, p.min_decrease, o).x;
+    const GramProblem q = LambdaProblem(p, treated, &work->lambda_downdate);
+    lambda = SolveWeights(q, fitted.lambda, p.min_decrease, o, &work->lambda_columns).x;
   }
-  VectorXd start(n0);
-  for (int i = 0; i < n0; ++i) start[i] = fitted.omega[controls[static_cast<size_t>(i)]];
-  start = SumNormalize(std::move(start));
-  VectorXd omega = start;
+  // synthdid: sum_normalize(omega[controls]).
+  VectorXd omega = fitted.omega;
+  for (int j : treated) omega[j] = 0;
+  const double sum = omega.sum();
+  if (sum != 0) {
+    omega /= sum;
+  } else {
+    omega.setConstant(1.0 / n0);
+    for (int j : treated) omega[j] = 0;
+  }
   if (FitsOmega(o)) {
     GramProblem q;
-    q.gram = &p.omega_gram;
-    q.index = &controls;
-    q.c.resize(n0);
-    for (int i = 0; i < n0; ++i) {
-      double s = 0;
-      for (int j : treated) s += p.omega_gram(controls[static_cast<size_t>(i)], j);
-      q.c[i] = s / n1;
-    }
+    q.hessian = &p.omega_hessian;
+    q.excluded = &treated;
+    q.c = VectorXd::Zero(p.n0);
     double bb = 0;
     for (int j : treated) {
+      q.c += p.omega_gram.col(j);
       for (int k : treated) bb += p.omega_gram(j, k);
     }
+    q.c /= n1;
+    for (int j : treated) q.c[j] = 0;
     q.bb = bb / (static_cast<double>(n1) * n1);
     q.rows = p.t0;
-    omega = SolveWeights(q, p.zeta_omega, std::move(start), p.min_decrease, o).x;
+    omega = SolveWeights(q, std::move(omega), p.min_decrease, o, nullptr).x;
   }
   const VectorXd u = UnitTerms(*p.block, lambda);
   double tau = 0;
   for (int j : treated) tau += u[j];
-  tau /= n1;
-  for (int i = 0; i < n0; ++i) tau -= omega[i] * u[controls[static_cast<size_t>(i)]];
-  return tau;
+  return tau / n1 - omega.dot(u.head(p.n0));
 }
 
 // Algorithm 4's replications, split across threads (each writes its own slots).
@@ -378,7 +414,10 @@ std::vector<double> RunPlacebos(const Prepared& p, const SyntheticWeights& fitte
   const unsigned chunks = static_cast<unsigned>(
       std::max<size_t>(1, std::min<size_t>({permutations.size(), cores, kMaxChunks})));
   RunChunks(ChunkBounds(permutations.size(), chunks), [&](unsigned, size_t lo, size_t hi) {
-    for (size_t r = lo; r < hi; ++r) out[r] = Placebo(p, fitted, options, permutations[r]);
+    PlaceboWorkspace work;
+    for (size_t r = lo; r < hi; ++r) {
+      out[r] = Placebo(p, fitted, options, permutations[r], &work);
+    }
   });
   return out;
 }
@@ -664,10 +703,9 @@ Result<SyntheticSummary> EstimateSynthetic(const BlockPanel& b, const SyntheticO
   }
   if (FitsOmega(o)) {
     int outside = 0;
+    const VectorXd donor_pre_mean = b.y.topLeftCorner(n0, t0).rowwise().mean();
     for (int t = 0; t < t0; ++t) {
-      auto donor = [&](int i) {
-        return centred ? b.y(i, t) - b.y.row(i).head(t0).mean() : b.y(i, t);
-      };
+      auto donor = [&](int i) { return centred ? b.y(i, t) - donor_pre_mean[i] : b.y(i, t); };
       const double tr = centred ? treated[t] - pre_mean : treated[t];
       double lo = donor(0), hi = donor(0);
       for (int i = 1; i < n0; ++i) {

@@ -141,6 +141,70 @@ TEST_CASE("attribution: options and insufficient data", "[api][attribution]") {
   CHECK(Channel(r.body(), "markov", "x")["conversions"].get<double>() == Approx(0.2));
 }
 
+// The handler reads the usual JSON body in one pass and any other through nlohmann's DOM
+// and FieldReader. Each body below is sent as written and with its "paths" key spelled
+// with an escape (the same JSON value, which the one-pass reader leaves to the general
+// one): answers and errors must be the same.
+TEST_CASE("attribution: the one-pass JSON reader answers as the general reader",
+          "[api][attribution]") {
+  std::string many = R"({"method": "linear", "paths": [)";
+  for (int i = 0; i < 20; ++i) {
+    many += std::string(i ? ", " : "") + R"({"path": ")" + (i == 12 ? "a > > b" : "a > b") +
+            R"(", "total_conversions": 1})";
+  }
+  many += "]}";
+  const std::vector<std::string> bodies = {
+      Json{{"methods", {"markov", "shapley"}}, {"paths", kPaths}}.dump(),
+      R"({"paths":[{"path":"a>b","total_conversions":2,"total_null":1.5e0,
+          "total_conversion_value":10},{"total_conversion_value":null,"path":" b ",
+          "total_conversions":-0,"total_null":3}],"separator":">","method":"shapley"})",
+      R"({"method": "markov", "separator": "|", "paths": [{"path": "x|y", "total_conversions": 1,
+          "total_null": null}, {"path": "y", "total_conversions": 0, "total_null": 2}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": 1, "total_null": 1,
+          "total_null": 2}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": 1,
+          "total_conversion_value": 3}, {"path": "b", "total_conversions": 1}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": "1"}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": null}]})",
+      R"({"method": "linear", "paths": [{"path": "a"}]})",
+      R"({"method": "linear", "paths": [{"path": 5, "total_conversions": 1}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": 1, "nulls": 2}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": 01}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": 1}]} x)",
+      R"({"method": "linear", "paths": []})",
+      R"({"method": "linear", "paths": {"path": "a"}})",
+      R"({"method": "linear", "paths": [["a", 1]]})",
+      R"({"method": "linear", "zz": [1, {"a": "}"}], "paths": [{"path": "a",
+          "total_conversions": 1}]})",
+      R"({"methods": ["shapley", "bogus"], "paths": [{"path": "a", "total_conversions": 1}]})",
+      R"({"method": "linear", "method": "shapley", "paths": [{"path": "a",
+          "total_conversions": 1}]})",
+      R"({"method": "linear", "paths": [{"path": "a", "total_conversions": 1}],
+          "paths": [{"path": "b", "total_conversions": 1}]})",
+      R"({"method": "linear", "paths": [{"path": "caf\u00e9 > a", "total_conversions": 1}]})",
+      many,
+  };
+  for (const std::string& body : bodies) {
+    const size_t at = body.find(R"("paths")");
+    REQUIRE(at != std::string::npos);
+    std::string general = body;
+    general.replace(at, 7, R"("pat\u0068s")");
+    INFO(body);
+    const HandlerResult a = HandleAttribution("application/json", body, {});
+    const HandlerResult b = HandleAttribution("application/json", general, {});
+    REQUIRE(a.ok() == b.ok());
+    if (a.ok()) {
+      CHECK(a.body() == b.body());
+    } else {
+      CHECK(a.error().code() == b.error().code());
+      CHECK(a.error().field() == b.error().field());
+      CHECK(a.error().message() == b.error().message());
+    }
+  }
+  const HandlerResult r = HandleAttribution("application/json", many, {});
+  CheckError(r, StatusCode::kInvalidArgument, "paths[12].path");
+}
+
 TEST_CASE("attribution over HTTP needs the admin key", "[api][attribution]") {
   testing::TestServer s;
   const std::string body = Json{{"method", "markov"}, {"paths", kPaths}}.dump();
