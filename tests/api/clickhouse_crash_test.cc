@@ -357,6 +357,37 @@ TEST_CASE("clickhouse: two instances serve the same experiments and keys within 
                       {"variants", {{{"key", "a"}}, {{"key", "b"}}}},
                       {"status", "running"}}) == 201);
   CHECK(b.HttpStatus("GET", "/v1/assign?experiment=after&user=u1", sdk) == 200);
+
+  // Events through B, the batch sent twice (a client's retry after a lost answer):
+  // the report, computed in ClickHouse, counts every exposure and user once.
+  Json events = Json::array();
+  const int64_t now = NowMs();
+  for (int u = 0; u < 20; ++u) {
+    const std::string user = "r" + std::to_string(u);
+    events.push_back({{"type", "exposure"},
+                      {"id", "x-" + user},
+                      {"experiment", "checkout"},
+                      {"user", user},
+                      {"variant", u % 2 ? "treatment" : "control"},
+                      {"ts", now}});
+  }
+  REQUIRE(b.HttpStatus("POST", "/v1/events", sdk, {{"events", events}}) == 200);
+  REQUIRE(b.HttpStatus("POST", "/v1/events", sdk, {{"events", events}}) == 200);
+  httplib::Client cb("127.0.0.1", b.child.port);
+  cb.set_read_timeout(30, 0);
+  auto report =
+      cb.Get("/v1/experiments/checkout/report", {{"Authorization", "Bearer " + admin_key}});
+  REQUIRE(report);
+  INFO(report->body);
+  REQUIRE(report->status == 200);
+  const Json r = Json::parse(report->body);
+  int64_t exposures = 0, users = 0;
+  for (const Json& e : r["exposures"]) {
+    exposures += e["exposures"].get<int64_t>();
+    users += e["users"].get<int64_t>();
+  }
+  CHECK(exposures == 20);
+  CHECK(users == 20);
   std::filesystem::remove_all(dir);
   CHECK(admin.Query("DROP DATABASE IF EXISTS " + database).ok());
 }
