@@ -33,8 +33,8 @@ StatusOr<ReportAggregates> ShardReport(const Shard& shard, const ReportQuery& qu
                                        const std::vector<std::string>& names) {
   // Smaller blocks keep 18.16's per-function column copies in cache (15-30 % at
   // 10 M events, docs/performance.md).
-  auto rows = shard.client->Rows(ch::ReportSql(query, shard.table, names),
-                                 {{"max_block_size", "8192"}});
+  auto rows =
+      shard.client->Rows(ch::ReportSql(query, shard.table, names), {{"max_block_size", "8192"}});
   if (!rows.ok()) return rows.status();
   auto agg = ch::ReadReportRows(query, *rows);
   if (!agg.ok() || !query.expected_variant) return agg;
