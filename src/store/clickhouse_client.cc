@@ -79,38 +79,48 @@ StatusOr<std::vector<std::vector<std::string>>> Client::Rows(
   return ParseTsv(*body);
 }
 
-std::string Quote(std::string_view s) {
-  std::string out = "'";
+namespace {
+
+// Appends `s` with ClickHouse's backslash escapes (the same in a string literal
+// and in a TabSeparated field); `quote` also escapes the single quote.
+void AppendEscaped(std::string_view s, bool quote, std::string* out) {
   for (char c : s) {
     switch (c) {
       case '\\':
-        out += "\\\\";
+        *out += "\\\\";
         break;
       case '\'':
-        out += "\\'";
+        *out += quote ? "\\'" : "'";
         break;
       case '\n':
-        out += "\\n";
+        *out += "\\n";
         break;
       case '\t':
-        out += "\\t";
+        *out += "\\t";
         break;
       case '\r':
-        out += "\\r";
+        *out += "\\r";
         break;
       case '\0':
-        out += "\\0";
+        *out += "\\0";
         break;
       case '\b':
-        out += "\\b";
+        *out += "\\b";
         break;
       case '\f':
-        out += "\\f";
+        *out += "\\f";
         break;
       default:
-        out += c;
+        *out += c;
     }
   }
+}
+
+}  // namespace
+
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  AppendEscaped(s, /*quote=*/true, &out);
   out += '\'';
   return out;
 }
@@ -118,33 +128,7 @@ std::string Quote(std::string_view s) {
 std::string EscapeTsv(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\0':
-        out += "\\0";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += c;
-    }
-  }
+  AppendEscaped(s, /*quote=*/false, &out);
   return out;
 }
 
