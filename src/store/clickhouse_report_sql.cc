@@ -6,21 +6,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <utility>
 
 #include "store/clickhouse_client.h"
 
 namespace causeway::store::ch {
 namespace {
 
-// Contribution row kinds (the first element of each row tuple).
-enum Kind : int {
-  kVariantCounts = 0,  // v = variant: [exposures, 1 (user)]
-  kUser = 1,           // v = status: [1, exposures, override, 0]; day = day0 (status 0)
-  kDaily = 2,          // m, v, day: [n, sums(4), cross(10)] increments
-  kTotal = 3,          // m, v: [n, sums, cross, conversions before exposure]
-  kSegment = 4,        // m, v, seg: [n, sums, cross]
-};
-// User status (v of kUser rows).
+// User status (st).
 enum UserStatus : int { kAnalysed = 0, kMultiVariant = 1, kUnknownVariant = 2 };
 
 constexpr const char* kDayMs = "86400000";
@@ -32,83 +25,16 @@ std::string DayExpr(const std::string& t) {
   return "intDiv(" + t + " - if(" + t + " < 0, 86399999, 0), " + kDayMs + ")";
 }
 
-// The 15 moment values [n, sums(4), cross(10)] of the quantities q (4 expressions),
-// as UserMoments::AddUser(q) would add them.
-std::vector<std::string> UserValues(const std::string& n, const std::vector<std::string>& q) {
-  std::vector<std::string> v{n};
-  for (const auto& x : q) v.push_back(x);
-  for (int i = 0; i < 4; ++i) {
-    for (int j = i; j < 4; ++j) v.push_back(q[size_t(i)] + " * " + q[size_t(j)]);
-  }
-  return v;
-}
-
-// The 15 values UserMoments::AddChange(before, after) adds (n unchanged).
-std::vector<std::string> ChangeValues(const std::vector<std::string>& b,
-                                      const std::vector<std::string>& a) {
-  std::vector<std::string> v{"0"};
-  for (size_t i = 0; i < 4; ++i) v.push_back(a[i] + " - " + b[i]);
+// The 14 sums [sums(4), cross(10)] of the quantities q (4 expressions) that
+// UserMoments::AddUser(q) adds, as aggregate expressions.
+std::vector<std::string> MomentSums(const std::vector<std::string>& q) {
+  std::vector<std::string> v;
+  for (const auto& x : q) v.push_back("sum(" + x + ")");
   for (size_t i = 0; i < 4; ++i) {
-    for (size_t j = i; j < 4; ++j) {
-      v.push_back(a[i] + " * " + a[j] + " - " + b[i] + " * " + b[j]);
-    }
+    for (size_t j = i; j < 4; ++j) v.push_back("sum(" + q[i] + " * " + q[j] + ")");
   }
   return v;
 }
-
-class Levels;
-
-// The contribution rows as parallel arrays, one per column (kind, m, v, day,
-// seg, lat and the values val0..val15), each the concatenation of row groups:
-// a single row, or one row per element of an array. Parallel arrays of plain
-// numbers keep ClickHouse 18.16's lambdas cheap (no tuples, and no array
-// captured by a lambda, which it would copy for every element).
-constexpr size_t kValues = 16;  // [n, sums(4), cross(10), conversions before exposure]
-
-class Columns {
- public:
-  // One row: every argument a scalar expression.
-  void Single(int kind, const std::string& m, const std::string& v, const std::string& day,
-              const std::string& seg, const std::vector<std::string>& values,
-              const std::string& lat) {
-    Push(0, "[toUInt8(" + std::to_string(kind) + ")]");
-    Push(1, "[toUInt16(" + m + ")]");
-    Push(2, "[toUInt16(" + v + ")]");
-    Push(3, "[toInt64(" + day + ")]");
-    Push(4, "[toString(" + seg + ")]");
-    Push(5, "[toInt64(" + lat + ")]");
-    for (size_t i = 0; i < kValues; ++i) {
-      Push(6 + i, "[toFloat64(" + (i < values.size() ? values[i] : std::string("0")) + ")]");
-    }
-  }
-  // One row per element: `args` are lambda parameters over the arrays `arrays`
-  // (of one length); m is a literal, v a scalar column, day and values
-  // expressions of the parameters.
-  void PerElement(int kind, const std::string& m, const std::string& v, const std::string& day,
-                  const std::string& args, const std::string& arrays,
-                  const std::vector<std::string>& values) {
-    auto map = [&](const std::string& expr) {
-      return "arrayMap((" + args + ") -> " + expr + ", " + arrays + ")";
-    };
-    Push(0, map("toUInt8(" + std::to_string(kind) + ")"));
-    Push(1, map("toUInt16(" + m + ")"));
-    Push(2, map("toUInt16(" + v + ")"));
-    Push(3, map("toInt64(" + day + ")"));
-    Push(4, map("''"));
-    Push(5, map("toInt64(0)"));
-    for (size_t i = 0; i < kValues; ++i) {
-      Push(6 + i, map("toFloat64(" + (i < values.size() ? values[i] : std::string("0")) + ")"));
-    }
-  }
-  // "c<i>" = arrayConcat(...) for every column, naming `captured` (scalar
-  // columns the lambdas use) outside of them.
-  void AddTo(size_t level, const std::vector<std::string>& captured, Levels* l) const;
-  static constexpr size_t kColumns = 6 + kValues;
-
- private:
-  void Push(size_t column, std::string expr) { parts_[column].push_back(std::move(expr)); }
-  std::array<std::vector<std::string>, 6 + kValues> parts_;
-};
 
 // `expr`, also naming `columns` outside of its lambdas: ClickHouse 18.16 prunes
 // a subquery's columns that the outer query names only inside a lambda
@@ -158,14 +84,6 @@ class Levels {
   std::vector<std::vector<std::string>> items_;
 };
 
-void Columns::AddTo(size_t level, const std::vector<std::string>& captured, Levels* l) const {
-  for (size_t c = 0; c < kColumns; ++c) {
-    std::string concat = "arrayConcat(";
-    for (size_t i = 0; i < parts_[c].size(); ++i) concat += (i > 0 ? ", " : "") + parts_[c][i];
-    l->Add(level, Keep(concat + ")", captured), "c" + Str(c));
-  }
-}
-
 // The per-user columns shared by the report and the analysed-users query:
 // exposures, status, variant index and t0 (t0, ex_*, st at level 4, vi at 5).
 void AddUserCore(const ReportQuery& q, Levels* l) {
@@ -210,11 +128,12 @@ bool ParseInt(const std::string& s, int64_t* v) {
   return ec == std::errc() && p == end;
 }
 
-UserMoments MomentsOf(const std::vector<double>& v) {
+// Moments from n and the 14 sums at v[0..13].
+UserMoments MomentsOf(int64_t n, const double* v) {
   UserMoments m;
-  m.n = std::llround(v[0]);
-  for (size_t i = 0; i < m.sum.size(); ++i) m.sum[i] = v[1 + i];
-  for (size_t i = 0; i < m.cross.size(); ++i) m.cross[i] = v[5 + i];
+  m.n = n;
+  for (size_t i = 0; i < m.sum.size(); ++i) m.sum[i] = v[i];
+  for (size_t i = 0; i < m.cross.size(); ++i) m.cross[i] = v[m.sum.size() + i];
   return m;
 }
 
@@ -240,12 +159,29 @@ std::string SegmentLabel(const std::string& key, size_t attributes) {
 
 namespace {
 
-// Every per-user column of the report (UserCore, the events of `names`, each
-// metric's m<i>_yn/yd/xn/xd) and, at level 9, `contributions`.
+// Every per-user column of the report. After UserCore (t0, ex_*, st, vi):
+//   et<k>, ev<k>    each event name's events, retried ones dropped, by time;
+//   lat             the latest event read;
+//   seg_key         the first exposure's segment attributes (when segmented);
+// and per metric (prefix m<i>_):
+//   yn, yd, xn, xd  the final y (numerator, denominator) and CUPED covariate;
+//   cb              numerator events before t0;
+//   days            the days on which y changes, in order, and per such day the
+//   d1, d2          changes of y_num and y_den, and of their products
+//   q11, q12, q22   (y_num², y_num·y_den, y_den²) since the day before.
+// 1 when the user has an override, else 0.
+std::string OverrideExpr(const ReportQuery& q) {
+  if (q.override_users.empty()) return "toUInt8(0)";
+  std::string out = "has([";
+  for (size_t i = 0; i < q.override_users.size(); ++i) {
+    out += (i > 0 ? ", " : "") + Quote(q.override_users[i]);
+  }
+  return out + "], uid)";
+}
+
 Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
-  Levels l(10);
+  Levels l(12);
   AddUserCore(q, &l);
-  const std::string day0 = DayExpr("t0");
   // Each event name's events: deduplicated by id (a retried batch is stored
   // twice until ClickHouse merges its parts), sorted by time: et<k>, ev<k>.
   for (size_t k = 0; k < names.size(); ++k) {
@@ -267,22 +203,6 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
           "[-1], t0))";
   }
   l.Add(5, lat, "lat");
-  std::string override_expr = "0";
-  if (!q.override_users.empty()) {
-    override_expr = "has([";
-    for (size_t i = 0; i < q.override_users.size(); ++i) {
-      override_expr += (i > 0 ? ", " : "") + Quote(q.override_users[i]);
-    }
-    override_expr += "], uid)";
-  }
-
-  Columns rows;
-  std::vector<std::string> captured{"t0", "ex_i", "vi", "st"};  // named by the rows' lambdas
-  // Per variant logged: its exposures and the user.
-  rows.PerElement(kVariantCounts, "0", "i - 1", "0", "i", "ex_known",
-                  {"arrayCount(x -> x = i, ex_i)", "1"});
-  rows.Single(kUser, "0", "st", "if(st = 0, " + day0 + ", 0)", "''",
-              {"1", "length(ex_i)", override_expr, "0"}, "lat");
 
   if (!q.segment_attributes.empty()) {
     l.Add(0, "argMinIf(attrs, (ts, variant, attrs), type = 0)", "a0");
@@ -302,35 +222,44 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
   };
   for (size_t m = 0; m < q.metrics.size(); ++m) {
     const AggregateMetric& metric = q.metrics[m];
-    const std::string M = Str(m), a = index_of(metric.event);
-    const std::string p = "m" + M + "_";  // column prefix
+    const std::string a = index_of(metric.event);
+    const std::string p = "m" + Str(m) + "_";  // column prefix
     const std::string end = metric.window_ms > 0 ? "t0 + " + std::to_string(metric.window_ms)
                                                  : std::string("9223372036854775807");
     const std::string in_window = "t >= t0 AND t < " + end;
-    // Numerator events in the window: times, days and the running value.
+    // Numerator events in the window (times nt, values nv) and what each adds
+    // to y_num (na): 1 for the first (indicator), 1 (count), its value (sum).
     l.Add(4, Keep("arrayFilter(t -> " + in_window + ", et" + a + ")", {"t0"}), p + "nt");
     l.Add(4, Keep("arrayFilter((x, t) -> " + in_window + ", ev" + a + ", et" + a + ")", {"t0"}),
           p + "nv");
-    l.Add(5, "arrayMap(t -> " + DayExpr("t") + ", " + p + "nt)", p + "nd");
     switch (metric.value) {
       case UserValue::kIndicator:
-        l.Add(5, "arrayMap(x -> 1., " + p + "nv)", p + "nc");
+        l.Add(5, "arrayMap(i -> toFloat64(i = 1), arrayEnumerate(" + p + "nt))", p + "na");
         break;
       case UserValue::kCount:
-        l.Add(5, "arrayMap(i -> toFloat64(i), arrayEnumerate(" + p + "nv))", p + "nc");
+        l.Add(5, "arrayMap(t -> 1., " + p + "nt)", p + "na");
         break;
       case UserValue::kSum:
-        l.Add(5, "arrayCumSum(" + p + "nv)", p + "nc");
+        l.Add(5, "arrayMap(x -> toFloat64(x), " + p + "nv)", p + "na");
         break;
     }
+    // The running y_num (ca) and y_den (cd) after each event, by time, and the
+    // day of each event (dy).
     const bool ratio = metric.denominator_event.has_value();
-    const std::string b = ratio ? index_of(*metric.denominator_event) : std::string();
     if (ratio) {
+      const std::string b = index_of(*metric.denominator_event);
       l.Add(4, Keep("arrayFilter(t -> " + in_window + ", et" + b + ")", {"t0"}), p + "dt");
       l.Add(4, Keep("arrayFilter((x, t) -> " + in_window + ", ev" + b + ", et" + b + ")", {"t0"}),
             p + "dv");
-      l.Add(5, "arrayMap(t -> " + DayExpr("t") + ", " + p + "dt)", p + "dd");
-      l.Add(5, "arrayCumSum(" + p + "dv)", p + "dc");
+      l.Add(5, "arrayConcat(" + p + "nt, " + p + "dt)", p + "t");
+      l.Add(6, "arrayConcat(" + p + "na, arrayMap(t -> 0., " + p + "dt))", p + "a");
+      l.Add(6, "arrayConcat(arrayMap(t -> 0., " + p + "nt), " + p + "dv)", p + "b");
+      l.Add(7, "arrayCumSum(arraySort((x, t) -> t, " + p + "a, " + p + "t))", p + "ca");
+      l.Add(7, "arrayCumSum(arraySort((x, t) -> t, " + p + "b, " + p + "t))", p + "cd");
+      l.Add(7, "arrayMap(t -> " + DayExpr("t") + ", arraySort(" + p + "t))", p + "dy");
+    } else {
+      l.Add(7, "arrayCumSum(" + p + "na)", p + "ca");
+      l.Add(7, "arrayMap(t -> " + DayExpr("t") + ", " + p + "nt)", p + "dy");
     }
     // The CUPED covariate over [t0 - lookback, t0).
     std::string xn = "0.", xd = "0.";
@@ -349,77 +278,174 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
           break;
       }
       if (ratio) {
+        const std::string b = index_of(*metric.denominator_event);
         xd = "arraySum(arrayFilter((x, t) -> " + in_lookback + ", ev" + b + ", et" + b + "))";
       }
     }
     l.Add(4, Keep("toFloat64(" + xn + ")", {"t0"}), p + "xn");
     l.Add(4, Keep("toFloat64(" + xd + ")", {"t0"}), p + "xd");
-    // Final values, and the value after each day that has events.
-    l.Add(6, "if(length(" + p + "nc) > 0, " + p + "nc[-1], 0.)", p + "yn");
-    l.Add(6, ratio ? "if(length(" + p + "dc) > 0, " + p + "dc[-1], 0.)" : std::string("0."),
-          p + "yd");
-    l.Add(6,
-          "arraySort(arrayDistinct(" +
-              (ratio ? "arrayConcat(" + p + "nd, " + p + "dd)" : p + "nd") + "))",
-          p + "days");
-    l.Add(7,
-          Keep("arrayMap(d -> toFloat64(arrayElement(arrayFilter((c, e) -> e <= d, " + p + "nc, " +
-                   p + "nd), -1)), " + p + "days)",
-               {p + "nc", p + "nd"}),
-          p + "an");
-    l.Add(7,
-          ratio ? Keep("arrayMap(d -> toFloat64(arrayElement(arrayFilter((c, e) -> e <= d, " + p +
-                           "dc, " + p + "dd), -1)), " + p + "days)",
-                       {p + "dc", p + "dd"})
-                : "arrayMap(d -> 0., " + p + "days)",
-          p + "ad");
-    l.Add(8, "arrayPopBack(arrayPushFront(" + p + "an, 0.))", p + "bn");
-    l.Add(8, "arrayPopBack(arrayPushFront(" + p + "ad, 0.))", p + "bd");
-
-    const std::vector<std::string> q_init{"0.", "0.", p + "xn", p + "xd"};
-    const std::vector<std::string> q_final{p + "yn", p + "yd", p + "xn", p + "xd"};
-    const std::vector<std::string> before{"b1", "b2", p + "xn", p + "xd"};
-    const std::vector<std::string> after{"a1", "a2", p + "xn", p + "xd"};
-    for (const char* c : {"xn", "xd"}) captured.push_back(p + c);
-    rows.Single(kDaily, M, "vi", day0, "''", UserValues("1", q_init), "0");
-    rows.PerElement(kDaily, M, "vi", "d", "d, a1, b1, a2, b2",
-                    p + "days, " + p + "an, " + p + "bn, " + p + "ad, " + p + "bd",
-                    ChangeValues(before, after));
-    std::vector<std::string> total = UserValues("1", q_final);
-    total.push_back("arrayCount(t -> t < t0, et" + a + ")");
-    rows.Single(kTotal, M, "vi", "0", "''", total, "0");
-    if (!q.segment_attributes.empty()) {
-      rows.Single(kSegment, M, "vi", "0", "seg_key", UserValues("1", q_final), "0");
+    l.Add(4, Keep("arrayCount(t -> t < t0, et" + a + ")", {"t0"}), p + "cb");
+    // Final values, straight from the events in the window (the users query
+    // needs no running values); the last event of each day (ls) and the
+    // running values then.
+    switch (metric.value) {
+      case UserValue::kIndicator:
+        l.Add(5, "toFloat64(length(" + p + "nt) > 0)", p + "yn");
+        break;
+      case UserValue::kCount:
+        l.Add(5, "toFloat64(length(" + p + "nt))", p + "yn");
+        break;
+      case UserValue::kSum:
+        l.Add(5, "toFloat64(arraySum(" + p + "nv))", p + "yn");
+        break;
+    }
+    l.Add(5, ratio ? "toFloat64(arraySum(" + p + "dv))" : std::string("0."), p + "yd");
+    l.Add(8,
+          "arrayMap((d, e) -> d != e, " + p + "dy, arrayPopFront(arrayPushBack(" + p +
+              "dy, toInt64(-9223372036854775807))))",
+          p + "ls");
+    l.Add(9, "arrayFilter((d, l) -> l, " + p + "dy, " + p + "ls)", p + "days");
+    l.Add(9, "arrayFilter((c, l) -> l, " + p + "ca, " + p + "ls)", p + "an");
+    l.Add(10, "arrayPopBack(arrayPushFront(" + p + "an, 0.))", p + "bn");
+    l.Add(11, "arrayMap((a, b) -> a - b, " + p + "an, " + p + "bn)", p + "d1");
+    l.Add(11, "arrayMap((a, b) -> a * a - b * b, " + p + "an, " + p + "bn)", p + "q11");
+    if (ratio) {
+      l.Add(9, "arrayFilter((c, l) -> l, " + p + "cd, " + p + "ls)", p + "ad");
+      l.Add(10, "arrayPopBack(arrayPushFront(" + p + "ad, 0.))", p + "bd");
+      l.Add(11, "arrayMap((a, b) -> a - b, " + p + "ad, " + p + "bd)", p + "d2");
+      l.Add(11, "arrayMap((a, b) -> a * a - b * b, " + p + "ad, " + p + "bd)", p + "q22");
+      l.Add(11,
+            "arrayMap((a1, b1, a2, b2) -> a1 * a2 - b1 * b2, " + p + "an, " + p + "bn, " + p +
+                "ad, " + p + "bd)",
+            p + "q12");
+    } else {
+      for (const char* c : {"d2", "q22", "q12"}) {
+        l.Add(11, "arrayMap(d -> 0., " + p + "days)", p + c);
+      }
     }
   }
-  rows.AddTo(9, captured, &l);
   return l;
 }
 
 }  // namespace
 
-std::string ReportSql(const ReportQuery& q, std::string_view table,
-                      const std::vector<std::string>& names) {
-  const Levels l = UserLevels(q, names);
+namespace {
 
-  std::string join, sums;
-  for (size_t c = 0; c < Columns::kColumns; ++c) {
-    static const char* kNames[] = {"kind", "m", "v", "day", "seg", "lat"};
-    join += (c > 0 ? ", c" : "c") + Str(c) + " AS " +
-            (c < 6 ? std::string(kNames[c]) : "val" + Str(c - 6));
-    if (c >= 6) sums += ", sum(val" + Str(c - 6) + ")";
+// The changes and segments queries over `users` (the per-user subquery).
+void AddBucket(const ReportQuery& q, const std::string& users, ReportSql* out) {
+  const size_t nm = q.metrics.size();
+  // Changes: the analysed users' rows, ARRAY JOINed: per user one marker row
+  // (m = 255: the latest event read), and per metric the row of its entry on the
+  // day of t0 (e = 1: n and the covariate) and a row per day y changes.
+  // Each row's covariates (cx, cy) come along as columns, so the sums multiply
+  // columns (no per-row choice of the metric's column). Without metrics, one
+  // marker row per user (m = 255) carries the latest event read.
+  std::string cm, cd, ce, cx, cy, cc, c1, c2, c11, c12, c22;
+  auto add = [](std::string* to, const std::string& part) {
+    *to += (to->empty() ? "" : ", ") + part;
+  };
+  if (nm == 0) {
+    add(&cm, "[toUInt8(255)]");
+    add(&cd, "[toInt64(0)]");
+    for (auto* c : {&ce, &cx, &cy, &cc, &c1, &c2, &c11, &c12, &c22}) add(c, "[0.]");
   }
-  return "SELECT kind, m, v, day, seg, max(lat)" + sums + " FROM (" +
-         l.Sql(std::string(table) + " WHERE " + Where(q, names)) + ") ARRAY JOIN " + join +
-         " WHERE kind <= 1 OR st = 0 GROUP BY kind, m, v, day, seg";
+  for (size_t m = 0; m < nm; ++m) {
+    const std::string p = "m" + Str(m) + "_";
+    auto fill = [&](const std::string& entry, const std::string& change) {
+      return "[" + entry + "], arrayResize(emptyArrayFloat64(), length(" + p + "days), " + change +
+             ")";
+    };
+    add(&cm, "[toUInt8(" + Str(m) + ")], arrayResize(emptyArrayUInt8(), length(" + p +
+                 "days), toUInt8(" + Str(m) + "))");
+    add(&cd, "[toInt64(day0)], " + p + "days");
+    add(&ce, fill("1.", "0."));
+    add(&cx, fill(p + "xn", p + "xn"));
+    add(&cy, fill(p + "xd", p + "xd"));
+    add(&cc, fill("toFloat64(" + p + "cb)", "0."));
+    add(&c1, "[0.], " + p + "d1");
+    add(&c2, "[0.], " + p + "d2");
+    add(&c11, "[0.], " + p + "q11");
+    add(&c12, "[0.], " + p + "q12");
+    add(&c22, "[0.], " + p + "q22");
+  }
+  std::string arrays;
+  for (const auto& [expr, alias] : std::vector<std::pair<std::string, std::string>>{{cm, "m"},
+                                                                                    {cd, "d"},
+                                                                                    {ce, "e"},
+                                                                                    {cx, "xn"},
+                                                                                    {cy, "xd"},
+                                                                                    {cc, "cb"},
+                                                                                    {c1, "d1"},
+                                                                                    {c2, "d2"},
+                                                                                    {c11, "q11"},
+                                                                                    {c12, "q12"},
+                                                                                    {c22, "q22"}}) {
+    arrays += ", arrayConcat(" + expr + ") AS a_" + alias;
+  }
+  std::string join;
+  for (const char* alias : {"m", "d", "e", "xn", "xd", "cb", "d1", "d2", "q11", "q12", "q22"}) {
+    join += std::string(join.empty() ? "" : ", ") + "a_" + alias + " AS " + alias;
+  }
+  out->changes.push_back(
+      "SELECT m, vi, d, sum(e), sum(e * xn), sum(e * xd), sum(e * xn * xn), sum(e * xn * xd), "
+      "sum(e * xd * xd), sum(d1), sum(d2), sum(q11), sum(q12), sum(q22), sum(xn * d1), "
+      "sum(xd * d1), sum(xn * d2), sum(xd * d2), sum(cb), max(lat) FROM (SELECT vi, lat, " +
+      DayExpr("t0") + " AS day0" + arrays + " FROM (" + users + ") WHERE st = 0) ARRAY JOIN " +
+      join + " GROUP BY m, vi, d");
+
+  // Segments: the analysed users' final values per (variant, segment).
+  if (!q.segment_attributes.empty()) {
+    std::string s = "SELECT vi, seg_key, count()";
+    for (size_t m = 0; m < nm; ++m) {
+      const std::string p = "m" + Str(m) + "_";
+      for (const auto& e : MomentSums({p + "yn", p + "yd", p + "xn", p + "xd"})) s += ", " + e;
+    }
+    out->segments.push_back(s + " FROM (" + users + ") WHERE st = 0 GROUP BY vi, seg_key");
+  }
+}
+
+}  // namespace
+
+ReportSql ReportQueries(const ReportQuery& q, std::string_view table,
+                        const std::vector<std::string>& names, size_t buckets) {
+  const std::string day0 = "if(st = 0, " + DayExpr("t0") + ", 0)";
+  ReportSql out;
+
+  // Users: exposures only, one row per (status, variant, day of t0).
+  {
+    Levels l(6);
+    AddUserCore(q, &l);
+    l.Add(1, OverrideExpr(q), "ov");
+    const std::string source = std::string(table) +
+                               " WHERE type = 0 AND key = " + Quote(q.experiment) +
+                               " AND ts >= " + std::to_string(q.since_ms);
+    out.users = "SELECT st, vi, " + day0 + " AS day, count(), sum(length(ex_i)), sum(ov), max(t0)";
+    for (size_t v = 0; v < q.variants.size(); ++v) {
+      out.users +=
+          ", sum(countEqual(ex_i, " + Str(v + 1) + ")), sum(has(ex_i, " + Str(v + 1) + "))";
+    }
+    out.users += " FROM (" + l.Sql(source) + ") GROUP BY st, vi, day";
+  }
+  if (names.empty()) return out;
+
+  const Levels l = UserLevels(q, names);
+  buckets = std::max<size_t>(buckets, 1);
+  for (size_t b = 0; b < buckets; ++b) {
+    std::string where = Where(q, names);
+    if (buckets > 1) {
+      where = "(" + where + ") AND cityHash64(uid) % " + Str(buckets) + " = " + Str(b);
+    }
+    AddBucket(q, l.Sql(std::string(table) + " WHERE " + where), &out);
+  }
+  return out;
 }
 
 std::string HistoryUsersSql(const ReportQuery& q, std::string_view table,
                             const std::vector<std::string>& names, size_t history) {
   Levels l = UserLevels(q, names);
   const std::string h = Str(history);
-  l.Add(9, Keep("arrayFilter(t -> t < t0, et" + h + ")", {"t0"}), "h_t");
-  l.Add(9, Keep("arrayFilter((x, t) -> t < t0, ev" + h + ", et" + h + ")", {"t0"}), "h_v");
+  l.Add(4, Keep("arrayFilter(t -> t < t0, et" + h + ")", {"t0"}), "h_t");
+  l.Add(4, Keep("arrayFilter((x, t) -> t < t0, ev" + h + ", et" + h + ")", {"t0"}), "h_v");
   std::string sql =
       "SELECT uid, st, vi, length(h_t), if(length(h_t) > 0, t0 - h_t[-1], 0), arraySum(h_v)";
   for (size_t m = 0; m < q.metrics.size(); ++m) {
@@ -438,8 +464,7 @@ std::string AnalysedUsersSql(const ReportQuery& q, std::string_view table, int64
   return "SELECT uid, vi FROM (" + l.Sql(source) + ") WHERE st = 0";
 }
 
-StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q,
-                                          const std::vector<std::vector<std::string>>& rows) {
+StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q, const ReportRows& rows) {
   const size_t nv = q.variants.size(), nm = q.metrics.size();
   ReportAggregates out;
   out.variants.assign(nv, VariantCounts{});
@@ -450,51 +475,88 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q,
   auto fresh = [&] {
     return std::vector<std::vector<UserMoments>>(nm, std::vector<UserMoments>(nv));
   };
+  const Status bad = Status::Internal("clickhouse: an unexpected row in the report's answer");
+  const Status out_of_range = Status::Internal("clickhouse: a report row out of range");
+  auto in_range = [&](int64_t v) { return v >= 0 && static_cast<size_t>(v) < nv; };
   std::vector<double> vals;
-  for (const auto& r : rows) {
-    int64_t kind, m, v, day, lat;
-    bool parsed = r.size() == Columns::kColumns && ParseInt(r[0], &kind) && ParseInt(r[1], &m) &&
-                  ParseInt(r[2], &v) && ParseInt(r[3], &day) && ParseInt(r[5], &lat);
-    vals.assign(kValues, 0.0);
-    for (size_t i = 0; parsed && i < kValues; ++i) parsed = ParseDouble(r[6 + i], &vals[i]);
-    if (!parsed) return Status::Internal("clickhouse: an unexpected row in the report's answer");
-    const size_t mi = static_cast<size_t>(m), vi = static_cast<size_t>(v);
-    const bool metric_row = kind == kDaily || kind == kTotal || kind == kSegment;
-    if ((metric_row && (mi >= nm || vi >= nv)) || (kind == kVariantCounts && vi >= nv) ||
-        kind < 0 || kind > kSegment) {
-      return Status::Internal("clickhouse: a report row out of range");
+  // Users: st, vi, day, users, exposures, overrides, max t0, per variant
+  // (exposures, users).
+  for (const auto& r : rows.users) {
+    int64_t st, v, day, n, lat;
+    if (r.size() != 7 + 2 * nv || !ParseInt(r[0], &st) || !ParseInt(r[1], &v) ||
+        !ParseInt(r[2], &day) || !ParseInt(r[3], &n) || !ParseInt(r[6], &lat)) {
+      return bad;
     }
-    switch (kind) {
-      case kVariantCounts:
-        out.variants[vi].exposures += std::llround(vals[0]);
-        out.variants[vi].users += std::llround(vals[1]);
-        break;
-      case kUser: {
-        const int64_t users = std::llround(vals[0]);
-        out.unique_users += users;
-        out.total_exposures += std::llround(vals[1]);
-        out.override_users += std::llround(vals[2]);
-        if (v == kMultiVariant) out.multi_variant_users += users;
-        if (v == kUnknownVariant) out.unknown_variant_users += users;
-        if (v == kAnalysed) days.try_emplace(day, fresh());
-        out.latest_ms = std::max(out.latest_ms, lat);
-        break;
-      }
-      case kDaily: {
-        auto it = days.try_emplace(day, fresh()).first;
-        it->second[mi][vi].Add(MomentsOf(vals));
-        break;
-      }
-      case kTotal:
-        out.totals[mi][vi].Add(MomentsOf(vals));
-        out.conversions_before_exposure[mi] += std::llround(vals[15]);
-        break;
-      case kSegment: {
-        auto it =
-            segments.try_emplace(SegmentLabel(r[4], q.segment_attributes.size()), fresh()).first;
-        it->second[mi][vi].Add(MomentsOf(vals));
-        break;
-      }
+    if (!in_range(v)) return out_of_range;
+    vals.assign(r.size(), 0.0);
+    for (size_t i = 4; i < r.size(); ++i) {
+      if (i != 6 && !ParseDouble(r[i], &vals[i])) return bad;
+    }
+    out.unique_users += n;
+    out.total_exposures += std::llround(vals[4]);
+    out.override_users += std::llround(vals[5]);
+    out.latest_ms = std::max(out.latest_ms, lat);
+    for (size_t j = 0; j < nv; ++j) {
+      out.variants[j].exposures += std::llround(vals[7 + 2 * j]);
+      out.variants[j].users += std::llround(vals[8 + 2 * j]);
+    }
+    if (st == kMultiVariant) out.multi_variant_users += n;
+    if (st == kUnknownVariant) out.unknown_variant_users += n;
+    if (st == kAnalysed) days.try_emplace(day, fresh());
+  }
+  // Changes: m, vi, d, then n, the covariate sums (xn, xd, xn², xn·xd, xd²) of
+  // the users entering on day d, the changes (Δy_num, Δy_den, Δy_num²,
+  // Δ(y_num·y_den), Δy_den², xn·Δy_num, xd·Δy_num, xn·Δy_den, xd·Δy_den), the
+  // conversions before exposure of the entering users, and the latest event.
+  for (const auto& r : rows.changes) {
+    int64_t m, v, day, n, lat;
+    if (r.size() != 20 || !ParseInt(r[0], &m) || !ParseInt(r[1], &v) || !ParseInt(r[2], &day) ||
+        !ParseInt(r[19], &lat)) {
+      return bad;
+    }
+    double c[16];
+    for (size_t i = 0; i < 16; ++i) {
+      if (!ParseDouble(r[3 + i], &c[i])) return bad;
+    }
+    if (!in_range(v)) return out_of_range;
+    out.latest_ms = std::max(out.latest_ms, lat);
+    if (m == 255) continue;  // the per-user marker: the latest event only
+    if (m < 0 || static_cast<size_t>(m) >= nm) return out_of_range;
+    n = std::llround(c[0]);
+    using M = UserMoments;
+    M d;  // UserMoments::AddUser(0, 0, xn, xd) of the entering users, plus AddChange
+    d.n = n;
+    d.sum[M::kXNum] = c[1];
+    d.sum[M::kXDen] = c[2];
+    d.cross[size_t(M::Index(M::kXNum, M::kXNum))] = c[3];
+    d.cross[size_t(M::Index(M::kXNum, M::kXDen))] = c[4];
+    d.cross[size_t(M::Index(M::kXDen, M::kXDen))] = c[5];
+    d.sum[M::kYNum] = c[6];
+    d.sum[M::kYDen] = c[7];
+    d.cross[size_t(M::Index(M::kYNum, M::kYNum))] = c[8];
+    d.cross[size_t(M::Index(M::kYNum, M::kYDen))] = c[9];
+    d.cross[size_t(M::Index(M::kYDen, M::kYDen))] = c[10];
+    d.cross[size_t(M::Index(M::kYNum, M::kXNum))] = c[11];
+    d.cross[size_t(M::Index(M::kYNum, M::kXDen))] = c[12];
+    d.cross[size_t(M::Index(M::kYDen, M::kXNum))] = c[13];
+    d.cross[size_t(M::Index(M::kYDen, M::kXDen))] = c[14];
+    out.conversions_before_exposure[size_t(m)] += std::llround(c[15]);
+    // The final statistics are the sum of the daily increments.
+    out.totals[size_t(m)][size_t(v)].Add(d);
+    days.try_emplace(day, fresh()).first->second[size_t(m)][size_t(v)].Add(d);
+  }
+  // Segments: vi, key, users, then per metric the 14 sums of its final values.
+  for (const auto& r : rows.segments) {
+    int64_t v, n;
+    if (r.size() != 3 + 14 * nm || !ParseInt(r[0], &v) || !ParseInt(r[2], &n)) return bad;
+    if (!in_range(v)) return out_of_range;
+    vals.assign(r.size(), 0.0);
+    for (size_t i = 3; i < r.size(); ++i) {
+      if (!ParseDouble(r[i], &vals[i])) return bad;
+    }
+    auto it = segments.try_emplace(SegmentLabel(r[1], q.segment_attributes.size()), fresh()).first;
+    for (size_t m = 0; m < nm; ++m) {
+      it->second[m][size_t(v)].Add(MomentsOf(n, vals.data() + 3 + 14 * m));
     }
   }
   if (!days.empty()) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -143,9 +144,14 @@ TestClickHouse::TestClickHouse(const std::string& binary) {
             "<?xml version=\"1.0\"?>\n<yandex>\n"
             // poll_interval: the server's handler of a native connection (the Distributed
             // table's, to the server itself) checks for shutdown this often (default 10 s).
+            // max_threads: 18.16 counts physical cores with cpuid and finds one on some
+            // virtual machines; set it to the threads there are (at least 2, so that
+            // the report's users are split into buckets in every test run).
             "  <profiles><default><max_memory_usage>2000000000</max_memory_usage>"
-            "<poll_interval>1</poll_interval></default></profiles>\n"
-            "  <users>" +
+            "<poll_interval>1</poll_interval><max_threads>" +
+                std::to_string(std::max(2u, std::thread::hardware_concurrency())) +
+                "</max_threads></default></profiles>\n"
+                "  <users>" +
                 user("default", "") + user(kUser, password) +
                 "</users>\n"
                 "  <quotas><default></default></quotas>\n"
