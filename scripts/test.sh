@@ -11,16 +11,19 @@ scripts/install-deps.sh --test
 dir=build/test
 flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAUSEWAY_BENCH=ON)
 run=()
+# The sanitizer builds keep line tables (-g1: reports still name function, file and
+# line) but not the debug information of locals (-g), a large share of their compile
+# and link time at -O1 (docs/performance.md, "CI time").
 if [[ "${1:-}" == "--sanitize" ]]; then
   dir=build/sanitize
   flags=(-DCMAKE_BUILD_TYPE=Debug -DCAUSEWAY_SANITIZE=ON -DCAUSEWAY_BENCH=OFF
-         -DCMAKE_CXX_FLAGS=-O1)
+         -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_CXX_FLAGS_DEBUG=-g1)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 elif [[ "${1:-}" == "--tsan" ]]; then
   dir=build/tsan
   flags=(-DCMAKE_BUILD_TYPE=Debug -DCAUSEWAY_TSAN=ON -DCAUSEWAY_BENCH=OFF
-         -DCMAKE_CXX_FLAGS=-O1)
+         -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_CXX_FLAGS_DEBUG=-g1)
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
   # GCC 12's TSan aborts with "unexpected memory mapping" when the kernel randomises
   # mmap addresses with more bits than it expects (vm.mmap_rnd_bits > 28); without
