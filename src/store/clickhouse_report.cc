@@ -35,8 +35,6 @@ constexpr size_t kMaxBuckets = 8;
 
 StatusOr<ReportAggregates> ShardReport(const Shard& shard, const ReportQuery& query,
                                        const std::vector<std::string>& names) {
-  // Smaller blocks keep 18.16's per-function column copies in cache (15-30 % at
-  // 10 M events, docs/performance.md).
   // As many buckets of users as the server runs threads per query (its
   // max_threads): each bucket's per-user steps run in a thread of their own.
   size_t buckets = 1;
@@ -46,6 +44,8 @@ StatusOr<ReportAggregates> ShardReport(const Shard& shard, const ReportQuery& qu
     buckets = std::clamp<size_t>(std::strtoul(v.c_str(), nullptr, 10), 1, kMaxBuckets);
   }
   const ch::ReportSql sql = ch::ReportQueries(query, shard.table, names, buckets);
+  // Smaller blocks keep 18.16's per-function column copies in cache (15-30 % at
+  // 10 M events, docs/performance.md).
   const std::vector<std::pair<std::string, std::string>> settings{{"max_block_size", "8192"}};
   using Rows = std::vector<std::vector<std::string>>;
   std::vector<std::future<StatusOr<Rows>>> running;
@@ -59,10 +59,7 @@ StatusOr<ReportAggregates> ShardReport(const Shard& shard, const ReportQuery& qu
   ch::ReportRows rows;
   for (size_t i = 0; i < running.size(); ++i) {
     auto r = running[i].get();
-    if (!r.ok()) {
-      for (size_t j = i + 1; j < running.size(); ++j) running[j].wait();
-      return r.status();
-    }
+    if (!r.ok()) return r.status();  // the other futures wait as they are destroyed
     Rows* to = i == 0 ? &rows.users : i <= sql.changes.size() ? &rows.changes : &rows.segments;
     for (auto& row : *r) to->push_back(std::move(row));
   }

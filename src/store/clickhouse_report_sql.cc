@@ -227,20 +227,25 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
     const std::string end = metric.window_ms > 0 ? "t0 + " + std::to_string(metric.window_ms)
                                                  : std::string("9223372036854775807");
     const std::string in_window = "t >= t0 AND t < " + end;
-    // Numerator events in the window (times nt, values nv) and what each adds
-    // to y_num (na): 1 for the first (indicator), 1 (count), its value (sum).
+    // Numerator events in the window (times nt, values nv), what each adds to
+    // y_num (na: 1 for the first (indicator), 1 (count), its value (sum)), and
+    // the final y_num straight from them (yn: the users query needs no running
+    // values).
     l.Add(4, Keep("arrayFilter(t -> " + in_window + ", et" + a + ")", {"t0"}), p + "nt");
     l.Add(4, Keep("arrayFilter((x, t) -> " + in_window + ", ev" + a + ", et" + a + ")", {"t0"}),
           p + "nv");
     switch (metric.value) {
       case UserValue::kIndicator:
         l.Add(5, "arrayMap(i -> toFloat64(i = 1), arrayEnumerate(" + p + "nt))", p + "na");
+        l.Add(5, "toFloat64(length(" + p + "nt) > 0)", p + "yn");
         break;
       case UserValue::kCount:
         l.Add(5, "arrayMap(t -> 1., " + p + "nt)", p + "na");
+        l.Add(5, "toFloat64(length(" + p + "nt))", p + "yn");
         break;
       case UserValue::kSum:
         l.Add(5, "arrayMap(x -> toFloat64(x), " + p + "nv)", p + "na");
+        l.Add(5, "toFloat64(arraySum(" + p + "nv))", p + "yn");
         break;
     }
     // The running y_num (ca) and y_den (cd) after each event, by time, and the
@@ -285,20 +290,8 @@ Levels UserLevels(const ReportQuery& q, const std::vector<std::string>& names) {
     l.Add(4, Keep("toFloat64(" + xn + ")", {"t0"}), p + "xn");
     l.Add(4, Keep("toFloat64(" + xd + ")", {"t0"}), p + "xd");
     l.Add(4, Keep("arrayCount(t -> t < t0, et" + a + ")", {"t0"}), p + "cb");
-    // Final values, straight from the events in the window (the users query
-    // needs no running values); the last event of each day (ls) and the
-    // running values then.
-    switch (metric.value) {
-      case UserValue::kIndicator:
-        l.Add(5, "toFloat64(length(" + p + "nt) > 0)", p + "yn");
-        break;
-      case UserValue::kCount:
-        l.Add(5, "toFloat64(length(" + p + "nt))", p + "yn");
-        break;
-      case UserValue::kSum:
-        l.Add(5, "toFloat64(arraySum(" + p + "nv))", p + "yn");
-        break;
-    }
+    // The final y_den; the last event of each day (ls) and the running values
+    // then.
     l.Add(5, ratio ? "toFloat64(arraySum(" + p + "dv))" : std::string("0."), p + "yd");
     l.Add(8,
           "arrayMap((d, e) -> d != e, " + p + "dy, arrayPopFront(arrayPushBack(" + p +
@@ -509,7 +502,7 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q, const ReportRows
   // Δ(y_num·y_den), Δy_den², xn·Δy_num, xd·Δy_num, xn·Δy_den, xd·Δy_den), the
   // conversions before exposure of the entering users, and the latest event.
   for (const auto& r : rows.changes) {
-    int64_t m, v, day, n, lat;
+    int64_t m, v, day, lat;
     if (r.size() != 20 || !ParseInt(r[0], &m) || !ParseInt(r[1], &v) || !ParseInt(r[2], &day) ||
         !ParseInt(r[19], &lat)) {
       return bad;
@@ -522,10 +515,9 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q, const ReportRows
     out.latest_ms = std::max(out.latest_ms, lat);
     if (m == 255) continue;  // the per-user marker: the latest event only
     if (m < 0 || static_cast<size_t>(m) >= nm) return out_of_range;
-    n = std::llround(c[0]);
     using M = UserMoments;
     M d;  // UserMoments::AddUser(0, 0, xn, xd) of the entering users, plus AddChange
-    d.n = n;
+    d.n = std::llround(c[0]);
     d.sum[M::kXNum] = c[1];
     d.sum[M::kXDen] = c[2];
     d.cross[size_t(M::Index(M::kXNum, M::kXNum))] = c[3];

@@ -33,7 +33,7 @@
 
 namespace causeway::store::ch {
 
-// The two aggregate queries of `query` over `table` (a database-qualified or
+// The aggregate queries of `query` over `table` (a database-qualified or
 // plain table name, already validated), for Client::Rows.
 // `event_names` are ReportAccumulator(query).EventNames().
 struct ReportSql {
