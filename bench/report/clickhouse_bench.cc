@@ -13,17 +13,26 @@
 // a ratio, CUPED, daily series; the GET /v1/experiments/{key}/report handler) on
 // each backend, best of 3, and their ratio, plus the sizes on disk.
 //
+// Then floors: the least any warehouse-native report must ask of ClickHouse,
+// timed on the same events (best of 3): a scan of every event, the first
+// exposure of every user, and one GROUP BY uid of every event (first exposure
+// and three per-user sums, no windows, no daily series, no CUPED). Every
+// variance needs per-user values, so no report SQL can be faster than the
+// last.
+//
 // Without --clickhouse-url it starts its own clickhouse-server (the tests'
 // harness) with its data under DIR.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/config_codec.h"
@@ -310,6 +319,28 @@ int main(int argc, char** argv) {
                 static_cast<double>(sq.max_rss_kb) / 1024.0,
                 static_cast<double>(DirectoryBytes(sqlite_path)) / 1048576.0);
     std::printf("ratio SQLite / ClickHouse: %.1fx\n", sq.seconds / ch.seconds);
+  }
+
+  const std::pair<const char*, const char*> floors[] = {
+      {"floor: scan every event", "SELECT count(), sum(value), sum(ts) FROM events"},
+      {"floor: first exposure per user",
+       "SELECT count(), sum(t0) FROM (SELECT uid, min(ts) AS t0 FROM events WHERE type = 0 AND "
+       "key = 'big' GROUP BY uid)"},
+      {"floor: GROUP BY uid, every event",
+       "SELECT count(), sum(y1), sum(y2), sum(y3) FROM (SELECT uid, minIf(ts, type = 0) AS t0, "
+       "sumIf(value, type = 1 AND key = 'purchase') AS y1, countIf(type = 1 AND key = "
+       "'pageview') AS y2, countIf(type = 1 AND key = 'session') AS y3 FROM events WHERE (type "
+       "= 0 AND key = 'big') OR type = 1 GROUP BY uid)"},
+  };
+  for (const auto& [name, sql] : floors) {
+    double best = 1e300;
+    for (int r = 0; r < 3; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto rows = client.Rows(sql);
+      Check(rows.ok() && rows->size() == 1, std::string(name) + ": " + rows.status().message());
+      best = std::min(best, Seconds(t0));
+    }
+    std::printf("%-36s wall %7.2f s  (report / floor: %.1fx)\n", name, best, ch.seconds / best);
   }
   return 0;
 }
