@@ -19,11 +19,11 @@ class Server;
 namespace causeway::api {
 
 // Binds `http` to host:port (port 0: any free port) exactly as
-// bind_to_port / bind_to_any_port do, with cpp-httplib's default socket
-// options, then calls listen(fd, backlog) again on the bound socket: on Linux
-// that updates the backlog of a socket that is already listening (the kernel
-// caps it at net.core.somaxconn). Returns the bound port, or -1 with errno set.
-// REQUIRES: `http` is not running; call once, before listen_after_bind().
+// bind_to_port / bind_to_any_port do, with SO_REUSEADDR (not cpp-httplib's
+// default SO_REUSEPORT: a port already in use fails with EADDRINUSE), then calls listen(fd,
+// backlog) again on the bound socket: on Linux that updates the backlog of a socket that is already
+// listening (the kernel caps it at net.core.somaxconn). Returns the bound port, or -1 with errno
+// set. REQUIRES: `http` is not running; call once, before listen_after_bind().
 int BindWithBacklog(httplib::Server& http, const std::string& host, int port,
                     int backlog = SOMAXCONN);
 

@@ -18,6 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include <httplib.h>
+
+#include "api/listen_backlog.h"
 #include "api/server.h"
 
 namespace {
@@ -142,4 +145,37 @@ TEST_CASE("the listen backlog holds hundreds of connections before any is accept
   runner.join();
   CHECK(sent == connections);
   CHECK(answered == connections);
+}
+
+TEST_CASE("a second server on a port in use fails instead of sharing it") {
+  // With SO_REUSEPORT (cpp-httplib's default) the second bind would succeed and the
+  // kernel would split the new connections between the two servers.
+  httplib::Server first, second;
+  const int port = causeway::api::BindWithBacklog(first, "127.0.0.1", 0);
+  REQUIRE(port > 0);
+  errno = 0;
+  CHECK(causeway::api::BindWithBacklog(second, "127.0.0.1", port) == -1);
+  CHECK(errno == EADDRINUSE);
+}
+
+TEST_CASE("a server binds again at once over connections left in TIME_WAIT") {
+  int port = 0;
+  {
+    httplib::Server http;
+    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok", "text/plain");
+    });
+    port = causeway::api::BindWithBacklog(http, "127.0.0.1", 0);
+    REQUIRE(port > 0);
+    std::thread runner([&] { http.listen_after_bind(); });
+    while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    httplib::Client client("127.0.0.1", port);
+    auto res = client.Get("/");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    http.stop();  // the server closes first: its side of the connection is in TIME_WAIT
+    runner.join();
+  }
+  httplib::Server again;
+  CHECK(causeway::api::BindWithBacklog(again, "127.0.0.1", port) == port);
 }
