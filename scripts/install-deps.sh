@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh --test   also what the tests use (wrk, jupyter for the
 #                                    notebook, chromium for the web page test,
 #                                    clickhouse-server for the ClickHouse store tests,
-#                                    which start their own server: no service needed)
+#                                    which start their own server: no service needed;
+#                                    sqlite3 and curl for the migration script's test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   pkgs+=(nodejs npm)
 fi
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(curl wrk python3 python3-requests python3-pandas python3-matplotlib
+  pkgs+=(curl sqlite3 wrk python3 python3-requests python3-pandas python3-matplotlib
          jupyter-nbconvert python3-nbformat python3-ipykernel chromium clickhouse-server)
 fi
 

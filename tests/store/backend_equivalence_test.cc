@@ -337,3 +337,150 @@ TEST_CASE("every backend gives the same report aggregates, exposures and lift st
 }
 
 }  // namespace causeway::store
+
+namespace causeway::store {
+namespace {
+
+// Every configuration row of `a` is in `b`, field for field.
+void SameConfiguration(Store& a, Store& b) {
+  auto ea = a.ListExperiments(), eb = b.ListExperiments();
+  REQUIRE(ea.ok());
+  REQUIRE(eb.ok());
+  REQUIRE(ea->size() == eb->size());
+  for (size_t i = 0; i < ea->size(); ++i) {
+    const ExperimentRow &x = (*ea)[i], &y = (*eb)[i];
+    CHECK(x.key == y.key);
+    CHECK(x.config == y.config);
+    CHECK(x.phase == y.phase);
+    CHECK(x.created_ms == y.created_ms);
+    CHECK(x.updated_ms == y.updated_ms);
+    auto pa = a.ListPhases(x.key), pb = b.ListPhases(x.key);
+    REQUIRE(pa.ok());
+    REQUIRE(pb.ok());
+    REQUIRE(pa->size() == pb->size());
+    for (size_t p = 0; p < pa->size(); ++p) {
+      CHECK((*pa)[p].phase == (*pb)[p].phase);
+      CHECK((*pa)[p].seed == (*pb)[p].seed);
+      CHECK((*pa)[p].started_ms == (*pb)[p].started_ms);
+    }
+  }
+  auto ma = a.ListMetrics(), mb = b.ListMetrics();
+  REQUIRE(ma.ok());
+  REQUIRE(mb.ok());
+  REQUIRE(ma->size() == mb->size());
+  for (size_t i = 0; i < ma->size(); ++i) {
+    CHECK((*ma)[i].key == (*mb)[i].key);
+    CHECK((*ma)[i].config == (*mb)[i].config);
+    CHECK((*ma)[i].created_ms == (*mb)[i].created_ms);
+  }
+  auto ka = a.ListApiKeys(), kb = b.ListApiKeys();
+  REQUIRE(ka.ok());
+  REQUIRE(kb.ok());
+  REQUIRE(ka->size() == kb->size());
+  for (const ApiKeyRow& x : *ka) {
+    auto y = b.FindApiKey(x.hash);  // the same secret still opens the same key
+    REQUIRE(y.ok());
+    CHECK(y->id == x.id);
+    CHECK(y->prefix == x.prefix);
+    CHECK(y->scope == x.scope);
+    CHECK(y->name == x.name);
+    CHECK(y->created_ms == x.created_ms);
+    CHECK(y->expires_ms == x.expires_ms);
+    CHECK(y->revoked_ms == x.revoked_ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("scripts/sqlite-to-clickhouse.sh moves a SQLite store across and a rerun changes nothing") {
+  CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
+  const Scenario scenario = MakeScenario(20261201);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("causeway_migration_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string db_path = (dir / "causeway.db").string();
+  std::string error;
+  auto sqlite = OpenSqliteStore(db_path, &error);
+  REQUIRE(sqlite);
+  Write(*sqlite, scenario);
+  // Text that TabSeparated must escape, in every kind of field.
+  const std::string odd = "tab\there, newline\nthere, cr\r, backslash \\ \\t, quotes ' \" , é 😀";
+  std::vector<Event> odd_events(2);
+  odd_events[0].type = EventType::kExposure;
+  odd_events[0].id = "odd\t1\\n";
+  odd_events[0].user = "user\n" + odd;
+  odd_events[0].experiment = "odd";  // its only user
+  odd_events[0].variant = "control";
+  odd_events[0].ts_ms = kStart + kDay;
+  odd_events[0].attributes = R"({"country":"tab\t \\ \"q\" é"})";
+  odd_events[1].type = EventType::kConversion;
+  odd_events[1].id = "odd\t2";
+  odd_events[1].user = odd_events[0].user;
+  odd_events[1].name = "purchase";
+  odd_events[1].value = 0.1 + 0.2;  // 17 significant digits must survive
+  odd_events[1].ts_ms = kStart + kDay + 1;
+  REQUIRE(sqlite->WriteEventBatches({&odd_events})[0].status.ok());
+  REQUIRE(sqlite
+              ->CreateExperiment({"checkout", "{\"name\":\"" + odd + "\"}", 1, 5, 6},
+                                 {"checkout", 1, "seed\t1", 5})
+              .ok());
+  const PhaseRow second{"pricing", 2, "s2", scenario.phase2_ms};
+  REQUIRE(sqlite->CreateExperiment({"pricing", "{}", 1, 7, 7}, {"pricing", 1, "s1", 7}).ok());
+  REQUIRE(sqlite->UpdateExperiment({"pricing", "{\"p\":2}", 2, 7, 8}, &second).ok());
+  REQUIRE(sqlite->CreateMetric({"revenue", odd, 11}).ok());
+  REQUIRE(sqlite->CreateMetric({"visits", "{}", 12}).ok());
+  ApiKeyRow admin{"key_000000000001", std::string(64, 'a'), "cw_adm", KeyScope::kAdmin, odd, 21,
+                  std::nullopt,       std::nullopt};
+  ApiKeyRow sdk{"key_000000000002",         std::string(64, 'b'), "cw_sdk", KeyScope::kSdk, "", 22,
+                int64_t{9'000'000'000'000}, std::nullopt};
+  ApiKeyRow old{"key_000000000003", std::string(64, 'c'), "cw_old", KeyScope::kSdk, "old", 23,
+                std::nullopt,       std::nullopt};
+  for (const ApiKeyRow& k : {admin, sdk, old}) REQUIRE(sqlite->CreateApiKey(k).ok());
+  REQUIRE(sqlite->RevokeApiKey(old.id, 30).ok());
+
+  ClickHouseOptions options;
+  options.endpoint = server->endpoint("migrated");
+  auto clickhouse = OpenClickHouseStore(options, &error);  // creates the tables
+  INFO(error);
+  REQUIRE(clickhouse);
+  const std::string command = "bash '" + std::string(CAUSEWAY_SOURCE_DIR) +
+                              "/scripts/sqlite-to-clickhouse.sh' '" + db_path +
+                              "' http://127.0.0.1:" + std::to_string(server->http_port()) +
+                              " migrated > '" + (dir / "log").string() + "' 2>&1";
+  for (int run = 0; run < 2; ++run) {  // a rerun changes nothing
+    INFO("run " << run);
+    REQUIRE(std::system(command.c_str()) == 0);
+
+    SameConfiguration(*sqlite, *clickhouse);
+    for (const Event& e : odd_events) {
+      auto has = clickhouse->HasEvent(e.id);
+      REQUIRE(has.ok());
+      CHECK(*has);
+    }
+    for (const ReportQuery& q : Queries(scenario)) {
+      INFO("experiment " << q.experiment << ", " << q.metrics.size() << " metrics, "
+                         << q.segment_attributes.size() << " segment attributes");
+      auto a = sqlite->AggregateReport(q);
+      auto b = clickhouse->AggregateReport(q);
+      REQUIRE(a.ok());
+      INFO(b.status().message());
+      REQUIRE(b.ok());
+      SameAggregates(*a, *b);
+    }
+    // One user, one value: it must come across bit for bit (17 significant digits).
+    auto odd_stats = clickhouse->MetricStats("odd", 0, "purchase", 0);
+    REQUIRE(odd_stats.ok());
+    REQUIRE(odd_stats->size() == 1);
+    CHECK((*odd_stats)[0].users == 1);
+    CHECK((*odd_stats)[0].sum == 0.1 + 0.2);
+    auto summary = clickhouse->SummarizeExposures("odd", 0);
+    REQUIRE(summary.ok());
+    REQUIRE(summary->variants.size() == 1);
+    CHECK(summary->variants[0].variant == "control");
+    CHECK(summary->unique_users == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace causeway::store
