@@ -170,6 +170,7 @@ Json EncodeReport(const app::Report& r) {
              {"conversions_before_exposure", q.conversions_before_exposure}}},
            {"srm", EncodeSrm(r.srm, r.options.srm_threshold)},
            {"metrics", std::move(metrics)},
+           {"attributes", r.attributes},
            {"notes", r.notes},
            {"decisions", std::move(decisions)}};
   if (r.segments) {

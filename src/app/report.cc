@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "app/monitoring.h"
 #include "app/rfm.h"
@@ -14,6 +15,22 @@
 
 namespace causeway::app {
 namespace {
+
+// Exposures whose attributes are read to list the attribute names.
+constexpr int64_t kAttributeSample = 1000;
+// At most this many attribute names are listed.
+constexpr size_t kMaxAttributeNames = 50;
+
+// The distinct member names of the attribute objects, in byte order.
+std::vector<std::string> AttributeNames(const std::vector<std::string>& attributes) {
+  std::set<std::string> names;
+  for (const std::string& a : attributes) {
+    for (std::string& k : store::FlatJsonKeys(a)) names.insert(std::move(k));
+  }
+  std::vector<std::string> out(names.begin(), names.end());
+  if (out.size() > kMaxAttributeNames) out.resize(kMaxAttributeNames);
+  return out;
+}
 
 namespace st = causeway::stats;
 using store::UserMoments;
@@ -275,6 +292,10 @@ StatusOr<Report> BuildReport(store::Store& store, const Experiment& x,
   for (const auto& [user, variant] : x.overrides) query.override_users.push_back(user);
   auto agg = store.AggregateReport(query);
   if (!agg.ok()) return agg.status();
+  auto sample =
+      store.SampleExposureAttributes(report.experiment, report.since_ms, kAttributeSample);
+  if (!sample.ok()) return sample.status();
+  report.attributes = AttributeNames(*sample);
 
   // ---- exposures, SRM, data quality
   std::vector<int64_t> users;

@@ -173,6 +173,9 @@ struct Report {
   std::vector<MetricReport> metrics;
   std::optional<int64_t> first_day;  // of the daily series
   std::optional<SegmentReport> segments;
+  // Attribute names seen on the first exposures (up to 1 000 read, 50 names
+  // listed, in byte order): what `segment=` can take.
+  std::vector<std::string> attributes;
   std::vector<std::string> notes;
   std::vector<Decision> decisions;  // Decide(*this)
 };

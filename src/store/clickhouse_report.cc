@@ -230,6 +230,27 @@ StatusOr<ExposureSummary> ClickHouseSummarizeExposures(const std::vector<Shard>&
   return out;
 }
 
+StatusOr<std::vector<std::string>> ClickHouseSampleExposureAttributes(
+    const std::vector<Shard>& shards, std::string_view experiment, int64_t since_ms,
+    int64_t limit) {
+  auto parts = OnShards(shards, [&](const Shard& s) {
+    // Along the sort key (type, key, uid, ...): a few granules, whatever the table's size.
+    return s.client->Rows("SELECT attrs FROM (SELECT attrs FROM " + s.table +
+                          " WHERE type = 0 AND key = " + ch::Quote(experiment) +
+                          " AND ts >= " + std::to_string(since_ms) + " LIMIT " +
+                          std::to_string(limit) + ") WHERE attrs != ''");
+  });
+  std::vector<std::string> out;
+  for (auto& p : parts) {
+    if (!p.ok()) return p.status();
+    for (auto& row : *p) {
+      if (row.size() != 1) return Status::Internal("clickhouse: an unexpected attributes row");
+      out.push_back(std::move(row[0]));
+    }
+  }
+  return out;
+}
+
 StatusOr<std::vector<VariantMetricStats>> ClickHouseMetricStats(const std::vector<Shard>& shards,
                                                                 std::string_view experiment,
                                                                 int64_t since_ms,

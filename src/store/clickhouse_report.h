@@ -27,6 +27,8 @@ StatusOr<ReportAggregates> ClickHouseAggregateReport(const std::vector<Shard>& s
 StatusOr<ExposureSummary> ClickHouseSummarizeExposures(const std::vector<Shard>& shards,
                                                        std::string_view experiment,
                                                        int64_t since_ms);
+StatusOr<std::vector<std::string>> ClickHouseSampleExposureAttributes(
+    const std::vector<Shard>& shards, std::string_view experiment, int64_t since_ms, int64_t limit);
 StatusOr<std::vector<VariantMetricStats>> ClickHouseMetricStats(const std::vector<Shard>& shards,
                                                                 std::string_view experiment,
                                                                 int64_t since_ms,

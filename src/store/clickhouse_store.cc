@@ -457,6 +457,11 @@ class ClickHouseStore final : public Store {
                                                int64_t since_ms) override {
     return ClickHouseSummarizeExposures(shards_, experiment, since_ms);
   }
+  StatusOr<std::vector<std::string>> SampleExposureAttributes(std::string_view experiment,
+                                                              int64_t since_ms,
+                                                              int64_t limit) override {
+    return ClickHouseSampleExposureAttributes(shards_, experiment, since_ms, limit);
+  }
   StatusOr<std::vector<VariantMetricStats>> MetricStats(std::string_view experiment,
                                                         int64_t since_ms, std::string_view event,
                                                         int64_t window_ms) override {

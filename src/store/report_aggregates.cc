@@ -138,7 +138,13 @@ bool ReadString(std::string_view json, size_t* pos, std::string* out) {
 
 }  // namespace
 
-std::optional<std::string> FlatJsonValue(std::string_view json, std::string_view key) {
+namespace {
+
+// Calls f(name, value) for each member of a flat JSON object, in order (value
+// nullopt for null); f returns false to stop. Returns false when the text is not
+// a flat object (up to where it stopped).
+template <typename F>
+bool ForEachFlatJsonMember(std::string_view json, F f) {
   auto skip = [&](size_t* i) {
     while (*i < json.size() &&
            (json[*i] == ' ' || json[*i] == '\t' || json[*i] == '\n' || json[*i] == '\r')) {
@@ -147,34 +153,58 @@ std::optional<std::string> FlatJsonValue(std::string_view json, std::string_view
   };
   size_t i = 0;
   skip(&i);
-  if (i >= json.size() || json[i] != '{') return std::nullopt;
+  if (i >= json.size() || json[i] != '{') return false;
   ++i;
+  skip(&i);
+  if (i < json.size() && json[i] == '}') return true;  // {}
   std::string name, value;
   while (true) {
     skip(&i);
-    if (i >= json.size() || json[i] != '"') return std::nullopt;  // '}' or malformed
-    if (!ReadString(json, &i, &name)) return std::nullopt;
+    if (i >= json.size() || json[i] != '"') return false;
+    if (!ReadString(json, &i, &name)) return false;
     skip(&i);
-    if (i >= json.size() || json[i] != ':') return std::nullopt;
+    if (i >= json.size() || json[i] != ':') return false;
     ++i;
     skip(&i);
-    if (i >= json.size()) return std::nullopt;
+    if (i >= json.size()) return false;
     std::optional<std::string> v;
     if (json[i] == '"') {
-      if (!ReadString(json, &i, &value)) return std::nullopt;
+      if (!ReadString(json, &i, &value)) return false;
       v = value;
     } else {
       const size_t start = i;
       while (i < json.size() && json[i] != ',' && json[i] != '}' && json[i] != ' ') ++i;
       const std::string_view text = json.substr(start, i - start);
-      if (text.empty() || text[0] == '{' || text[0] == '[') return std::nullopt;
+      if (text.empty() || text[0] == '{' || text[0] == '[') return false;
       if (text != "null") v = std::string(text);
     }
-    if (name == key) return v;
+    if (!f(name, v)) return true;
     skip(&i);
-    if (i >= json.size() || json[i] != ',') return std::nullopt;
+    if (i < json.size() && json[i] == '}') return true;
+    if (i >= json.size() || json[i] != ',') return false;
     ++i;
   }
+}
+
+}  // namespace
+
+std::optional<std::string> FlatJsonValue(std::string_view json, std::string_view key) {
+  std::optional<std::string> out;
+  ForEachFlatJsonMember(json, [&](const std::string& name, std::optional<std::string>& v) {
+    if (name != key) return true;
+    out = std::move(v);
+    return false;
+  });
+  return out;
+}
+
+std::vector<std::string> FlatJsonKeys(std::string_view json) {
+  std::vector<std::string> out;
+  ForEachFlatJsonMember(json, [&](const std::string& name, const std::optional<std::string>&) {
+    out.push_back(name);
+    return true;
+  });
+  return out;
 }
 
 int64_t SegmentAggregate::users() const {

@@ -170,6 +170,9 @@ struct ReportAggregates {
 // decoded, a number or boolean as its JSON text; nullopt when absent, null, or
 // when the text is not a flat object.
 std::optional<std::string> FlatJsonValue(std::string_view json, std::string_view key);
+// The member names of a flat JSON object, in order (those before a malformed
+// part when the text is malformed).
+std::vector<std::string> FlatJsonKeys(std::string_view json);
 
 // Adds `part` (the same query over a disjoint set of users) into `total`.
 void MergeAggregates(ReportAggregates* total, ReportAggregates&& part);

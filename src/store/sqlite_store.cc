@@ -730,6 +730,21 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  StatusOr<std::vector<std::string>> SampleExposureAttributes(std::string_view experiment,
+                                                              int64_t since_ms,
+                                                              int64_t limit) override {
+    std::lock_guard lock(reader_mu_);
+    // Along the covering index events_exposure_cover: `limit` entries, no row lookups.
+    Stmt q(reader_,
+           "SELECT attrs FROM (SELECT attrs FROM events WHERE type = 0 AND experiment = ?1 AND "
+           "ts >= ?2 LIMIT ?3) WHERE attrs != ''");
+    q.Bind(1, experiment).Bind(2, since_ms).Bind(3, limit);
+    std::vector<std::string> out;
+    Status s = q.Each([&] { out.push_back(q.Text(0)); });
+    if (!s.ok()) return s;
+    return out;
+  }
+
   StatusOr<std::vector<VariantMetricStats>> MetricStats(std::string_view experiment,
                                                         int64_t since_ms, std::string_view event,
                                                         int64_t window_ms) override {

@@ -182,6 +182,13 @@ class Store {
   virtual StatusOr<std::vector<VariantRatioStats>> RatioMetricStats(
       std::string_view experiment, int64_t since_ms, std::string_view numerator_event,
       std::string_view denominator_event, int64_t window_ms) = 0;
+  // The attributes (flat JSON object text) of the first `limit` exposures of the
+  // experiment since `since_ms` in the store's order, those without attributes
+  // left out: a cheap sample for listing the attribute names (on a cluster, up
+  // to `limit` per shard).
+  virtual StatusOr<std::vector<std::string>> SampleExposureAttributes(std::string_view experiment,
+                                                                      int64_t since_ms,
+                                                                      int64_t limit) = 0;
 
   // Everything a report reads, in one pass over the experiment's exposures and
   // each event name its metrics use (store/report_aggregates.h), from one

@@ -77,6 +77,7 @@ TEST_CASE(
   }
 
   Json report = Report(s, "sim-lift");
+  CHECK(report["attributes"] == Json::array({"country", "platform"}));
   // Every simulated user is assigned (coverage 1) and sends at least one exposure,
   // in the variant the server's hash gives: no user in two variants.
   CHECK(Users(report) == kUsers);

@@ -262,6 +262,7 @@ TEST_CASE("BuildReport: before any event every comparison is insufficient data",
   CHECK(r->comparisons == 0);
   CHECK(r->metrics[0].conclusions[0] == Conclusion::kInsufficientData);
   CHECK(r->decisions[0].decision == DecisionKind::kKeepRunning);
+  CHECK(r->attributes.empty());
 }
 
 TEST_CASE("BuildReport: options are checked", "[app]") {
@@ -442,6 +443,7 @@ TEST_CASE("BuildReport: segments by attribute and by RFM tier", "[app][report]")
   o.segment_by = {"country"};
   auto r = BuildReport(*db.store, Planned(std::nullopt), Roles(), o);
   REQUIRE(r.ok());
+  CHECK(r->attributes == std::vector<std::string>{"country"});  // what segment= can take
   REQUIRE(r->segments);
   REQUIRE(r->segments->levels.size() == 3);
   CHECK(r->segments->levels[0].label == "US");  // the largest first

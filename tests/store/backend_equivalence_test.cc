@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -285,6 +286,23 @@ TEST_CASE("every backend gives the same report aggregates, exposures and lift st
     }
     for (const auto& [experiment, since] :
          {std::pair<std::string, int64_t>{"checkout", 0}, {"pricing", scenario.phase2_ms}}) {
+      // Sampled attributes: with a limit beyond every exposure, the same names.
+      auto names_of = [&](Store& store, int64_t limit) {
+        auto sample = store.SampleExposureAttributes(experiment, since, limit);
+        REQUIRE(sample.ok());
+        std::set<std::string> names;
+        for (const std::string& a : *sample) {
+          CHECK_FALSE(a.empty());
+          for (const std::string& k : FlatJsonKeys(a)) names.insert(k);
+        }
+        return std::make_pair(sample->size(), names);
+      };
+      const auto all = names_of(*reference.store, 1'000'000);
+      CHECK(all.second == std::set<std::string>{"country", "platform"});
+      // (Not the same count: retried batches stay stored twice until ClickHouse merges.)
+      CHECK(names_of(*other.store, 1'000'000).second == all.second);
+      CHECK(names_of(*other.store, 5).first <= 5 * 2);  // up to the limit on each shard
+      CHECK(names_of(*reference.store, 5).first <= 5);
       auto ea = reference.store->SummarizeExposures(experiment, since);
       auto eb = other.store->SummarizeExposures(experiment, since);
       REQUIRE(ea.ok());
@@ -392,7 +410,8 @@ void SameConfiguration(Store& a, Store& b) {
 
 }  // namespace
 
-TEST_CASE("scripts/sqlite-to-clickhouse.sh moves a SQLite store across and a rerun changes nothing") {
+TEST_CASE(
+    "scripts/sqlite-to-clickhouse.sh moves a SQLite store across and a rerun changes nothing") {
   CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
   const Scenario scenario = MakeScenario(20261201);
   const auto dir =

@@ -404,4 +404,17 @@ TEST_CASE("FlatJsonValue reads a flat object as stored with exposures", "[store]
   CHECK_FALSE(FlatJsonValue("{\"a\":\"x", "a").has_value());
   CHECK_FALSE(FlatJsonValue("{\"a\":{\"b\":1}}", "a").has_value());
   CHECK(FlatJsonValue("{ \"a\" : 1.5 , \"b\" : \"x\" }", "b") == "x");
+  CHECK(FlatJsonValue("{\"a\":1,\"a\":2}", "a") == "1");  // the first of repeated names
+}
+
+TEST_CASE("FlatJsonKeys lists a flat object's member names in order", "[store][report]") {
+  using V = std::vector<std::string>;
+  CHECK(FlatJsonKeys(R"({"country":"DE","n":3,"none":null,"q\"\u00e9":"x"})") ==
+        V{"country", "n", "none", "q\"\xc3\xa9"});
+  CHECK(FlatJsonKeys(" { \"a\" : 1.5 , \"b\" : \"x\" } ") == V{"a", "b"});
+  CHECK(FlatJsonKeys("{}").empty());
+  CHECK(FlatJsonKeys("").empty());
+  CHECK(FlatJsonKeys("[1]").empty());
+  CHECK(FlatJsonKeys(R"({"a":1,"b":{"c":2}})") == V{"a"});  // up to the malformed part
+  CHECK(FlatJsonKeys(R"({"a":1,"b")") == V{"a"});
 }

@@ -326,6 +326,10 @@ class BlockingStore final : public Store {
   }
   StatusOr<bool> HasEvent(std::string_view) override { return false; }
   StatusOr<int64_t> CountEvents() override { return int64_t{0}; }
+  StatusOr<std::vector<std::string>> SampleExposureAttributes(std::string_view, int64_t,
+                                                              int64_t) override {
+    return std::vector<std::string>{};
+  }
   StatusOr<ExposureSummary> SummarizeExposures(std::string_view, int64_t) override {
     return ExposureSummary{};
   }

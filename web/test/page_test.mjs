@@ -258,6 +258,8 @@ async function main() {
     // The segment selector re-requests the report and changes the table.
     const segmentsBefore = await page.$eval("#segments", (s) => s.innerText);
     const hasCountry = await page.$$eval("#segment option", (o) => o.some((x) => x.value === "country"));
+    // A fresh browser has nothing saved: the option comes from the report's `attributes`.
+    check(hasCountry || !serverSegments, "the segment selector lists the attributes sent with exposures");
     if (hasCountry) {
       await page.select("#segment", "country");
     } else {
