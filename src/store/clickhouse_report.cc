@@ -1,10 +1,13 @@
 #include "store/clickhouse_report.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <future>
+#include <limits>
 #include <map>
+#include <mutex>
 
 #include "store/clickhouse_report_sql.h"
 
@@ -30,38 +33,86 @@ auto OnShards(const std::vector<Shard>& shards, F f) {
   return out;
 }
 
-// At most this many bucket queries of each kind per shard.
-constexpr size_t kMaxBuckets = 8;
+// At most this many queries of a report run at once on a shard, and at most
+// this many buckets per shard.
+constexpr size_t kMaxWorkers = 8;
+constexpr size_t kMaxBuckets = 256;
+
+// The first number in the first row of `rows`, or `otherwise`.
+int64_t FirstNumber(const StatusOr<std::vector<std::vector<std::string>>>& rows,
+                    int64_t otherwise) {
+  if (!rows.ok() || rows->size() != 1 || rows->front().size() != 1) return otherwise;
+  return std::strtoll(rows->front()[0].c_str(), nullptr, 10);
+}
 
 StatusOr<ReportAggregates> ShardReport(const Shard& shard, const ReportQuery& query,
                                        const std::vector<std::string>& names) {
-  // As many buckets of users as the server runs threads per query (its
-  // max_threads): each bucket's per-user steps run in a thread of their own.
-  size_t buckets = 1;
-  if (auto t = shard.client->Rows("SELECT value FROM system.settings WHERE name = 'max_threads'");
-      t.ok() && t->size() == 1 && t->front().size() == 1) {
-    const std::string& v = t->front()[0];
-    buckets = std::clamp<size_t>(std::strtoul(v.c_str(), nullptr, 10), 1, kMaxBuckets);
+  // As many queries at once as the server runs threads per query (its
+  // max_threads): after its per-user GROUP BY, a query of 18.16 runs in one thread.
+  const size_t workers = static_cast<size_t>(std::clamp<int64_t>(
+      FirstNumber(shard.client->Rows("SELECT value FROM system.settings WHERE name = "
+                                     "'max_threads'"),
+                  1),
+      1, kMaxWorkers));
+  // Buckets of users of about rows_per_bucket events each, so that a query's
+  // per-user arrays stay within a bounded memory; a whole number of waves of
+  // `workers`. The table's size bounds the events read: count them only when
+  // it is large.
+  size_t buckets = workers;
+  const int64_t per_bucket = std::max<int64_t>(1, shard.rows_per_bucket);
+  const int64_t table_rows = FirstNumber(
+      shard.client->Rows("SELECT sum(rows) FROM system.parts WHERE active AND database = "
+                         "currentDatabase() AND table = " +
+                         ch::Quote(shard.table)),
+      std::numeric_limits<int64_t>::max());
+  if (!names.empty() && table_rows > static_cast<int64_t>(workers) * per_bucket) {
+    auto counted = shard.client->Rows(ch::ReportEventCountSql(query, shard.table, names));
+    if (!counted.ok()) return counted.status();
+    const int64_t events = FirstNumber(counted, 0);
+    const size_t waves =
+        static_cast<size_t>((events + per_bucket * static_cast<int64_t>(workers) - 1) /
+                            (per_bucket * static_cast<int64_t>(workers)));
+    buckets = std::clamp<size_t>(waves * workers, workers, kMaxBuckets);
   }
   const ch::ReportSql sql = ch::ReportQueries(query, shard.table, names, buckets);
   // Smaller blocks keep 18.16's per-function column copies in cache (15-30 % at
   // 10 M events, docs/performance.md).
   const std::vector<std::pair<std::string, std::string>> settings{{"max_block_size", "8192"}};
   using Rows = std::vector<std::vector<std::string>>;
-  std::vector<std::future<StatusOr<Rows>>> running;
-  auto start = [&](const std::string& q) {
-    running.push_back(std::async(
-        std::launch::async, [&shard, &settings, q] { return shard.client->Rows(q, settings); }));
-  };
-  start(sql.users);
-  for (const auto& q : sql.changes) start(q);
-  for (const auto& q : sql.segments) start(q);
+  // Every query of the report and where its rows go, taken in order by
+  // `workers` threads; after a failure no further query starts.
   ch::ReportRows rows;
-  for (size_t i = 0; i < running.size(); ++i) {
-    auto r = running[i].get();
-    if (!r.ok()) return r.status();  // the other futures wait as they are destroyed
-    Rows* to = i == 0 ? &rows.users : i <= sql.changes.size() ? &rows.changes : &rows.segments;
-    for (auto& row : *r) to->push_back(std::move(row));
+  std::vector<std::pair<const std::string*, Rows*>> queries{{&sql.users, &rows.users}};
+  for (size_t b = 0; b < sql.changes.size(); ++b) {
+    queries.emplace_back(&sql.changes[b], &rows.changes);
+    if (b < sql.segments.size()) queries.emplace_back(&sql.segments[b], &rows.segments);
+  }
+  std::vector<StatusOr<Rows>> results(queries.size(), Status::Internal("not run"));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex failure_mu;
+  Status failure;  // the first query's error
+  auto work = [&] {
+    while (!failed) {
+      const size_t i = next++;
+      if (i >= queries.size()) return;
+      results[i] = shard.client->Rows(*queries[i].first, settings);
+      if (!results[i].ok()) {
+        std::lock_guard lock(failure_mu);
+        if (failure.ok()) failure = results[i].status();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::future<void>> running;
+  for (size_t w = 1; w < std::min(workers, queries.size()); ++w) {
+    running.push_back(std::async(std::launch::async, work));
+  }
+  work();
+  for (auto& r : running) r.get();
+  if (!failure.ok()) return failure;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    for (auto& row : *results[i]) queries[i].second->push_back(std::move(row));
   }
   auto agg = ch::ReadReportRows(query, rows);
   if (!agg.ok() || !query.expected_variant) return agg;

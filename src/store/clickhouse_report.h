@@ -20,6 +20,9 @@ namespace causeway::store {
 struct Shard {
   ch::Client* client;
   std::string table;
+  // A report splits the shard's users into buckets of about this many of the
+  // events it reads (ClickHouseOptions::report_rows_per_bucket).
+  int64_t rows_per_bucket = 12'500'000;
 };
 
 StatusOr<ReportAggregates> ClickHouseAggregateReport(const std::vector<Shard>& shards,

@@ -433,6 +433,11 @@ ReportSql ReportQueries(const ReportQuery& q, std::string_view table,
   return out;
 }
 
+std::string ReportEventCountSql(const ReportQuery& q, std::string_view table,
+                                const std::vector<std::string>& names) {
+  return "SELECT count() FROM " + std::string(table) + " WHERE " + Where(q, names);
+}
+
 std::string HistoryUsersSql(const ReportQuery& q, std::string_view table,
                             const std::vector<std::string>& names, size_t history) {
   Levels l = UserLevels(q, names);

@@ -61,6 +61,11 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& query, const Report
 // analysed), variant index, events of names[history] before t0 (count, t0 minus
 // the last one's time, sum of values) and each metric's final (y_num, y_den,
 // x_num, x_den).
+// The number of events the report's queries read (exposures since the phase,
+// the metrics' conversions).
+std::string ReportEventCountSql(const ReportQuery& query, std::string_view table,
+                                const std::vector<std::string>& names);
+
 std::string HistoryUsersSql(const ReportQuery& query, std::string_view table,
                             const std::vector<std::string>& names, size_t history);
 

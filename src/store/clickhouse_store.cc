@@ -193,7 +193,7 @@ class ClickHouseStore final : public Store {
           !s.ok()) {
         return s;
       }
-      shards_.push_back(Shard{&client_, "events"});
+      shards_.push_back(Shard{&client_, "events", options_.report_rows_per_bucket});
       return Status::Ok();
     }
     return OpenCluster();
@@ -237,7 +237,8 @@ class ClickHouseStore final : public Store {
       }
       e.database = shard_db;
       shard_clients_.push_back(std::make_unique<Client>(e));
-      shards_.push_back(Shard{shard_clients_.back().get(), "events_local"});
+      shards_.push_back(
+          Shard{shard_clients_.back().get(), "events_local", options_.report_rows_per_bucket});
     }
     return Create(client_, "CREATE TABLE IF NOT EXISTS " + options_.endpoint.database + ".events " +
                                kEventColumns + " ENGINE = Distributed(" + cluster +

@@ -206,6 +206,12 @@ struct ClickHouseOptions {
   // and counted through a Distributed table `events` (docs/clickhouse.md). Empty:
   // a single node.
   std::string cluster;
+  // A report splits each shard's users by cityHash64(uid) into buckets of about
+  // this many of the events it reads (at least the server's max_threads
+  // buckets), and runs max_threads bucket queries at a time: the server's
+  // memory for a report is bounded by max_threads buckets, whatever the data's
+  // size (docs/clickhouse.md). About 1.5 GB per query at the default.
+  int64_t report_rows_per_bucket = 12'500'000;
 };
 
 // Connects to ClickHouse and creates the database and tables that are missing
