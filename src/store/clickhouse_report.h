@@ -22,7 +22,7 @@ struct Shard {
   std::string table;
   // A report splits the shard's users into buckets of about this many of the
   // events it reads (ClickHouseOptions::report_rows_per_bucket).
-  int64_t rows_per_bucket = 12'500'000;
+  int64_t rows_per_bucket = kReportRowsPerBucket;
 };
 
 StatusOr<ReportAggregates> ClickHouseAggregateReport(const std::vector<Shard>& shards,

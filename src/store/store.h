@@ -200,6 +200,9 @@ class Store {
 // directories. On failure returns nullptr and sets *error.
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path, std::string* error);
 
+// The default size of a ClickHouse report's bucket (ClickHouseOptions).
+inline constexpr int64_t kReportRowsPerBucket = 12'500'000;
+
 struct ClickHouseOptions {
   ch::Endpoint endpoint;  // the server Causeway talks to, and the database of its tables
   // A cluster of system.clusters: events in `events_local` on every shard, written
@@ -211,7 +214,7 @@ struct ClickHouseOptions {
   // buckets), and runs max_threads bucket queries at a time: the server's
   // memory for a report is bounded by max_threads buckets, whatever the data's
   // size (docs/clickhouse.md). About 1.5 GB per query at the default.
-  int64_t report_rows_per_bucket = 12'500'000;
+  int64_t report_rows_per_bucket = kReportRowsPerBucket;
 };
 
 // Connects to ClickHouse and creates the database and tables that are missing

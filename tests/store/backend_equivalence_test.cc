@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clickhouse_server.h"
@@ -234,6 +235,29 @@ std::vector<ReportQuery> Queries(const Scenario& s) {
   return out;
 }
 
+// Every query of Queries(scenario) gives the same aggregates on both stores;
+// the scenario's data-quality cases are all present in `reference`.
+void SameReports(Store& reference, Store& other, const Scenario& scenario) {
+  for (const ReportQuery& q : Queries(scenario)) {
+    INFO("experiment " << q.experiment << ", " << q.metrics.size() << " metrics, "
+                       << q.segment_attributes.size() << " segment attributes");
+    auto a = reference.AggregateReport(q);
+    auto b = other.AggregateReport(q);
+    REQUIRE(a.ok());
+    INFO(b.status().message());
+    REQUIRE(b.ok());
+    SameAggregates(*a, *b);
+    if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty()) {
+      CHECK(a->multi_variant_users > 0);
+      CHECK(a->unknown_variant_users > 0);
+      CHECK(a->wrong_variant_users > 0);
+      CHECK(a->override_users >= 1);
+      CHECK(a->conversions_before_exposure[0] > 0);
+      CHECK(a->daily.size() > 5);
+    }
+  }
+}
+
 struct Backend {
   std::string name;
   std::unique_ptr<Store> store;
@@ -276,24 +300,7 @@ TEST_CASE("every backend gives the same report aggregates, exposures and lift st
   for (size_t i = 1; i < backends.size(); ++i) {
     const Backend& other = backends[i];
     INFO(other.name << " against " << reference.name);
-    for (const ReportQuery& q : Queries(scenario)) {
-      INFO("experiment " << q.experiment << ", " << q.metrics.size() << " metrics, "
-                         << q.segment_attributes.size() << " segment attributes");
-      auto a = reference.store->AggregateReport(q);
-      auto b = other.store->AggregateReport(q);
-      REQUIRE(a.ok());
-      INFO(b.status().message());
-      REQUIRE(b.ok());
-      SameAggregates(*a, *b);
-      if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty()) {
-        CHECK(a->multi_variant_users > 0);
-        CHECK(a->unknown_variant_users > 0);
-        CHECK(a->wrong_variant_users > 0);
-        CHECK(a->override_users >= 1);
-        CHECK(a->conversions_before_exposure[0] > 0);
-        CHECK(a->daily.size() > 5);
-      }
-    }
+    SameReports(*reference.store, *other.store, scenario);
     for (const auto& [experiment, since] :
          {std::pair<std::string, int64_t>{"checkout", 0}, {"pricing", scenario.phase2_ms}}) {
       // Sampled attributes: with a limit beyond every exposure, the same names.
@@ -369,43 +376,41 @@ TEST_CASE("every backend gives the same report aggregates, exposures and lift st
 namespace causeway::store {
 namespace {
 
+// Both lists, read without error and of one length.
+template <typename T>
+std::pair<std::vector<T>, std::vector<T>> BothLists(StatusOr<std::vector<T>> a,
+                                                    StatusOr<std::vector<T>> b) {
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(a->size() == b->size());
+  return {std::move(*a), std::move(*b)};
+}
+
 // Every configuration row of `a` is in `b`, field for field.
 void SameConfiguration(Store& a, Store& b) {
-  auto ea = a.ListExperiments(), eb = b.ListExperiments();
-  REQUIRE(ea.ok());
-  REQUIRE(eb.ok());
-  REQUIRE(ea->size() == eb->size());
-  for (size_t i = 0; i < ea->size(); ++i) {
-    const ExperimentRow &x = (*ea)[i], &y = (*eb)[i];
+  const auto [ea, eb] = BothLists(a.ListExperiments(), b.ListExperiments());
+  for (size_t i = 0; i < ea.size(); ++i) {
+    const ExperimentRow &x = ea[i], &y = eb[i];
     CHECK(x.key == y.key);
     CHECK(x.config == y.config);
     CHECK(x.phase == y.phase);
     CHECK(x.created_ms == y.created_ms);
     CHECK(x.updated_ms == y.updated_ms);
-    auto pa = a.ListPhases(x.key), pb = b.ListPhases(x.key);
-    REQUIRE(pa.ok());
-    REQUIRE(pb.ok());
-    REQUIRE(pa->size() == pb->size());
-    for (size_t p = 0; p < pa->size(); ++p) {
-      CHECK((*pa)[p].phase == (*pb)[p].phase);
-      CHECK((*pa)[p].seed == (*pb)[p].seed);
-      CHECK((*pa)[p].started_ms == (*pb)[p].started_ms);
+    const auto [pa, pb] = BothLists(a.ListPhases(x.key), b.ListPhases(x.key));
+    for (size_t p = 0; p < pa.size(); ++p) {
+      CHECK(pa[p].phase == pb[p].phase);
+      CHECK(pa[p].seed == pb[p].seed);
+      CHECK(pa[p].started_ms == pb[p].started_ms);
     }
   }
-  auto ma = a.ListMetrics(), mb = b.ListMetrics();
-  REQUIRE(ma.ok());
-  REQUIRE(mb.ok());
-  REQUIRE(ma->size() == mb->size());
-  for (size_t i = 0; i < ma->size(); ++i) {
-    CHECK((*ma)[i].key == (*mb)[i].key);
-    CHECK((*ma)[i].config == (*mb)[i].config);
-    CHECK((*ma)[i].created_ms == (*mb)[i].created_ms);
+  const auto [ma, mb] = BothLists(a.ListMetrics(), b.ListMetrics());
+  for (size_t i = 0; i < ma.size(); ++i) {
+    CHECK(ma[i].key == mb[i].key);
+    CHECK(ma[i].config == mb[i].config);
+    CHECK(ma[i].created_ms == mb[i].created_ms);
   }
-  auto ka = a.ListApiKeys(), kb = b.ListApiKeys();
-  REQUIRE(ka.ok());
-  REQUIRE(kb.ok());
-  REQUIRE(ka->size() == kb->size());
-  for (const ApiKeyRow& x : *ka) {
+  const auto [ka, kb] = BothLists(a.ListApiKeys(), b.ListApiKeys());
+  for (const ApiKeyRow& x : ka) {
     auto y = b.FindApiKey(x.hash);  // the same secret still opens the same key
     REQUIRE(y.ok());
     CHECK(y->id == x.id);
@@ -487,16 +492,7 @@ TEST_CASE(
       REQUIRE(has.ok());
       CHECK(*has);
     }
-    for (const ReportQuery& q : Queries(scenario)) {
-      INFO("experiment " << q.experiment << ", " << q.metrics.size() << " metrics, "
-                         << q.segment_attributes.size() << " segment attributes");
-      auto a = sqlite->AggregateReport(q);
-      auto b = clickhouse->AggregateReport(q);
-      REQUIRE(a.ok());
-      INFO(b.status().message());
-      REQUIRE(b.ok());
-      SameAggregates(*a, *b);
-    }
+    SameReports(*sqlite, *clickhouse, scenario);
     // One user, one value: it must come across bit for bit (17 significant digits).
     auto odd_stats = clickhouse->MetricStats("odd", 0, "purchase", 0);
     REQUIRE(odd_stats.ok());
