@@ -33,6 +33,8 @@
 #include "api/log.h"
 #include "api/server.h"
 #include "api/simulate.h"
+#include "store/clickhouse_store.h"
+#include "store/sqlite_store.h"
 
 namespace {
 

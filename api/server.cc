@@ -27,6 +27,7 @@
 #include "api/stats_handlers.h"
 #include "assign/engine.h"
 #include "store/event_writer.h"
+#include "store/open_store.h"
 #include "web/assets.h"
 
 namespace causeway::api {
@@ -577,11 +578,17 @@ const std::vector<std::pair<std::string, std::string>>& Server::initial_keys() c
 }
 
 std::unique_ptr<Server> Server::Open(const ServerOptions& options, std::string* error) {
+  std::unique_ptr<store::Store> opened =
+      store::OpenStore({options.db_path, options.clickhouse}, error);
+  if (!opened) return nullptr;
+  return Open(options, std::move(opened), error);
+}
+
+std::unique_ptr<Server> Server::Open(const ServerOptions& options,
+                                     std::unique_ptr<store::Store> opened, std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->store = options.clickhouse ? store::OpenClickHouseStore(*options.clickhouse, error)
-                                   : store::OpenSqliteStore(options.db_path, error);
-  if (!impl->store) return nullptr;
+  impl->store = std::move(opened);
   impl->writer = std::make_unique<store::EventWriter>(
       impl->store.get(), store::EventWriter::Options{options.max_queued_events, 100000});
   impl->experiments = std::make_unique<ExperimentService>(impl->store.get(), &impl->snapshots);

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/store.h"
+#include "store/open_store.h"
 
 namespace causeway::api {
 
@@ -30,9 +30,13 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Opens the store, loads experiments and, on an empty database, creates one
+  // Opens the store (store::OpenStore), loads experiments and, on an empty database, creates one
   // admin and one sdk key (see initial_keys()). nullptr and *error on failure.
   static std::unique_ptr<Server> Open(const ServerOptions& options, std::string* error);
+  // The same on a store the caller opened (options.db_path and clickhouse are then
+  // only named in the start-up log line).
+  static std::unique_ptr<Server> Open(const ServerOptions& options,
+                                      std::unique_ptr<store::Store> store, std::string* error);
   ~Server();
 
   // Keys created at first start: (scope, key). Printed once by `causeway serve`.

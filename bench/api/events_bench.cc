@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace {

@@ -41,6 +41,8 @@
 #include "assign/engine.h"
 #include "clickhouse_server.h"
 #include "store/clickhouse_client.h"
+#include "store/clickhouse_store.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace {

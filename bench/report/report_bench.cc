@@ -27,6 +27,7 @@
 #include "api/experiments.h"
 #include "api/report.h"
 #include "assign/engine.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace {

@@ -17,6 +17,9 @@
 
 namespace causeway::store {
 
+// The default size of a ClickHouse report's bucket (ClickHouseOptions).
+inline constexpr int64_t kReportRowsPerBucket = 12'500'000;
+
 struct Shard {
   ch::Client* client;
   std::string table;

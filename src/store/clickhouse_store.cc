@@ -39,6 +39,7 @@
 
 #include "store/clickhouse_client.h"
 #include "store/clickhouse_report.h"
+#include "store/clickhouse_store.h"
 #include "store/store.h"
 
 namespace causeway::store {

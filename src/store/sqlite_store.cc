@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace causeway::store {

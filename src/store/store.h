@@ -1,6 +1,7 @@
-// Storage interface. SQLite (sqlite_store.cc) is the embedded default;
-// ClickHouse (clickhouse_store.cc, docs/clickhouse.md) serves when the events
-// outgrow one machine. Every implementation passes the same tests (tests/store/).
+// Storage interface. SQLite (sqlite_store.h) is the embedded default;
+// ClickHouse (clickhouse_store.h, docs/clickhouse.md) serves when the events
+// outgrow one machine; open_store.h chooses between them. Every implementation
+// passes the same tests (tests/store/). This header names no implementation.
 //
 // The store knows rows and SQL aggregates, not the API's JSON: experiment and
 // metric configurations are opaque text owned by the API layer.
@@ -14,7 +15,6 @@
 #include <vector>
 
 #include "common/status.h"
-#include "store/clickhouse_client.h"
 #include "store/report_aggregates.h"
 
 namespace causeway::store {
@@ -195,31 +195,5 @@ class Store {
   // consistent snapshot of the data.
   virtual StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) = 0;
 };
-
-// Opens (creating if needed) the SQLite database at `path`, creating parent
-// directories. On failure returns nullptr and sets *error.
-std::unique_ptr<Store> OpenSqliteStore(const std::string& path, std::string* error);
-
-// The default size of a ClickHouse report's bucket (ClickHouseOptions).
-inline constexpr int64_t kReportRowsPerBucket = 12'500'000;
-
-struct ClickHouseOptions {
-  ch::Endpoint endpoint;  // the server Causeway talks to, and the database of its tables
-  // A cluster of system.clusters: events in `events_local` on every shard, written
-  // and counted through a Distributed table `events` (docs/clickhouse.md). Empty:
-  // a single node.
-  std::string cluster;
-  // A report splits each shard's users by cityHash64(uid) into buckets of about
-  // this many of the events it reads (at least the server's max_threads
-  // buckets), and runs max_threads bucket queries at a time: the server's
-  // memory for a report is bounded by max_threads buckets, whatever the data's
-  // size (docs/clickhouse.md). About 1.5 GB per query at the default.
-  int64_t report_rows_per_bucket = kReportRowsPerBucket;
-};
-
-// Connects to ClickHouse and creates the database and tables that are missing
-// (idempotent; several processes may open at once). On failure (unreachable
-// server, refused credentials, unknown cluster) returns nullptr and sets *error.
-std::unique_ptr<Store> OpenClickHouseStore(const ClickHouseOptions& options, std::string* error);
 
 }  // namespace causeway::store

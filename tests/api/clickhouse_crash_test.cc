@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "clickhouse_server.h"
+#include "store/clickhouse_store.h"
 #include "test_server.h"
 
 using Json = nlohmann::json;

@@ -20,6 +20,7 @@
 #include <regex>
 #include <thread>
 
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 using Json = nlohmann::json;

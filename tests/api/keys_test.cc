@@ -11,6 +11,7 @@
 
 #include "api/auth.h"
 #include "api/keys.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 #include "test_server.h"
 

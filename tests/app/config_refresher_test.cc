@@ -14,6 +14,7 @@
 #include "app/config_refresher.h"
 #include "app/services.h"
 #include "fake_codec.h"
+#include "store/sqlite_store.h"
 
 namespace causeway::app {
 namespace {

@@ -8,6 +8,7 @@
 #include "app/experiment.h"
 #include "app/services.h"
 #include "fake_codec.h"
+#include "store/sqlite_store.h"
 
 namespace causeway::app {
 namespace {

@@ -1,5 +1,6 @@
 // app::BuildReport over a real SQLite store, and every branch of the pure decision.
 #include "app/report.h"
+#include "store/sqlite_store.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "clickhouse_server.h"
+#include "store/clickhouse_store.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace causeway::store {

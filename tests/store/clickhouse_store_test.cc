@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "clickhouse_server.h"
+#include "store/clickhouse_store.h"
 #include "store/store.h"
 
 using namespace causeway::store;

@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 using namespace causeway::store;

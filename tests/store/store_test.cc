@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "clickhouse_server.h"
+#include "store/clickhouse_store.h"
 #include "store/event_writer.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 using namespace causeway::store;
