@@ -6,64 +6,31 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <string>
 #include <thread>
-#include <variant>
 
-#include "api/attribution_handler.h"
 #include "api/auth.h"
-#include "api/causal_handlers.h"
 #include "api/events.h"
 #include "api/experiments.h"
-#include "api/field_reader.h"
-#include "api/geo_handlers.h"
 #include "api/json_util.h"
 #include "api/keys.h"
-#include "api/lift.h"
 #include "api/listen_backlog.h"
 #include "api/log.h"
 #include "api/metrics.h"
-#include "api/report.h"
-#include "api/stats_handlers.h"
+#include "api/routes.h"
 #include "assign/engine.h"
 #include "store/event_writer.h"
 #include "store/open_store.h"
-#include "web/assets.h"
 
 namespace causeway::api {
 namespace {
-
-enum class Access { kPublic, kSdk, kAdmin };
-// Whether a route's handler reads the query string (with a FieldReader, which
-// refuses unknown names); any query parameter sent to a route that reads none is
-// refused by Route() itself.
-enum class Query { kNone, kRead };
 
 constexpr const char* kJson = "application/json";
 constexpr size_t kMaxBodyBytes = 50 * 1024 * 1024;  // DiD panels; events enforce 5 MB themselves
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-// The page's files allow scripts, styles, images and requests from this origin
-// only: no inline script or style, no CDN, no framing (docs/web.md).
-constexpr const char* kPageSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-// Serves an embedded file of the web page, revalidated by its ETag on every load
-// (Cache-Control: no-cache), so a new binary's page is never mixed with an old one.
-void RespondAsset(const httplib::Request& req, httplib::Response& res, const web::WebAsset& a) {
-  res.set_header("Content-Security-Policy", kPageSecurityPolicy);
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("ETag", a.etag);
-  if (req.get_header_value("If-None-Match") == a.etag) {
-    res.status = 304;
-    return;
-  }
-  res.set_content(std::string(a.body()), a.content_type);
-}
 
 void RespondError(httplib::Response& res, const Status& e) {
   res.status = HttpStatus(e.code());
@@ -71,10 +38,13 @@ void RespondError(httplib::Response& res, const Status& e) {
   res.set_content(Dump(ErrorBody(e)), kJson);
 }
 
-void Respond(httplib::Response& res, const HandlerResult& r) {
+void Respond(httplib::Response& res, HandlerResult& r) {
   if (!r.ok()) return RespondError(res, r.error());
   res.status = r.http_status();
-  res.set_content(Dump(r.body()), kJson);
+  for (const auto& [name, value] : r.headers()) res.set_header(name, value);
+  if (!r.is_raw()) return res.set_content(Dump(r.body()), kJson);
+  if (res.status == 304) return;  // no body, no Content-Type
+  res.set_content(std::move(r.raw().text), r.raw().content_type);
 }
 
 // True when the request says its body is JSON (application/json or a +json type).
@@ -185,7 +155,7 @@ struct Server::Impl {
   // 8 KB with a 413 and parses such bodies into query parameters. Our body rules
   // are in BodyStatus().
   void Route(const char* method, const std::string& pattern, const std::string& route_name,
-             Access access, Fn fn, Query query = Query::kNone) {
+             Access access, Fn fn, Query query) {
     RouteMetrics* m = metrics.Route(method, route_name);
     auto wrapped = [this, m, access, query, fn = std::move(fn), route_name](
                        const httplib::Request& req, httplib::Response& res,
@@ -274,297 +244,58 @@ struct Server::Impl {
     return true;
   }
 
-  // Parses the body as a JSON object and calls fn(json), responding with its result.
-  template <typename F>
-  Fn JsonBody(F f) {
-    return [f = std::move(f)](const httplib::Request& req, httplib::Response& res) {
-      Json body;
+  // Registers every row of the route table (api/routes.h). A {parameter} of a
+  // path matches one segment of letters, digits, '_', '.' and '-'.
+  void RegisterRoutes() {
+    for (const RouteSpec& spec : Routes()) {
+      const std::string pattern = std::regex_replace(
+          std::string(spec.path), std::regex("\\{[a-z_]+\\}"), "([A-Za-z0-9_.-]+)");
+      Route(
+          spec.method, pattern, spec.path, spec.access,
+          [this, &spec](const httplib::Request& req, httplib::Response& res) {
+            Serve(spec, req, res);
+          },
+          spec.query);
+    }
+  }
+
+  // Reads what the row says of the request, calls its handler and responds.
+  void Serve(const RouteSpec& spec, const httplib::Request& req, httplib::Response& res) {
+    Call call{{},
+              req.params,
+              req.body,
+              nullptr,
+              req.get_header_value("Content-Type"),
+              req.get_header_value("If-None-Match")};
+    for (size_t i = 1; i < req.matches.size(); ++i) call.path.push_back(req.matches[i].str());
+    Json body;
+    if (spec.body == Body::kJsonObject) {
       if (auto e = ParseJsonObject(req.body, &body)) return RespondError(res, BodyStatus(req, *e));
-      Respond(res, f(req, body));
-    };
+      call.json = &body;
+    } else if (spec.body == Body::kPanel) {
+      if (auto e = PanelContentType(req, &call.content_type)) return RespondError(res, *e);
+    }
+    HandlerResult r = spec.handler(services, call);
+    if (!r.ok() && spec.body == Body::kBytes) return RespondError(res, BodyStatus(req, r.error()));
+    Respond(res, r);
   }
 
-  // One assignment as a JSON object, written without building a DOM (hot path).
-  static void AppendAssignment(std::string& out, std::string_view experiment, std::string_view user,
-                               const assign::CompiledExperiment& x, const assign::Assignment& a) {
-    out += "{\"experiment\":";
-    AppendJsonString(out, experiment);
-    out += ",\"user\":";
-    AppendJsonString(out, user);
-    if (a.variant_index >= 0) {
-      out += ",\"variant\":";
-      AppendJsonString(out, x.spec.variants[a.variant_index].key);
-      out += ",\"variant_index\":";
-      out += std::to_string(a.variant_index);
-    } else {
-      out += ",\"variant\":null,\"variant_index\":null";
+  // A panel is JSON (application/json, or any type when the body is JSON: the rule
+  // of BodyStatus) or CSV (text/csv); anything else is a 415.
+  static std::optional<Status> PanelContentType(const httplib::Request& req, std::string* type) {
+    if (SaysJson(req) || type->rfind("text/csv", 0) == 0) return std::nullopt;
+    if (!Json::accept(req.body)) {
+      return Status(StatusCode::kUnsupportedMediaType,
+                    "send a panel as JSON with 'Content-Type: application/json' or "
+                    "as CSV with 'Content-Type: text/csv'",
+                    "Content-Type");
     }
-    out += a.in_experiment ? ",\"in_experiment\":true" : ",\"in_experiment\":false";
-    // The engine hashes only users it gets as far as bucketing (docs/api.md).
-    out += ",\"hash_value\":";
-    if (a.reason == assign::AssignReason::kHashed || a.reason == assign::AssignReason::kCoverage) {
-      AppendNumber(out, a.hash_value);
-    } else {
-      out += "null";
-    }
-    out += ",\"reason\":\"";
-    out += assign::ReasonName(a.reason);
-    out += "\",\"phase\":";
-    out += std::to_string(x.spec.phase);
-    out += '}';
-  }
-
-  static std::optional<Status> CheckUser(const std::string& user, const std::string& field) {
-    if (user.empty() || user.size() > 256) {
-      return InvalidArgument(field, "required: a non-empty user id of at most 256 bytes");
-    }
-    if (!IsValidUtf8(user)) return InvalidArgument(field, "must be valid UTF-8");
+    *type = "application/json";
     return std::nullopt;
   }
 
-  void GetAssign(const httplib::Request& req, httplib::Response& res) {
-    FieldReader query = FieldReader::Query(req.params);
-    std::string key, user;
-    bool log_exposure = false;
-    query.Required("experiment", &key).Required("user", &user);
-    query.Optional("log_exposure", &log_exposure);
-    if (Status s = query.Finish(); !s.ok()) return RespondError(res, s);
-    if (auto e = CheckUser(user, "user")) return RespondError(res, *e);
-    const assign::CompiledExperiment* x = snapshots.Current().Find(key);
-    if (!x) {
-      return RespondError(
-          res, Status(StatusCode::kNotFound, "no experiment with key " + key, "experiment"));
-    }
-    assign::Assignment a = assign::Assign(*x, user, nullptr);
-    std::string out;
-    out.reserve(256);
-    AppendAssignment(out, key, user, *x, a);
-    if (log_exposure) {
-      bool logged = a.in_experiment && LogExposure(*x, user, a);
-      out.pop_back();
-      out += logged ? ",\"exposure_logged\":true}" : ",\"exposure_logged\":false}";
-    }
-    res.set_content(std::move(out), kJson);
-  }
-
-  bool LogExposure(const assign::CompiledExperiment& x, std::string_view user,
-                   const assign::Assignment& a) {
-    return events->LogExposure(x.spec.key, x.spec.phase, user,
-                               x.spec.variants[a.variant_index].key);
-  }
-
-  // Returns the serialised response body, or an error.
-  std::variant<std::string, Status> PostAssign(const Json& body) {
-    FieldReader r(body);
-    std::string user;
-    bool log_exposure = false;
-    r.Required("user", &user).Optional("log_exposure", &log_exposure);
-    const Json* attributes_json = r.Raw("attributes");
-    r.Check(!attributes_json || attributes_json->is_object(), "attributes",
-            "must be a JSON object");
-    const assign::Snapshot& snapshot = snapshots.Current();
-    std::vector<const assign::CompiledExperiment*> chosen;
-    const bool listed = r.Present("experiments");
-    r.Array("experiments", [&](const Json& k, const std::string& path, size_t) -> Status {
-      if (!k.is_string()) return InvalidArgument(path, "must be a string");
-      const auto* x = snapshot.Find(k.get_ref<const std::string&>());
-      if (!x) return Status::NotFound("no experiment with key " + k.get<std::string>(), path);
-      chosen.push_back(x);
-      return Status::Ok();
-    });
-    if (Status s = r.Finish(); !s.ok()) return s;
-    if (auto e = CheckUser(user, "user")) return *e;
-    assign::Value attributes =
-        attributes_json ? ToValue(*attributes_json) : assign::Value(assign::Value::Object{});
-    if (!attributes.Find("id")) attributes.as_object().emplace_back("id", assign::Value(user));
-    if (!listed) {
-      for (const auto& x : snapshot.experiments()) {
-        if (x.spec.status == assign::ExperimentStatus::kRunning) chosen.push_back(&x);
-      }
-    }
-    std::string out = "{\"user\":";
-    AppendJsonString(out, user);
-    out += ",\"assignments\":[";
-    for (size_t i = 0; i < chosen.size(); ++i) {
-      const auto* x = chosen[i];
-      assign::Assignment a = assign::Assign(*x, user, &attributes);
-      if (i > 0) out += ',';
-      AppendAssignment(out, x->spec.key, user, *x, a);
-      if (log_exposure) {
-        out.pop_back();
-        out += a.in_experiment && LogExposure(*x, user, a) ? ",\"exposure_logged\":true}"
-                                                           : ",\"exposure_logged\":false}";
-      }
-    }
-    out += "]}";
-    return out;
-  }
-
-  void RegisterRoutes() {
-    const std::string key = "([A-Za-z0-9_.-]+)";
-    Route("GET", "/healthz", "/healthz", Access::kPublic,
-          [](const httplib::Request&, httplib::Response& res) {
-            res.set_content("{\"status\":\"ok\"}", kJson);
-          });
-    Route("GET", "/metrics", "/metrics", Access::kPublic,
-          [this](const httplib::Request&, httplib::Response& res) {
-            res.set_content(metrics.RenderPrometheus(), "text/plain; version=0.0.4");
-          });
-    Route(
-        "GET", "/v1/assign", "/v1/assign", Access::kSdk,
-        [this](const httplib::Request& req, httplib::Response& res) { GetAssign(req, res); },
-        Query::kRead);
-    Route("POST", "/v1/assign", "/v1/assign", Access::kSdk,
-          [this](const httplib::Request& req, httplib::Response& res) {
-            Json body;
-            if (auto e = ParseJsonObject(req.body, &body)) {
-              return RespondError(res, BodyStatus(req, *e));
-            }
-            auto r = PostAssign(body);
-            if (auto* e = std::get_if<Status>(&r)) return RespondError(res, *e);
-            res.set_content(std::move(std::get<std::string>(r)), kJson);
-          });
-    Route("POST", "/v1/events", "/v1/events", Access::kSdk,
-          [this](const httplib::Request& req, httplib::Response& res) {
-            HandlerResult r = events->Ingest(req.body);
-            if (!r.ok()) return RespondError(res, BodyStatus(req, r.error()));
-            Respond(res, r);
-          });
-    Route("POST", "/v1/experiments", "/v1/experiments", Access::kAdmin,
-          JsonBody(
-              [this](const httplib::Request&, const Json& b) { return experiments->Create(b); }));
-    Route("GET", "/v1/experiments", "/v1/experiments", Access::kAdmin,
-          [this](const httplib::Request&, httplib::Response& res) {
-            Respond(res, experiments->List());
-          });
-    Route("GET", "/v1/experiments/" + key, "/v1/experiments/{key}", Access::kAdmin,
-          [this](const httplib::Request& req, httplib::Response& res) {
-            Respond(res, experiments->Get(req.matches[1].str()));
-          });
-    Route("PATCH", "/v1/experiments/" + key, "/v1/experiments/{key}", Access::kAdmin,
-          JsonBody([this](const httplib::Request& req, const Json& b) {
-            return experiments->Patch(req.matches[1].str(), b);
-          }));
-    Route("GET", "/v1/experiments/" + key + "/exposures", "/v1/experiments/{key}/exposures",
-          Access::kAdmin, [this](const httplib::Request& req, httplib::Response& res) {
-            Respond(res, events->Exposures(req.matches[1].str()));
-          });
-    Route("POST", "/v1/metrics", "/v1/metrics", Access::kAdmin,
-          JsonBody(
-              [this](const httplib::Request&, const Json& b) { return events->CreateMetric(b); }));
-    Route("GET", "/v1/metrics", "/v1/metrics", Access::kAdmin,
-          [this](const httplib::Request&, httplib::Response& res) {
-            Respond(res, events->ListMetrics());
-          });
-    Route("GET", "/v1/metrics/" + key, "/v1/metrics/{key}", Access::kAdmin,
-          [this](const httplib::Request& req, httplib::Response& res) {
-            Respond(res, events->GetMetric(req.matches[1].str()));
-          });
-    RegisterAnalysisRoutes();
-    RegisterKeyRoutes();
-    RegisterPageRoutes();
-  }
-
-  // The web page (docs/web.md). Public: the pages and their scripts hold no data;
-  // the page asks for an admin key and sends it to the /v1 endpoints itself. Every
-  // page path serves the same document, which renders what its path names.
-  void RegisterPageRoutes() {
-    auto page = [](const httplib::Request& req, httplib::Response& res) {
-      RespondAsset(req, res, *web::FindWebAsset("index.html"));
-    };
-    Route("GET", "/", "/", Access::kPublic, page);
-    Route("GET", "/experiments", "/experiments", Access::kPublic, page);
-    Route("GET", "/experiments/([A-Za-z0-9_.-]+)", "/experiments/{key}", Access::kPublic, page);
-    Route("GET", "/static/([A-Za-z0-9_.-]+)", "/static/{file}", Access::kPublic,
-          [](const httplib::Request& req, httplib::Response& res) {
-            const web::WebAsset* a = web::FindWebAsset(req.matches[1].str());
-            if (!a || std::string_view(a->name) == "index.html") {
-              return RespondError(res, Status::NotFound("no such file", "file"));
-            }
-            RespondAsset(req, res, *a);
-          });
-  }
-
-  // A route whose body is a panel, as JSON or CSV (options then in the query string).
-  // A body of another declared type is read as JSON when it is JSON (the rule of
-  // BodyStatus).
-  using PanelHandler = HandlerResult (*)(std::string_view, std::string_view, const QueryParams&);
-  void PanelRoute(const std::string& path, PanelHandler handler) {
-    Route(
-        "POST", path, path, Access::kAdmin,
-        [handler](const httplib::Request& req, httplib::Response& res) {
-          std::string type = req.get_header_value("Content-Type");
-          if (!SaysJson(req) && type.rfind("text/csv", 0) != 0) {
-            if (!Json::accept(req.body)) {
-              return RespondError(
-                  res, Status(StatusCode::kUnsupportedMediaType,
-                              "send a panel as JSON with 'Content-Type: application/json' or "
-                              "as CSV with 'Content-Type: text/csv'",
-                              "Content-Type"));
-            }
-            type = "application/json";
-          }
-          Respond(res, handler(type, req.body, req.params));
-        },
-        Query::kRead);
-  }
-
-  // Analysis endpoints: pure JSON handlers of the stats and causal cores.
-  void RegisterAnalysisRoutes() {
-    Route("POST", "/v1/analyses/ab", "/v1/analyses/ab", Access::kAdmin,
-          JsonBody([](const httplib::Request&, const Json& b) { return HandleAnalysesAb(b); }));
-    Route(
-        "POST", "/v1/design/sample-size", "/v1/design/sample-size", Access::kAdmin,
-        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSampleSize(b); }));
-    Route(
-        "POST", "/v1/design/sequential", "/v1/design/sequential", Access::kAdmin,
-        JsonBody([](const httplib::Request&, const Json& b) { return HandleDesignSequential(b); }));
-    PanelRoute("/v1/analyses/did", HandleDid);
-    PanelRoute("/v1/analyses/synthetic_control", HandleSyntheticControl);
-    PanelRoute("/v1/design/geo", HandleGeoDesign);
-    Route("POST", "/v1/analyses/lift", "/v1/analyses/lift", Access::kAdmin,
-          JsonBody([](const httplib::Request&, const Json& b) { return HandleLiftAggregate(b); }));
-    // Conversion paths as JSON or CSV (api/attribution_handler.h decides by Content-Type).
-    Route(
-        "POST", "/v1/analyses/attribution", "/v1/analyses/attribution", Access::kAdmin,
-        [](const httplib::Request& req, httplib::Response& res) {
-          Respond(res,
-                  HandleAttribution(req.get_header_value("Content-Type"), req.body, req.params));
-        },
-        Query::kRead);
-    Route(
-        "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/report", "/v1/experiments/{key}/report",
-        Access::kAdmin,
-        [this](const httplib::Request& req, httplib::Response& res) {
-          Respond(res, ExperimentReport(*store, *experiments, req.matches[1].str(), req.params));
-        },
-        Query::kRead);
-    Route(
-        "GET", "/v1/experiments/([A-Za-z0-9_.-]+)/lift", "/v1/experiments/{key}/lift",
-        Access::kAdmin,
-        [this](const httplib::Request& req, httplib::Response& res) {
-          Respond(res, ExperimentLift(*store, *experiments, req.matches[1].str(), req.params));
-        },
-        Query::kRead);
-  }
-
-  // API key administration (api/keys.h). Revocation is POST .../revoke, not DELETE:
-  // the key is not deleted but kept and listed as revoked (an audit trail), and the
-  // call answers the key, as Stripe's state changes do (POST /v1/payment_intents/{id}/cancel).
   std::unique_ptr<KeyService> keys;
-  void RegisterKeyRoutes() {
-    keys = std::make_unique<KeyService>(store.get(), auth.get());
-    Route("GET", "/v1/keys", "/v1/keys", Access::kAdmin,
-          [this](const httplib::Request&, httplib::Response& res) { Respond(res, keys->List()); });
-    Route("POST", "/v1/keys", "/v1/keys", Access::kAdmin,
-          JsonBody([this](const httplib::Request&, const Json& b) { return keys->Create(b); }));
-    Route("POST", "/v1/keys/([A-Za-z0-9_.-]+)/revoke", "/v1/keys/{id}/revoke", Access::kAdmin,
-          [this](const httplib::Request& req, httplib::Response& res) {
-            HandlerResult r = keys->Revoke(req.matches[1].str(), req.body);
-            if (!r.ok()) return RespondError(res, BodyStatus(req, r.error()));
-            Respond(res, r);
-          });
-  }
+  Services services;
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -648,6 +379,9 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
         res.status = 500;
         res.set_content(Dump(ErrorBody(Status(StatusCode::kInternal, "internal error"))), kJson);
       });
+  impl->keys = std::make_unique<KeyService>(impl->store.get(), impl->auth.get());
+  impl->services = {impl->store.get(),  &impl->snapshots, impl->experiments.get(),
+                    impl->events.get(), impl->keys.get(), &impl->metrics};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -1,0 +1,121 @@
+// The route table (api/routes.h). Each row's handler is the resource's function or a
+// one-line adapter to it; what a route reads and who may call it is in the row.
+#include "api/routes.h"
+
+#include <array>
+
+#include "api/assign.h"
+#include "api/attribution_handler.h"
+#include "api/causal_handlers.h"
+#include "api/events.h"
+#include "api/experiments.h"
+#include "api/geo_handlers.h"
+#include "api/keys.h"
+#include "api/lift.h"
+#include "api/metrics.h"
+#include "api/pages.h"
+#include "api/report.h"
+#include "api/stats_handlers.h"
+
+namespace causeway::api {
+namespace {
+
+// Operations.
+HandlerResult Healthz(Services&, const Call&) { return RawBody{"{\"status\":\"ok\"}"}; }
+HandlerResult Prometheus(Services& s, const Call&) {
+  return RawBody{s.metrics->RenderPrometheus(), "text/plain; version=0.0.4"};
+}
+
+// Events and metric definitions (api/events.h).
+HandlerResult PostEvents(Services& s, const Call& c) { return s.events->Ingest(c.body); }
+HandlerResult PostMetric(Services& s, const Call& c) { return s.events->CreateMetric(*c.json); }
+HandlerResult ListMetrics(Services& s, const Call&) { return s.events->ListMetrics(); }
+HandlerResult GetMetric(Services& s, const Call& c) { return s.events->GetMetric(c.path[0]); }
+HandlerResult GetExposures(Services& s, const Call& c) { return s.events->Exposures(c.path[0]); }
+
+// Experiments (api/experiments.h).
+HandlerResult PostExperiment(Services& s, const Call& c) { return s.experiments->Create(*c.json); }
+HandlerResult ListExperiments(Services& s, const Call&) { return s.experiments->List(); }
+HandlerResult GetExperiment(Services& s, const Call& c) { return s.experiments->Get(c.path[0]); }
+HandlerResult PatchExperiment(Services& s, const Call& c) {
+  return s.experiments->Patch(c.path[0], *c.json);
+}
+
+// Reports on stored events (api/report.h, api/lift.h).
+HandlerResult GetReport(Services& s, const Call& c) {
+  return ExperimentReport(*s.store, *s.experiments, c.path[0], c.query);
+}
+HandlerResult GetLift(Services& s, const Call& c) {
+  return ExperimentLift(*s.store, *s.experiments, c.path[0], c.query);
+}
+
+// Analyses on posted data (api/stats_handlers.h, causal_handlers.h, geo_handlers.h,
+// attribution_handler.h).
+HandlerResult PostAb(Services&, const Call& c) { return HandleAnalysesAb(*c.json); }
+HandlerResult PostSampleSize(Services&, const Call& c) { return HandleDesignSampleSize(*c.json); }
+HandlerResult PostSequential(Services&, const Call& c) { return HandleDesignSequential(*c.json); }
+HandlerResult PostDid(Services&, const Call& c) {
+  return HandleDid(c.content_type, c.body, c.query);
+}
+HandlerResult PostSyntheticControl(Services&, const Call& c) {
+  return HandleSyntheticControl(c.content_type, c.body, c.query);
+}
+HandlerResult PostGeoDesign(Services&, const Call& c) {
+  return HandleGeoDesign(c.content_type, c.body, c.query);
+}
+HandlerResult PostLift(Services&, const Call& c) { return HandleLiftAggregate(*c.json); }
+HandlerResult PostAttribution(Services&, const Call& c) {
+  return HandleAttribution(c.content_type, c.body, c.query);
+}
+
+// API keys (api/keys.h). Revocation is POST .../revoke, not DELETE: the key is kept
+// and listed as revoked (an audit trail), and the call answers the key, as Stripe's
+// state changes do (POST /v1/payment_intents/{id}/cancel).
+HandlerResult ListKeys(Services& s, const Call&) { return s.keys->List(); }
+HandlerResult PostKey(Services& s, const Call& c) { return s.keys->Create(*c.json); }
+HandlerResult RevokeKey(Services& s, const Call& c) { return s.keys->Revoke(c.path[0], c.body); }
+
+using enum Access;
+using enum Body;
+constexpr Query kNoQuery = Query::kNone;
+constexpr Query kQuery = Query::kRead;
+
+constexpr std::array kRoutes = {
+    RouteSpec{"GET", "/healthz", kPublic, kNoQuery, kNone, Healthz},
+    RouteSpec{"GET", "/metrics", kPublic, kNoQuery, kNone, Prometheus},
+    RouteSpec{"GET", "/v1/assign", kSdk, kQuery, kNone, GetAssign},
+    RouteSpec{"POST", "/v1/assign", kSdk, kNoQuery, kJsonObject, PostAssign},
+    RouteSpec{"POST", "/v1/events", kSdk, kNoQuery, kBytes, PostEvents},
+    RouteSpec{"POST", "/v1/experiments", kAdmin, kNoQuery, kJsonObject, PostExperiment},
+    RouteSpec{"GET", "/v1/experiments", kAdmin, kNoQuery, kNone, ListExperiments},
+    RouteSpec{"GET", "/v1/experiments/{key}", kAdmin, kNoQuery, kNone, GetExperiment},
+    RouteSpec{"PATCH", "/v1/experiments/{key}", kAdmin, kNoQuery, kJsonObject, PatchExperiment},
+    RouteSpec{"GET", "/v1/experiments/{key}/exposures", kAdmin, kNoQuery, kNone, GetExposures},
+    RouteSpec{"POST", "/v1/metrics", kAdmin, kNoQuery, kJsonObject, PostMetric},
+    RouteSpec{"GET", "/v1/metrics", kAdmin, kNoQuery, kNone, ListMetrics},
+    RouteSpec{"GET", "/v1/metrics/{key}", kAdmin, kNoQuery, kNone, GetMetric},
+    RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
+    RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
+    RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},
+    RouteSpec{"POST", "/v1/analyses/did", kAdmin, kQuery, kPanel, PostDid},
+    RouteSpec{"POST", "/v1/analyses/synthetic_control", kAdmin, kQuery, kPanel,
+              PostSyntheticControl},
+    RouteSpec{"POST", "/v1/design/geo", kAdmin, kQuery, kPanel, PostGeoDesign},
+    RouteSpec{"POST", "/v1/analyses/lift", kAdmin, kNoQuery, kJsonObject, PostLift},
+    RouteSpec{"POST", "/v1/analyses/attribution", kAdmin, kQuery, kAsSent, PostAttribution},
+    RouteSpec{"GET", "/v1/experiments/{key}/report", kAdmin, kQuery, kNone, GetReport},
+    RouteSpec{"GET", "/v1/experiments/{key}/lift", kAdmin, kQuery, kNone, GetLift},
+    RouteSpec{"GET", "/v1/keys", kAdmin, kNoQuery, kNone, ListKeys},
+    RouteSpec{"POST", "/v1/keys", kAdmin, kNoQuery, kJsonObject, PostKey},
+    RouteSpec{"POST", "/v1/keys/{id}/revoke", kAdmin, kNoQuery, kBytes, RevokeKey},
+    RouteSpec{"GET", "/", kPublic, kNoQuery, kNone, GetPage},
+    RouteSpec{"GET", "/experiments", kPublic, kNoQuery, kNone, GetPage},
+    RouteSpec{"GET", "/experiments/{key}", kPublic, kNoQuery, kNone, GetPage},
+    RouteSpec{"GET", "/static/{file}", kPublic, kNoQuery, kNone, GetStaticFile},
+};
+
+}  // namespace
+
+std::span<const RouteSpec> Routes() { return kRoutes; }
+
+}  // namespace causeway::api
