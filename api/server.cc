@@ -296,6 +296,55 @@ struct Server::Impl {
 
   std::unique_ptr<KeyService> keys;
   Services services;
+
+  // On an empty key table, one admin and one sdk key (printed once by `causeway serve`).
+  bool CreateFirstKeys(std::string* error) {
+    auto key_count = store->CountApiKeys();
+    if (!key_count.ok()) {
+      *error = "cannot read API keys: " + key_count.status().ToString();
+      return false;
+    }
+    if (*key_count == 0) {
+      for (auto scope : {causeway::store::KeyScope::kAdmin, causeway::store::KeyScope::kSdk}) {
+        std::string k;
+        if (auto s = CreateApiKey(*store, scope, &k); !s.ok()) {
+          *error = "cannot create the first API keys: " + s.message();
+          return false;
+        }
+        initial_keys.emplace_back(scope == causeway::store::KeyScope::kAdmin ? "admin" : "sdk", k);
+      }
+    }
+    return true;
+  }
+
+  // Worker threads, keep-alive, body limit, and JSON answers for the failures
+  // cpp-httplib decides before any handler runs.
+  void ConfigureHttp() {
+    const size_t threads = options.threads ? options.threads : 128;
+    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http.set_tcp_nodelay(true);
+    http.set_keep_alive_max_count(1000000);
+    http.set_keep_alive_timeout(30);
+    http.set_payload_max_length(kMaxBodyBytes);
+    http.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          // Failures cpp-httplib decided before any handler ran keep its HTTP status.
+          Status e = Status::NotFound("no such endpoint");
+          if (res.status == 413) {
+            e = Status(StatusCode::kPayloadTooLarge, "request body exceeds the 50 MB limit");
+          } else if (res.status != 404) {
+            e = Status::InvalidArgument("", "the request could not be processed");
+          }
+          res.set_content(Dump(ErrorBody(e)), kJson);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+          res.status = 500;
+          res.set_content(Dump(ErrorBody(Status(StatusCode::kInternal, "internal error"))), kJson);
+        });
+  }
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -338,47 +387,8 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   impl->config_refresh_failures = impl->metrics.Counter(
       "config_refresh_failures_total", "Polls of the configuration version that failed.");
 
-  auto key_count = impl->store->CountApiKeys();
-  if (!key_count.ok()) {
-    *error = "cannot read API keys: " + key_count.status().ToString();
-    return nullptr;
-  }
-  if (*key_count == 0) {
-    for (auto scope : {store::KeyScope::kAdmin, store::KeyScope::kSdk}) {
-      std::string k;
-      if (auto s = CreateApiKey(*impl->store, scope, &k); !s.ok()) {
-        *error = "cannot create the first API keys: " + s.message();
-        return nullptr;
-      }
-      impl->initial_keys.emplace_back(scope == store::KeyScope::kAdmin ? "admin" : "sdk", k);
-    }
-  }
-
-  httplib::Server& http = impl->http;
-  const size_t threads = options.threads ? options.threads : 128;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_tcp_nodelay(true);
-  http.set_keep_alive_max_count(1000000);
-  http.set_keep_alive_timeout(30);
-  http.set_payload_max_length(kMaxBodyBytes);
-  http.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        // Failures cpp-httplib decided before any handler ran keep its HTTP status.
-        Status e = Status::NotFound("no such endpoint");
-        if (res.status == 413) {
-          e = Status(StatusCode::kPayloadTooLarge, "request body exceeds the 50 MB limit");
-        } else if (res.status != 404) {
-          e = Status::InvalidArgument("", "the request could not be processed");
-        }
-        res.set_content(Dump(ErrorBody(e)), kJson);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        res.status = 500;
-        res.set_content(Dump(ErrorBody(Status(StatusCode::kInternal, "internal error"))), kJson);
-      });
+  if (!impl->CreateFirstKeys(error)) return nullptr;
+  impl->ConfigureHttp();
   impl->keys = std::make_unique<KeyService>(impl->store.get(), impl->auth.get());
   impl->services = {impl->store.get(),  &impl->snapshots, impl->experiments.get(),
                     impl->events.get(), impl->keys.get(), &impl->metrics};
