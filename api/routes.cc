@@ -20,8 +20,12 @@
 namespace causeway::api {
 namespace {
 
-// Operations.
-HandlerResult Healthz(Services&, const Call&) { return RawBody{"{\"status\":\"ok\"}"}; }
+// Operations. /healthz also says whether API keys are checked, so the page opens
+// without asking for a key on a server started with --insecure-no-auth.
+HandlerResult Healthz(Services& s, const Call&) {
+  return RawBody{s.auth_required ? R"({"status":"ok","auth_required":true})"
+                                 : R"({"status":"ok","auth_required":false})"};
+}
 HandlerResult Prometheus(Services& s, const Call&) {
   return RawBody{s.metrics->RenderPrometheus(), "text/plain; version=0.0.4"};
 }

@@ -65,6 +65,7 @@ struct Services {
   EventService* events = nullptr;
   KeyService* keys = nullptr;
   MetricsRegistry* metrics = nullptr;
+  bool auth_required = true;  // false with --insecure-no-auth
 };
 
 using Handler = HandlerResult (*)(Services&, const Call&);

@@ -390,8 +390,9 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   if (!impl->CreateFirstKeys(error)) return nullptr;
   impl->ConfigureHttp();
   impl->keys = std::make_unique<KeyService>(impl->store.get(), impl->auth.get());
-  impl->services = {impl->store.get(),  &impl->snapshots, impl->experiments.get(),
-                    impl->events.get(), impl->keys.get(), &impl->metrics};
+  impl->services = {impl->store.get(),        &impl->snapshots, impl->experiments.get(),
+                    impl->events.get(),       impl->keys.get(), &impl->metrics,
+                    !options.insecure_no_auth};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

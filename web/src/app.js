@@ -874,10 +874,17 @@
   }
 
   // ---------------------------------------------------------------- routing
-  function route() {
+  // Whether the server checks API keys (GET /healthz says; false with
+  // --insecure-no-auth, where the pages open without asking for a key).
+  let authRequired = null;
+  async function route() {
+    if (authRequired === null) {
+      const health = await fetch("/healthz", {cache: "no-store"}).then((r) => r.json()).catch(() => ({}));
+      authRequired = health.auth_required !== false;
+    }
     const key = adminKey();
-    if (!key) return keyForm();
-    document.getElementById("session").hidden = false;
+    if (authRequired && !key) return keyForm();
+    document.getElementById("session").hidden = !authRequired;
     const m = location.pathname.match(/^\/experiments\/([A-Za-z0-9_.-]+)\/?$/);
     if (m) {
       document.title = `${m[1]} · Causeway`;

@@ -39,9 +39,9 @@ function check(ok, what) {
 }
 
 // ------------------------------------------------------------------ the server
-function startServer(dir) {
+function startServer(dir, extraArgs = [], db = "page.db") {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, ["serve", "--host", "127.0.0.1", "--port", "0", "--db", path.join(dir, "page.db"), "--threads", "16"],
+    const child = spawn(binary, ["serve", "--host", "127.0.0.1", "--port", "0", "--db", path.join(dir, db), "--threads", "16", ...extraArgs],
       {stdio: ["ignore", "pipe", "pipe"]});
     let out = "", err = "", admin = null, sdk = null, port = null;
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 15000);
@@ -163,6 +163,34 @@ async function seed(server) {
 }
 
 // ------------------------------------------------------------------ the browser
+// A server started with --insecure-no-auth: the pages open directly, with no key
+// form and no sign-out button, and list what the server has.
+async function checkWithoutAuth(browser, dir) {
+  const server = await startServer(dir, ["--insecure-no-auth"], "no-auth.db");
+  const page = await browser.newPage();
+  const problems = [];
+  try {
+    await must(server, "POST", "/v1/experiments", "", {
+      key: "checkout-button", variants: [{key: "control"}, {key: "treatment"}], status: "running"});
+    page.on("console", (m) => {
+      if (["error", "warn", "warning"].includes(m.type())) problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.setViewport({width: 1280, height: 700, deviceScaleFactor: 1});
+    await page.goto(`${server.base}/experiments`, {waitUntil: "networkidle0"});
+    await page.waitForSelector("table.list tbody tr");
+    check(await page.$("#key-input") === null, "without auth the page asks for no key");
+    check(await page.$eval("#session", (e) => e.hidden), "without auth there is no sign-out button");
+    const rows = await page.$$eval("table.list tbody tr", (r) => r.map((x) => x.dataset.key));
+    check(rows.includes("checkout-button"), `without auth the list shows the experiments (${rows})`);
+    await page.screenshot({path: path.join(shotDir, "experiments-no-auth.png")});
+    check(problems.length === 0, `without auth: no console error or page error:\n  ${problems.join("\n  ")}`);
+  } finally {
+    await page.close();
+    server.child.kill("SIGTERM");
+  }
+}
+
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "causeway-page-"));
   mkdirSync(shotDir, {recursive: true});
@@ -311,6 +339,8 @@ async function main() {
     check(js.status === 200 && (js.headers.get("content-type") || "").startsWith("text/javascript"), "the chart library is served by the binary");
     const again = await fetch(`${server.base}/static/plot.umd.min.js`, {headers: {"If-None-Match": js.headers.get("etag")}});
     check(again.status === 304, "assets revalidate by ETag");
+
+    await checkWithoutAuth(browser, dir);
   } catch (e) {
     // What the page said before it failed, and what it showed.
     console.error(`page problems so far:\n  ${problems.join("\n  ")}`);
