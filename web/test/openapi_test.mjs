@@ -16,7 +16,8 @@ const require = createRequire(import.meta.url);
 const SwaggerParser = require("@apidevtools/swagger-parser");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const file = path.resolve(process.argv[2] || path.join(here, "..", "..", "api", "openapi.yaml"));
+const root = path.join(here, "..", "..");
+const file = path.resolve(process.argv[2] || path.join(root, "api", "openapi.yaml"));
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 // Ajv reports a bad Response under `oneOf: [Reference, Response]` three times: the
@@ -53,13 +54,11 @@ function pointer(...parts) {
 function specProblems(api) {
   const problems = [];
   const operationIds = new Map();
-  let operations = 0;
   for (const [route, item] of Object.entries(api.paths || {})) {
     const templated = [...route.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
-      operations++;
       const where = pointer("paths", route, method);
       if (op.operationId !== undefined) {
         if (operationIds.has(op.operationId)) {
@@ -95,40 +94,42 @@ function specProblems(api) {
       }
     }
   }
-  return {problems, operations};
+  return problems;
 }
 
 let problems = [];
 let paths = 0;
 let operations = 0;
+let parsed = null;
 try {
-  const api = await SwaggerParser.validate(file);
-  paths = Object.keys(api.paths || {}).length;
-  const spec = specProblems(api);
-  problems = spec.problems;
-  operations = spec.operations;
-  if (paths === 0) problems.push("#/paths has no path");
+  // The YAML alone first (a syntax error or a duplicate key, with its line), and the
+  // size of the document even when it does not validate.
+  parsed = await SwaggerParser.parse(file);
+  paths = Object.keys(parsed.paths || {}).length;
+  operations = Object.values(parsed.paths || {}).reduce(
+      (n, item) => n + METHODS.filter((m) => item && item[m]).length, 0);
 } catch (err) {
+  problems = [String(err.message || err)];
+}
+if (parsed) {
   try {
-    // Count what the document has even when it does not validate.
-    const api = await SwaggerParser.parse(file);
-    paths = Object.keys(api.paths || {}).length;
-    operations = Object.values(api.paths || {}).reduce(
-        (n, item) => n + METHODS.filter((m) => item && item[m]).length, 0);
-  } catch {
-    // unreadable: the error below says why
-  }
-  if (Array.isArray(err.details) && err.details.length > 0 && err.details[0].instancePath !== undefined) {
-    problems = leafErrors(err.details);
-  } else if (Array.isArray(err.errors) && err.errors.length > 0) {
-    problems = err.errors.map((e) => `${e.path ? "#/" + e.path.join("/") + " " : ""}${e.message}`);
-  } else {
-    problems = [String(err.message || err)];
+    // continueOnError: every unresolvable $ref is reported, not only the first.
+    const api = await SwaggerParser.validate(file, {continueOnError: true});
+    problems = specProblems(api);
+    if (paths === 0) problems.push("#/paths has no path");
+  } catch (err) {
+    if (Array.isArray(err.details) && err.details.length > 0 && err.details[0].instancePath !== undefined) {
+      problems = leafErrors(err.details);  // the OpenAPI 3.0 schema
+    } else if (Array.isArray(err.errors) && err.errors.length > 0) {
+      problems = err.errors.map((e) => `${Array.isArray(e.path) ? pointer(...e.path) + " " : ""}${e.message}`);
+    } else {
+      problems = [String(err.message || err)];
+    }
   }
 }
 
 for (const p of problems) console.error(`FAILED: ${p}`);
 const ok = problems.length === 0;
-console.log(`openapi: ${path.relative(process.cwd(), file) || file}: ${paths} paths, ${operations} operations; ` +
+console.log(`openapi: ${path.relative(root, file)}: ${paths} paths, ${operations} operations; ` +
             `${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed (${problems.length} problems)`);
 process.exit(ok ? 0 : 1);
