@@ -1,47 +1,21 @@
 // Every route of api/openapi.yaml refuses an unknown field and an unknown query
 // parameter with a 400 that names it (docs/api.md, "Requests"). The routes are read
 // from the OpenAPI document itself, so a new endpoint is covered the day it is
-// documented (and server_test.cc checks that every served route is documented).
+// documented (tests/api/openapi_doc.h reads them; server_test.cc checks that the
+// document and the served routes are the same set).
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <vector>
 
+#include "openapi_doc.h"
 #include "test_server.h"
 
 using causeway::testing::Json;
+using causeway::testing::Operation;
 using causeway::testing::TestServer;
 
 namespace {
-
-struct Operation {
-  std::string method;  // GET, POST, PATCH, DELETE
-  std::string path;    // as documented, with {parameters}
-};
-
-// Path items are "  /path:" lines; their operations are "    get:" lines below.
-std::vector<Operation> DocumentedOperations() {
-  std::ifstream in(CAUSEWAY_SOURCE_DIR "/api/openapi.yaml");
-  std::vector<Operation> ops;
-  std::string line, path;
-  const std::regex path_line("^  (/[^:]*):\\s*$");
-  const std::regex op_line("^    (get|post|patch|put|delete):\\s*$");
-  std::smatch m;
-  while (std::getline(in, line)) {
-    if (std::regex_match(line, m, path_line)) {
-      path = m[1];
-    } else if (!path.empty() && std::regex_match(line, m, op_line)) {
-      std::string method = m[1];
-      for (char& c : method) c = static_cast<char>(std::toupper(c));
-      ops.push_back({method, path});
-    } else if (!line.empty() && line[0] != ' ' && line[0] != '#') {
-      path.clear();  // a new top-level section
-    }
-  }
-  return ops;
-}
 
 std::string Fill(std::string path) {
   // Every {parameter} names an existing thing, so the request reaches its handler.
@@ -61,7 +35,9 @@ TEST_CASE("every documented route refuses unknown fields and query parameters, n
   REQUIRE(s.Post("/v1/metrics", s.admin_key,
                  {{"key", "walk"}, {"type", "binomial"}, {"event", "purchase"}})
               .status == 201);
-  const std::vector<Operation> ops = DocumentedOperations();
+  const causeway::testing::OpenApiOperations doc = causeway::testing::ReadOpenApiOperations();
+  CHECK(doc.unread.empty());
+  const std::vector<Operation>& ops = doc.operations;
   REQUIRE(ops.size() >= 18);
   size_t bodies = 0, queries = 0;
   for (const Operation& op : ops) {
