@@ -21,20 +21,14 @@
 #include "causal/did.h"
 #include "causal/lift.h"
 #include "causal/panel.h"
+#include "io/panel_reader.h"
 
 namespace causeway::api {
 
-// Which input column plays which role, and how never-treated units are marked.
-struct PanelColumns {
-  std::string unit = "unit", time = "time", outcome = "outcome";
-  std::string treated = "treated", post = "post", treatment_start = "treatment_start";
-  std::string weight;                          // "" = unweighted
-  std::vector<std::string> covariates;         // extra numeric columns
-  std::optional<int64_t> never_treated_value;  // e.g. 0 in mpdta's first.treat
-  // false: a panel without treatment columns is read as never treated (a history for
-  // /v1/design/geo) instead of refused.
-  bool require_treatment = true;
-};
+// Panels are read by src/io (io/panel_reader.h).
+using io::PanelColumns;
+using io::PanelFromJsonRows;
+using io::ParsePanelCsv;
 
 // Query parameters as cpp-httplib gives them (a name may repeat; FieldReader refuses it).
 using QueryParams = std::multimap<std::string, std::string>;
@@ -57,15 +51,4 @@ Status CausalStatus(const causal::Error& error);
 // Building blocks, exposed for the store-backed lift endpoint and the benchmark.
 Json LiftToJson(const causal::LiftSummary& summary, const causal::LiftInput& input);
 Json DidToJson(const causal::DidSummary& summary, double confidence);
-// Reads JSON rows (objects) into a panel with the same rules as the CSV form: unit ids
-// integers or strings (unit_names[id] is the label when strings), the `treated` column
-// selects 2x2 flags, otherwise `treatment_start` (absent or null = never treated).
-std::variant<causal::Panel, Status> PanelFromJsonRows(const Json& rows, const PanelColumns& columns,
-                                                      std::vector<std::string>* unit_names);
-// Parses CSV text (header line, comma separated, RFC 4180 quotes) into a panel. Unit
-// ids may be integers or labels ("geo-07"); labels are mapped to dense integers and,
-// when unit_names is given, unit_names[id] is the label.
-std::variant<causal::Panel, Status> ParsePanelCsv(std::string_view csv, const PanelColumns& columns,
-                                                  std::vector<std::string>* unit_names = nullptr);
-
 }  // namespace causeway::api

@@ -7,15 +7,13 @@
 
 #include "api/experiments.h"
 #include "api/handler.h"
+#include "io/event_reader.h"
 #include "store/event_writer.h"
 
 namespace causeway::api {
 
-struct EventLimits {
-  size_t max_events = 10000;
-  size_t max_body_bytes = 5 * 1024 * 1024;
-  size_t max_id_bytes = 128;
-};
+// Limits of one batch (io/event_reader.h).
+using EventLimits = io::EventLimits;
 
 class EventService {
  public:

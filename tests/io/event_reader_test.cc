@@ -1,11 +1,11 @@
 // The streaming event parser must see each event as a DOM parse would.
 #include <catch2/catch.hpp>
 
-#include "api/event_parser.h"
+#include "io/event_reader.h"
 
-using causeway::api::ParseEventBatch;
-using causeway::api::RawBatch;
-using Kind = causeway::api::RawField::Kind;
+using causeway::io::ParseEventBatch;
+using causeway::io::RawBatch;
+using Kind = causeway::io::RawField::Kind;
 
 TEST_CASE("event parser: fields, kinds and attributes") {
   RawBatch b;
