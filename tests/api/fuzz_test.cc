@@ -195,22 +195,6 @@ TEST_CASE("invalid UTF-8 in a query parameter or a body is a 400, not broken JSO
   CHECK(e.body.is_object());
 }
 
-TEST_CASE("IsValidUtf8 follows RFC 3629") {
-  using causeway::api::IsValidUtf8;
-  CHECK(IsValidUtf8(""));
-  CHECK(IsValidUtf8("plain ascii"));
-  CHECK(IsValidUtf8("\xc3\xa9"));                // é
-  CHECK(IsValidUtf8("\xe2\x82\xac"));            // €
-  CHECK(IsValidUtf8("\xf0\x9f\x98\x80"));        // U+1F600
-  CHECK_FALSE(IsValidUtf8("\xc3"));              // truncated
-  CHECK_FALSE(IsValidUtf8("\xc3\x28"));          // bad continuation
-  CHECK_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  CHECK_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong
-  CHECK_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
-  CHECK_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
-  CHECK_FALSE(IsValidUtf8("\xff"));
-}
-
 TEST_CASE("DiD CSV bodies damaged at random get JSON answers, never 5xx", "[slow]") {
   TestServer s;
   std::string csv = "unit,time,outcome,treatment_start\n";

@@ -1,6 +1,8 @@
 // The streaming event parser must see each event as a DOM parse would.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "io/event_reader.h"
 
 using causeway::io::ParseEventBatch;
