@@ -91,6 +91,39 @@ std::vector<std::string> SplitCommas(const std::string& v) {
   return out;
 }
 
+// The column roles, weight and covariates: parameters of the query string, or the
+// body's `columns` object, `weight` and `covariates` array.
+void ReadColumnRoles(FieldReader& r, bool query, PanelColumns* columns) {
+  PanelColumns& c = *columns;
+  auto read_roles = [&c](FieldReader& roles) {
+    roles.Optional("unit", &c.unit).Optional("time", &c.time).Optional("outcome", &c.outcome);
+    roles.Optional("treated", &c.treated).Optional("post", &c.post);
+    roles.Optional("treatment_start", &c.treatment_start);
+  };
+  if (query) {
+    read_roles(r);
+    r.Optional("weight", &c.weight);
+    std::string covariates;
+    r.Optional("covariates", &covariates);
+    c.covariates = SplitCommas(covariates);
+  } else {
+    std::optional<std::string> columns_weight, weight;
+    r.Object("columns", [&](FieldReader& roles) {
+      read_roles(roles);
+      roles.Optional("weight", &columns_weight);
+    });
+    r.Optional("weight", &weight);
+    r.Check(!(weight && columns_weight), "weight",
+            "name the weight column once: weight or columns.weight");
+    c.weight = weight ? *weight : columns_weight.value_or("");
+    r.Array("covariates", [&c](const Json& name, const std::string& path, size_t) {
+      if (!name.is_string()) return InvalidArgument(path, "must be a column name (a string)");
+      c.covariates.push_back(name.get<std::string>());
+      return Status::Ok();
+    });
+  }
+}
+
 // The DiD options, from a JSON body (column roles in `columns`, covariates an array) or
 // from the query string of the CSV form (column roles as parameters, covariates
 // comma-separated). Every name is read through `r`, so anything else is refused.
@@ -126,33 +159,7 @@ void ReadDidOptions(FieldReader& r, bool query, DidRequest* out) {
           {"dynamic", causal::CsAggregation::kDynamic}});
   r.Optional("never_treated_value", &c.never_treated_value);
 
-  auto read_roles = [&c](FieldReader& roles) {
-    roles.Optional("unit", &c.unit).Optional("time", &c.time).Optional("outcome", &c.outcome);
-    roles.Optional("treated", &c.treated).Optional("post", &c.post);
-    roles.Optional("treatment_start", &c.treatment_start);
-  };
-  if (query) {
-    read_roles(r);
-    r.Optional("weight", &c.weight);
-    std::string covariates;
-    r.Optional("covariates", &covariates);
-    c.covariates = SplitCommas(covariates);
-  } else {
-    std::optional<std::string> columns_weight, weight;
-    r.Object("columns", [&](FieldReader& roles) {
-      read_roles(roles);
-      roles.Optional("weight", &columns_weight);
-    });
-    r.Optional("weight", &weight);
-    r.Check(!(weight && columns_weight), "weight",
-            "name the weight column once: weight or columns.weight");
-    c.weight = weight ? *weight : columns_weight.value_or("");
-    r.Array("covariates", [&c](const Json& name, const std::string& path, size_t) {
-      if (!name.is_string()) return InvalidArgument(path, "must be a column name (a string)");
-      c.covariates.push_back(name.get<std::string>());
-      return Status::Ok();
-    });
-  }
+  ReadColumnRoles(r, query, &c);
   std::string why;
   if (r.ok() && !o.IsValid(&why)) r.Fail(InvalidArgument(why.substr(0, why.find(' ')), why));
 }
@@ -173,37 +180,12 @@ void ReadConfidence(FieldReader& r, double* confidence) {
   }
 }
 
-Json DidToJson(const causal::DidSummary& s, double confidence) {
-  Json j = InferenceJson(s.att, confidence);
-  j["method"] = causal::DidMethodName(s.method);
-  j["estimand"] = s.estimand;
-  j["observations"] = s.observations;
-  j["units"] = s.units;
-  j["clusters"] = s.clusters;
-  j["periods"] = s.periods;
-  j["treated_units"] = s.treated_units;
-  j["control_units"] = s.control_units;
-  j["balanced"] = s.balanced;
-  if (s.method == causal::DidMethod::kCallawaySantAnna) {
-    j["se_type"] = "analytic influence function, clustered by unit; normal critical values";
-  } else {
-    j["se_type"] = "CR1 clustered by unit, t with clusters - 1 df";
-    j["parameters"] = s.parameters;
-    if (s.demean_iterations > 0) j["demean_iterations"] = s.demean_iterations;
-  }
-  Json coefs = Json::array();
-  for (const auto& c : s.coefficients) {
-    Json x = AnswerJson(c.inference, confidence);
-    x["name"] = c.name;
-    coefs.push_back(x);
-  }
-  if (!coefs.empty()) j["coefficients"] = coefs;
-  if (s.cells) {
-    j["cells"] = {{"control_pre", s.cells->control_pre},
-                  {"control_post", s.cells->control_post},
-                  {"treated_pre", s.cells->treated_pre},
-                  {"treated_post", s.cells->treated_post}};
-  }
+namespace {
+
+// The event-time series, the pre-trend test and the Callaway-Sant'Anna cells,
+// cohorts and aggregations, where the method gives them.
+void AddDidSeries(const causal::DidSummary& s, double confidence, Json* out) {
+  Json& j = *out;
   if (!s.event_time.empty()) {
     Json series = Json::array();
     for (const auto& e : s.event_time) {
@@ -247,6 +229,42 @@ Json DidToJson(const causal::DidSummary& s, double confidence) {
                          {"group", AnswerJson(*s.group, confidence)},
                          {"dynamic", AnswerJson(*s.dynamic, confidence)}};
   }
+}
+
+}  // namespace
+
+Json DidToJson(const causal::DidSummary& s, double confidence) {
+  Json j = InferenceJson(s.att, confidence);
+  j["method"] = causal::DidMethodName(s.method);
+  j["estimand"] = s.estimand;
+  j["observations"] = s.observations;
+  j["units"] = s.units;
+  j["clusters"] = s.clusters;
+  j["periods"] = s.periods;
+  j["treated_units"] = s.treated_units;
+  j["control_units"] = s.control_units;
+  j["balanced"] = s.balanced;
+  if (s.method == causal::DidMethod::kCallawaySantAnna) {
+    j["se_type"] = "analytic influence function, clustered by unit; normal critical values";
+  } else {
+    j["se_type"] = "CR1 clustered by unit, t with clusters - 1 df";
+    j["parameters"] = s.parameters;
+    if (s.demean_iterations > 0) j["demean_iterations"] = s.demean_iterations;
+  }
+  Json coefs = Json::array();
+  for (const auto& c : s.coefficients) {
+    Json x = AnswerJson(c.inference, confidence);
+    x["name"] = c.name;
+    coefs.push_back(x);
+  }
+  if (!coefs.empty()) j["coefficients"] = coefs;
+  if (s.cells) {
+    j["cells"] = {{"control_pre", s.cells->control_pre},
+                  {"control_post", s.cells->control_post},
+                  {"treated_pre", s.cells->treated_pre},
+                  {"treated_post", s.cells->treated_post}};
+  }
+  AddDidSeries(s, confidence, &j);
   Json warnings = Json::array();
   for (const auto& w : s.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
   j["warnings"] = warnings;

@@ -226,72 +226,81 @@ HandlerResult HandleSyntheticControl(std::string_view content_type, std::string_
   return SyntheticToJson(result.value(), r.options.confidence, names);
 }
 
-HandlerResult HandleGeoDesign(std::string_view content_type, std::string_view body,
-                              const QueryParams& query) {
-  SyntheticRequest r;
-  r.columns.require_treatment = false;
-  causal::GeoDesignOptions design;
-  std::vector<std::string> treated_text;  // as sent: labels or integers
-  auto read = [&](FieldReader& f, bool q) {
-    ReadSyntheticOptions(f, q, /*method_required=*/false, &r);
-    int64_t length = 0, simulations = design.simulations;
-    f.Required("test_length", &length).Optional("simulations", &simulations);
-    f.Check(length >= 1 && length <= 100000, "test_length", "must be in [1, 100000]");
-    f.Check(simulations >= 1 && simulations <= 1000, "simulations", "must be in [1, 1000]");
-    design.test_length = static_cast<int>(std::clamp<int64_t>(length, 0, 100000));
-    design.simulations = static_cast<int>(std::clamp<int64_t>(simulations, 0, 1000));
-    f.Optional("power", &design.power);
-    f.Check(design.power > 0 && design.power < 1, "power", "must be in (0, 1)");
-    if (q) {
-      std::string units, lifts;
-      f.Required("treated_units", &units).Optional("lifts", &lifts);
-      treated_text = SplitCommas(units);
-      if (!lifts.empty()) {
-        design.lifts.clear();
-        for (const std::string& v : SplitCommas(lifts)) {
-          char* end = nullptr;
-          const double d = std::strtod(v.c_str(), &end);
-          if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) {
-            f.Fail(InvalidArgument("lifts", "'" + v + "' is not a number"));
-            return;
-          }
-          design.lifts.push_back(d);
+namespace {
+
+// lifts=0.05,0.1 in the query string.
+void ReadLiftsQuery(FieldReader& f, const std::string& lifts, std::vector<double>* out) {
+  if (lifts.empty()) return;
+  out->clear();
+  for (const std::string& v : SplitCommas(lifts)) {
+    char* end = nullptr;
+    const double d = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) {
+      f.Fail(InvalidArgument("lifts", "'" + v + "' is not a number"));
+      return;
+    }
+    out->push_back(d);
+  }
+}
+
+// treated_units and lifts as JSON arrays.
+void ReadDesignArrays(FieldReader& f, std::vector<std::string>* treated_text,
+                      std::vector<double>* design_lifts) {
+  f.Array(
+      "treated_units",
+      [&](const Json& v, const std::string& path, size_t) {
+        if (v.is_string()) {
+          treated_text->push_back(v.get<std::string>());
+        } else if (v.is_number_integer()) {
+          treated_text->push_back(std::to_string(v.get<int64_t>()));
+        } else {
+          return InvalidArgument(path, "must be a unit id (a string or an integer)");
         }
-      }
-    } else {
-      f.Array(
-          "treated_units",
-          [&](const Json& v, const std::string& path, size_t) {
-            if (v.is_string()) {
-              treated_text.push_back(v.get<std::string>());
-            } else if (v.is_number_integer()) {
-              treated_text.push_back(std::to_string(v.get<int64_t>()));
-            } else {
-              return InvalidArgument(path, "must be a unit id (a string or an integer)");
-            }
-            return Status::Ok();
-          },
-          /*required=*/true);
-      bool lifts_given = false;
-      std::vector<double> lifts;
-      f.Array("lifts", [&](const Json& v, const std::string& path, size_t) {
-        lifts_given = true;
-        if (!v.is_number()) return InvalidArgument(path, "must be a number");
-        lifts.push_back(v.get<double>());
         return Status::Ok();
-      });
-      if (lifts_given) design.lifts = lifts;
-    }
-    for (double d : design.lifts) {
-      f.Check(std::isfinite(d) && d >= -1, "lifts", "each lift must be a number >= -1");
-    }
-    f.Check(!design.lifts.empty() && design.lifts.size() <= 1000, "lifts", "give 1 to 1000 lifts");
-    f.Check(!treated_text.empty(), "treated_units", "name at least one treated unit");
-  };
-  std::vector<std::string> names;
-  auto panel = ReadPanelRequest(content_type, body, query, &r.columns, read, &names);
-  if (auto* e = std::get_if<Status>(&panel)) return *e;
-  const causal::Panel& history = std::get<causal::Panel>(panel);
+      },
+      /*required=*/true);
+  bool lifts_given = false;
+  std::vector<double> lifts;
+  f.Array("lifts", [&](const Json& v, const std::string& path, size_t) {
+    lifts_given = true;
+    if (!v.is_number()) return InvalidArgument(path, "must be a number");
+    lifts.push_back(v.get<double>());
+    return Status::Ok();
+  });
+  if (lifts_given) *design_lifts = lifts;
+}
+
+// The design's options from the body (q false) or the query string (q true).
+void ReadDesignOptions(FieldReader& f, bool q, SyntheticRequest* r,
+                       causal::GeoDesignOptions* design, std::vector<std::string>* treated_text) {
+  ReadSyntheticOptions(f, q, /*method_required=*/false, r);
+  int64_t length = 0, simulations = design->simulations;
+  f.Required("test_length", &length).Optional("simulations", &simulations);
+  f.Check(length >= 1 && length <= 100000, "test_length", "must be in [1, 100000]");
+  f.Check(simulations >= 1 && simulations <= 1000, "simulations", "must be in [1, 1000]");
+  design->test_length = static_cast<int>(std::clamp<int64_t>(length, 0, 100000));
+  design->simulations = static_cast<int>(std::clamp<int64_t>(simulations, 0, 1000));
+  f.Optional("power", &design->power);
+  f.Check(design->power > 0 && design->power < 1, "power", "must be in (0, 1)");
+  if (q) {
+    std::string units, lifts;
+    f.Required("treated_units", &units).Optional("lifts", &lifts);
+    *treated_text = SplitCommas(units);
+    ReadLiftsQuery(f, lifts, &design->lifts);
+  } else {
+    ReadDesignArrays(f, treated_text, &design->lifts);
+  }
+  for (double d : design->lifts) {
+    f.Check(std::isfinite(d) && d >= -1, "lifts", "each lift must be a number >= -1");
+  }
+  f.Check(!design->lifts.empty() && design->lifts.size() <= 1000, "lifts", "give 1 to 1000 lifts");
+  f.Check(!treated_text->empty(), "treated_units", "name at least one treated unit");
+}
+
+// The treated units' ids in the panel, from their labels or integers as sent.
+std::variant<std::vector<int64_t>, Status> ResolveTreated(
+    const std::vector<std::string>& treated_text, const std::vector<std::string>& names,
+    const causal::Panel& history) {
   std::vector<int64_t> treated;
   for (size_t k = 0; k < treated_text.size(); ++k) {
     const std::string& t = treated_text[k];
@@ -300,22 +309,24 @@ HandlerResult HandleGeoDesign(std::string_view content_type, std::string_view bo
       auto it = std::find(names.begin(), names.end(), t);
       if (it == names.end()) return InvalidArgument(field, "unit '" + t + "' is not in the panel");
       treated.push_back(it - names.begin());
-    } else {
-      char* end = nullptr;
-      const long long id = std::strtoll(t.c_str(), &end, 10);
-      if (end == t.c_str() || *end != '\0') {
-        return InvalidArgument(field, "unit '" + t + "' is not in the panel");
-      }
-      if (std::find(history.unit.begin(), history.unit.end(), id) == history.unit.end()) {
-        return InvalidArgument(field, "unit " + t + " is not in the panel");
-      }
-      treated.push_back(id);
+      continue;
     }
+    char* end = nullptr;
+    const long long id = std::strtoll(t.c_str(), &end, 10);
+    if (end == t.c_str() || *end != '\0') {
+      return InvalidArgument(field, "unit '" + t + "' is not in the panel");
+    }
+    if (std::find(history.unit.begin(), history.unit.end(), id) == history.unit.end()) {
+      return InvalidArgument(field, "unit " + t + " is not in the panel");
+    }
+    treated.push_back(id);
   }
-  design.analysis = r.options;
-  auto result = causal::DesignGeoTest(history, treated, design);
-  if (!result.ok()) return ToStatus(result.error());
-  const causal::GeoDesignSummary& s = result.value();
+  return treated;
+}
+
+Json DesignToJson(const causal::GeoDesignSummary& s, const std::vector<int64_t>& treated,
+                  const std::vector<std::string>& names, const causal::GeoDesignOptions& design,
+                  const SyntheticRequest& r) {
   Json curve = Json::array();
   for (const auto& p : s.power_curve) curve.push_back({{"lift", p.lift}, {"power", p.power}});
   Json windows = Json::array();
@@ -350,6 +361,27 @@ HandlerResult HandleGeoDesign(std::string_view content_type, std::string_view bo
                "campaign ran there, with the same estimator and placebo inference; a lift "
                "scales the treated outcomes in the window and moves only the estimate"},
               {"warnings", warnings}};
+}
+
+}  // namespace
+
+HandlerResult HandleGeoDesign(std::string_view content_type, std::string_view body,
+                              const QueryParams& query) {
+  SyntheticRequest r;
+  r.columns.require_treatment = false;
+  causal::GeoDesignOptions design;
+  std::vector<std::string> treated_text;  // as sent: labels or integers
+  auto read = [&](FieldReader& f, bool q) { ReadDesignOptions(f, q, &r, &design, &treated_text); };
+  std::vector<std::string> names;
+  auto panel = ReadPanelRequest(content_type, body, query, &r.columns, read, &names);
+  if (auto* e = std::get_if<Status>(&panel)) return *e;
+  const causal::Panel& history = std::get<causal::Panel>(panel);
+  auto treated = ResolveTreated(treated_text, names, history);
+  if (auto* e = std::get_if<Status>(&treated)) return *e;
+  design.analysis = r.options;
+  auto result = causal::DesignGeoTest(history, std::get<std::vector<int64_t>>(treated), design);
+  if (!result.ok()) return ToStatus(result.error());
+  return DesignToJson(result.value(), std::get<std::vector<int64_t>>(treated), names, design, r);
 }
 
 }  // namespace causeway::api
