@@ -85,26 +85,6 @@ bool EventService::LogExposure(std::string_view experiment, int phase, std::stri
   return r.status.ok();
 }
 
-HandlerResult EventService::CreateMetric(const Json& body) {
-  app::MetricDefinition m;
-  if (Status s = DecodeMetric(body, &m); !s.ok()) return s;
-  auto created = experiments_->metrics().Create(std::move(m), NowMs());
-  if (!created.ok()) return created.status();
-  return HandlerResult(RenderMetric(*created), 201);
-}
-
-HandlerResult EventService::ListMetrics() {
-  Json list = Json::array();
-  for (const auto& m : experiments_->metrics().List()) list.push_back(RenderMetric(m));
-  return Json{{"metrics", std::move(list)}};
-}
-
-HandlerResult EventService::GetMetric(std::string_view key) {
-  auto m = experiments_->metrics().Get(key);
-  if (!m.ok()) return m.status();
-  return RenderMetric(*m);
-}
-
 HandlerResult EventService::Exposures(std::string_view key) {
   auto found = experiments_->Find(key);
   if (auto* e = std::get_if<Status>(&found)) return *e;

@@ -1,5 +1,5 @@
 // POST /v1/events: validation of whole batches, then a durable group commit.
-// Also the log_exposure path of assignment and metric definitions.
+// Also the log_exposure path of assignment and the exposure summary.
 #pragma once
 
 #include <atomic>
@@ -29,11 +29,6 @@ class EventService {
   // durable. Returns false when the writer refused (queue full / shutting down).
   bool LogExposure(std::string_view experiment, int phase, std::string_view user,
                    std::string_view variant);
-
-  // Metric definitions: POST/GET /v1/metrics, GET /v1/metrics/{key}.
-  HandlerResult CreateMetric(const Json& body);
-  HandlerResult ListMetrics();
-  HandlerResult GetMetric(std::string_view key);
 
   // GET /v1/experiments/{key}/exposures
   HandlerResult Exposures(std::string_view key);

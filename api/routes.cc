@@ -12,6 +12,7 @@
 #include "api/geo_handlers.h"
 #include "api/keys.h"
 #include "api/lift.h"
+#include "api/metric_definitions.h"
 #include "api/metrics.h"
 #include "api/pages.h"
 #include "api/report.h"
@@ -30,11 +31,15 @@ HandlerResult Prometheus(Services& s, const Call&) {
   return RawBody{s.metrics->RenderPrometheus(), "text/plain; version=0.0.4"};
 }
 
-// Events and metric definitions (api/events.h).
+// Events (api/events.h) and metric definitions (api/metric_definitions.h).
 HandlerResult PostEvents(Services& s, const Call& c) { return s.events->Ingest(c.body); }
-HandlerResult PostMetric(Services& s, const Call& c) { return s.events->CreateMetric(*c.json); }
-HandlerResult ListMetrics(Services& s, const Call&) { return s.events->ListMetrics(); }
-HandlerResult GetMetric(Services& s, const Call& c) { return s.events->GetMetric(c.path[0]); }
+HandlerResult PostMetric(Services& s, const Call& c) {
+  return CreateMetric(*s.experiments, *c.json);
+}
+HandlerResult GetMetrics(Services& s, const Call&) { return ListMetrics(*s.experiments); }
+HandlerResult GetOneMetric(Services& s, const Call& c) {
+  return GetMetric(*s.experiments, c.path[0]);
+}
 HandlerResult GetExposures(Services& s, const Call& c) { return s.events->Exposures(c.path[0]); }
 
 // Experiments (api/experiments.h).
@@ -96,8 +101,8 @@ constexpr std::array kRoutes = {
     RouteSpec{"PATCH", "/v1/experiments/{key}", kAdmin, kNoQuery, kJsonObject, PatchExperiment},
     RouteSpec{"GET", "/v1/experiments/{key}/exposures", kAdmin, kNoQuery, kNone, GetExposures},
     RouteSpec{"POST", "/v1/metrics", kAdmin, kNoQuery, kJsonObject, PostMetric},
-    RouteSpec{"GET", "/v1/metrics", kAdmin, kNoQuery, kNone, ListMetrics},
-    RouteSpec{"GET", "/v1/metrics/{key}", kAdmin, kNoQuery, kNone, GetMetric},
+    RouteSpec{"GET", "/v1/metrics", kAdmin, kNoQuery, kNone, GetMetrics},
+    RouteSpec{"GET", "/v1/metrics/{key}", kAdmin, kNoQuery, kNone, GetOneMetric},
     RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
     RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
     RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},
