@@ -13,8 +13,9 @@
 namespace causeway::testing {
 
 struct Operation {
-  std::string method;  // GET, POST, PATCH, DELETE (upper case)
-  std::string path;    // as documented, with {parameters}
+  std::string method;      // GET, POST, PATCH, DELETE (upper case)
+  std::string path;        // as documented, with {parameters}
+  bool is_public = false;  // `security: []`: callable without an API key
 };
 
 struct OpenApiOperations {
@@ -52,6 +53,9 @@ inline OpenApiOperations ReadOpenApiOperations(const std::string& file = CAUSEWA
         out.unread.push_back(line);
         path.clear();
       }
+    } else if (indent == 6 && line.substr(6) == "security: []" && !out.operations.empty() &&
+               out.operations.back().path == path) {
+      out.operations.back().is_public = true;
     } else if (indent == 4 && std::regex_match(line, m, op_key)) {
       if (!path.empty() && std::regex_match(line, m, op_line)) {
         std::string method = m[1];
