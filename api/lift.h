@@ -1,6 +1,7 @@
 // GET /v1/experiments/{key}/lift: incrementality of an experiment whose control
-// is a holdout, from the events stored for it (causal::EstimateLift on per-variant
-// sufficient statistics aggregated in SQL).
+// is a holdout, from the events stored for it. Decodes the query, calls
+// app::PrepareExperimentLift (src/app/lift.h: which arms, which per-user value, the
+// defaults) and causal::EstimateLift, encodes the result.
 #pragma once
 
 #include <map>

@@ -100,103 +100,150 @@ Json EncodeMetricReport(const app::MetricReport& m, bool with_series) {
   return entry;
 }
 
-Json EncodeReport(const app::Report& r) {
+Json EncodeExposures(const std::vector<app::ExposureRow>& rows) {
   Json exposures = Json::array();
-  for (const auto& e : r.exposures) {
+  for (const auto& e : rows) {
     exposures.push_back({{"variant", e.variant},
                          {"weight", e.weight},
                          {"exposures", e.exposures},
                          {"users", e.users}});
   }
-  Json metrics = Json::array();
-  for (const auto& m : r.metrics) metrics.push_back(EncodeMetricReport(m, true));
+  return exposures;
+}
+
+Json EncodeDecisions(const std::vector<app::Decision>& rows) {
   Json decisions = Json::array();
-  for (const auto& d : r.decisions) {
+  for (const auto& d : rows) {
     decisions.push_back({{"variant", d.variant},
                          {"decision", app::DecisionName(d.decision)},
                          {"rule", d.rule},
                          {"why", d.why}});
   }
+  return decisions;
+}
+
+Json EncodePlan(const app::PlanSummary& p) {
+  return {{"planned_sample_size", p.planned_sample_size ? Json(*p.planned_sample_size) : Json()},
+          {"planned_end", p.planned_end_ms ? Json(IsoTime(*p.planned_end_ms)) : Json()},
+          {"information_fraction", Num(p.information_fraction)},
+          {"reached", p.reached},
+          {"looks", p.looks},
+          {"final_look", p.final_look_day ? Json(Date(*p.final_look_day)) : Json()}};
+}
+
+// How the report's sequential inference is made: group-sequential under a plan,
+// else always-valid.
+Json EncodeSequential(const app::Report& r) {
   const app::PlanSummary& p = r.plan;
-  Json plan = {
-      {"planned_sample_size", p.planned_sample_size ? Json(*p.planned_sample_size) : Json()},
-      {"planned_end", p.planned_end_ms ? Json(IsoTime(*p.planned_end_ms)) : Json()},
-      {"information_fraction", Num(p.information_fraction)},
-      {"reached", p.reached},
-      {"looks", p.looks},
-      {"final_look", p.final_look_day ? Json(Date(*p.final_look_day)) : Json()}};
-  Json sequential;
   if (p.group_sequential) {
-    sequential = {{"method", "group_sequential"},
-                  {"spending", "obrien_fleming"},
-                  {"looks", "one per completed UTC calendar day with new users"},
-                  {"alpha_per_goal_comparison",
-                   r.options.alpha / static_cast<double>(std::max<size_t>(1, p.goal_comparisons))},
-                  {"description",
-                   "Lan-DeMets O'Brien-Fleming alpha spending at the observed information "
-                   "fraction (users so far / planned), one look per calendar day, Bonferroni "
-                   "across goal metrics x treatments; the verdict is frozen at the final look"}};
-  } else {
-    sequential = {{"method", "always_valid"},
-                  {"expected_n", r.options.expected_n},
-                  {"description",
-                   "mixture SPRT confidence sequences (valid at every read), corrected across "
-                   "goal metrics x treatments; give the experiment a plan (planned_sample_size or "
-                   "planned_end) for group-sequential monitoring with more power"}};
+    return {{"method", "group_sequential"},
+            {"spending", "obrien_fleming"},
+            {"looks", "one per completed UTC calendar day with new users"},
+            {"alpha_per_goal_comparison",
+             r.options.alpha / static_cast<double>(std::max<size_t>(1, p.goal_comparisons))},
+            {"description",
+             "Lan-DeMets O'Brien-Fleming alpha spending at the observed information "
+             "fraction (users so far / planned), one look per calendar day, Bonferroni "
+             "across goal metrics x treatments; the verdict is frozen at the final look"}};
   }
-  const app::DataQuality& q = r.data_quality;
+  return {{"method", "always_valid"},
+          {"expected_n", r.options.expected_n},
+          {"description",
+           "mixture SPRT confidence sequences (valid at every read), corrected across "
+           "goal metrics x treatments; give the experiment a plan (planned_sample_size or "
+           "planned_end) for group-sequential monitoring with more power"}};
+}
+
+Json EncodeDataQuality(const app::DataQuality& q) {
+  return {{"total_exposures", q.total_exposures},
+          {"unique_users", q.unique_users},
+          {"multi_variant_users", q.multi_variant_users},
+          {"unknown_variant_users", q.unknown_variant_users},
+          {"wrong_variant_users", q.wrong_variant_users},
+          {"override_users", q.override_users},
+          {"conversions_before_exposure", q.conversions_before_exposure}};
+}
+
+Json EncodeSegments(const app::SegmentReport& s, stats::Correction correction) {
+  Json levels = Json::array();
+  for (const app::SegmentLevel& l : s.levels) {
+    Json lm = Json::array();
+    for (const auto& m : l.metrics) lm.push_back(EncodeMetricReport(m, false));
+    levels.push_back({{"segment", l.label},
+                      {"users", l.users},
+                      {"srm", EncodeSrm(l.srm, s.srm_threshold)},
+                      {"metrics", std::move(lm)}});
+  }
+  return {{"by", s.by},
+          {"max_levels", s.max_levels},
+          {"folded_levels", s.folded_levels},
+          {"other", std::to_string(s.folded_levels) + " levels folded into \"other\""},
+          {"rfm_event", s.rfm_event ? Json(*s.rfm_event) : Json()},
+          {"srm_threshold", s.srm_threshold},
+          {"multiple_testing",
+           {{"method", CorrectionName(correction)},
+            {"family", "every (segment, metric, treatment), always-valid p-values"},
+            {"comparisons", s.comparisons}}},
+          {"levels", std::move(levels)}};
+}
+
+Json EncodeReport(const app::Report& r) {
+  Json metrics = Json::array();
+  for (const auto& m : r.metrics) metrics.push_back(EncodeMetricReport(m, true));
   Json out{{"experiment", r.experiment},
            {"phase", r.phase},
            {"status", app::StatusName(r.status)},
            {"since", r.since_ms > 0 ? Json(IsoTime(r.since_ms)) : Json(nullptr)},
            {"control", r.control},
            {"alpha", r.options.alpha},
-           {"plan", std::move(plan)},
-           {"sequential", std::move(sequential)},
+           {"plan", EncodePlan(r.plan)},
+           {"sequential", EncodeSequential(r)},
            {"multiple_testing",
             {{"method", CorrectionName(r.options.correction)},
              {"family",
               "goal metrics x treatments (secondary metrics: their own family; "
               "guardrails: each one-sided, uncorrected)"},
              {"comparisons", r.comparisons}}},
-           {"exposures", std::move(exposures)},
-           {"data_quality",
-            {{"total_exposures", q.total_exposures},
-             {"unique_users", q.unique_users},
-             {"multi_variant_users", q.multi_variant_users},
-             {"unknown_variant_users", q.unknown_variant_users},
-             {"wrong_variant_users", q.wrong_variant_users},
-             {"override_users", q.override_users},
-             {"conversions_before_exposure", q.conversions_before_exposure}}},
+           {"exposures", EncodeExposures(r.exposures)},
+           {"data_quality", EncodeDataQuality(r.data_quality)},
            {"srm", EncodeSrm(r.srm, r.options.srm_threshold)},
            {"metrics", std::move(metrics)},
            {"attributes", r.attributes},
            {"notes", r.notes},
-           {"decisions", std::move(decisions)}};
-  if (r.segments) {
-    const app::SegmentReport& s = *r.segments;
-    Json levels = Json::array();
-    for (const app::SegmentLevel& l : s.levels) {
-      Json lm = Json::array();
-      for (const auto& m : l.metrics) lm.push_back(EncodeMetricReport(m, false));
-      levels.push_back({{"segment", l.label},
-                        {"users", l.users},
-                        {"srm", EncodeSrm(l.srm, s.srm_threshold)},
-                        {"metrics", std::move(lm)}});
-    }
-    out["segments"] = {{"by", s.by},
-                       {"max_levels", s.max_levels},
-                       {"folded_levels", s.folded_levels},
-                       {"other", std::to_string(s.folded_levels) + " levels folded into \"other\""},
-                       {"rfm_event", s.rfm_event ? Json(*s.rfm_event) : Json()},
-                       {"srm_threshold", s.srm_threshold},
-                       {"multiple_testing",
-                        {{"method", CorrectionName(r.options.correction)},
-                         {"family", "every (segment, metric, treatment), always-valid p-values"},
-                         {"comparisons", s.comparisons}}},
-                       {"levels", std::move(levels)}};
-  }
+           {"decisions", EncodeDecisions(r.decisions)}};
+  if (r.segments) out["segments"] = EncodeSegments(*r.segments, r.options.correction);
   return out;
+}
+
+// Decodes the report's query into its options and the metric keys asked (absent:
+// the experiment's own).
+Status DecodeReportQuery(const std::multimap<std::string, std::string>& query,
+                         app::ReportOptions* options,
+                         std::optional<std::vector<std::string>>* metric_keys) {
+  FieldReader r = FieldReader::Query(query);
+  std::optional<std::string> metrics, segment;
+  r.Optional("metrics", &metrics);
+  r.Optional("alpha", &options->alpha);
+  r.Optional("expected_n", &options->expected_n);
+  r.Optional("cuped", &options->cuped);
+  r.Optional("segment", &segment);
+  r.Enum("multiple_testing", &options->correction,
+         {{"holm", stats::Correction::kHolm},
+          {"benjamini_hochberg", stats::Correction::kBenjaminiHochberg},
+          {"none", stats::Correction::kNone}});
+  if (Status s = r.Finish(); !s.ok()) return s;
+  if (segment) {
+    if (*segment == "rfm") {
+      options->segment_rfm = true;
+    } else {
+      options->segment_by = SplitKeys(*segment);
+      if (options->segment_by.empty()) {
+        return Status::InvalidArgument("segment", "name one or two attributes, or rfm");
+      }
+    }
+  }
+  if (metrics) *metric_keys = SplitKeys(*metrics);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -204,69 +251,17 @@ Json EncodeReport(const app::Report& r) {
 HandlerResult ExperimentReport(store::Store& store, ExperimentService& experiments,
                                std::string_view key,
                                const std::multimap<std::string, std::string>& query) {
-  FieldReader r = FieldReader::Query(query);
   app::ReportOptions options;
-  std::optional<std::string> metric_keys, segment;
-  r.Optional("metrics", &metric_keys);
-  r.Optional("alpha", &options.alpha);
-  r.Optional("expected_n", &options.expected_n);
-  r.Optional("cuped", &options.cuped);
-  r.Optional("segment", &segment);
-  r.Enum("multiple_testing", &options.correction,
-         {{"holm", stats::Correction::kHolm},
-          {"benjamini_hochberg", stats::Correction::kBenjaminiHochberg},
-          {"none", stats::Correction::kNone}});
-  if (Status s = r.Finish(); !s.ok()) return s;
-  if (segment) {
-    if (*segment == "rfm") {
-      options.segment_rfm = true;
-    } else {
-      options.segment_by = SplitKeys(*segment);
-      if (options.segment_by.empty()) {
-        return Status::InvalidArgument("segment", "name one or two attributes, or rfm");
-      }
-    }
-  }
+  std::optional<std::vector<std::string>> metric_keys;
+  if (Status s = DecodeReportQuery(query, &options, &metric_keys); !s.ok()) return s;
   options.now_ms = NowMs();
   if (Status s = app::ValidateReportOptions(options); !s.ok()) return s;
 
   auto experiment = experiments.experiments().Get(key);
   if (!experiment.ok()) return experiment.status();
-  const app::Experiment& x = *experiment;
-  auto role_of = [&x](const std::string& k) -> std::pair<app::MetricRole, std::optional<double>> {
-    for (const auto& g : x.goal_metrics) {
-      if (g == k) return {app::MetricRole::kGoal, std::nullopt};
-    }
-    for (const auto& g : x.secondary_metrics) {
-      if (g == k) return {app::MetricRole::kSecondary, std::nullopt};
-    }
-    for (const auto& g : x.guardrail_metrics) {
-      if (g.metric == k) return {app::MetricRole::kGuardrail, g.margin};
-    }
-    return {app::MetricRole::kOther, std::nullopt};
-  };
-  std::vector<std::string> keys;
-  if (metric_keys) {
-    keys = SplitKeys(*metric_keys);
-  } else if (!x.goal_metrics.empty() || !x.secondary_metrics.empty() ||
-             !x.guardrail_metrics.empty()) {
-    keys = x.goal_metrics;
-    keys.insert(keys.end(), x.secondary_metrics.begin(), x.secondary_metrics.end());
-    for (const auto& g : x.guardrail_metrics) keys.push_back(g.metric);
-  } else {
-    for (const auto& m : experiments.metrics().List()) keys.push_back(m.key);
-  }
-  std::vector<app::ReportedMetric> metrics;
-  for (const auto& mk : keys) {
-    auto m = experiments.metrics().Get(mk);
-    if (!m.ok()) {
-      if (m.status().code() != StatusCode::kNotFound) return m.status();
-      return Status::NotFound("no metric with key " + mk, "metrics");
-    }
-    auto [role, margin] = role_of(mk);
-    metrics.push_back({std::move(*m), role, margin});
-  }
-  auto report = app::BuildReport(store, x, metrics, options);
+  auto metrics = app::SelectReportMetrics(*experiment, metric_keys, experiments.metrics());
+  if (!metrics.ok()) return metrics.status();
+  auto report = app::BuildReport(store, *experiment, *metrics, options);
   if (!report.ok()) return report.status();
   return EncodeReport(*report);
 }

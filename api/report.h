@@ -1,6 +1,6 @@
-// GET /v1/experiments/{key}/report: decode the query, call app::BuildReport
-// (src/app/report.h, where the report and its decision are made), encode the
-// typed Report. docs/report.md.
+// GET /v1/experiments/{key}/report: decode the query, call app::SelectReportMetrics
+// (which metrics, their roles) and app::BuildReport (src/app/report.h, where the
+// report and its decision are made), encode the typed Report. docs/report.md.
 #pragma once
 
 #include <map>

@@ -9,6 +9,7 @@
 #include "api/analysis_codec.h"
 #include "api/field_reader.h"
 #include "app/ab_analysis.h"
+#include "app/design.h"
 #include "stats/group_sequential.h"
 #include "stats/power.h"
 
@@ -48,20 +49,6 @@ FieldReader& ReadLooks(FieldReader& r, std::vector<double>* out) {
         return Status::Ok();
       },
       /*required=*/true);
-}
-
-// Strictly increasing information fractions in (0, 1], at most 100.
-Status CheckLooks(const std::vector<double>& looks, const std::string& field) {
-  if (looks.empty()) return InvalidArgument(field, "must be a non-empty array");
-  if (looks.size() > 100) return InvalidArgument(field, "at most 100 looks");
-  for (size_t i = 0; i < looks.size(); ++i) {
-    const std::string item = field + "[" + std::to_string(i) + "]";
-    if (!(looks[i] > 0 && looks[i] <= 1)) return InvalidArgument(item, "must be in (0, 1]");
-    if (i > 0 && !(looks[i] > looks[i - 1])) {
-      return InvalidArgument(item, "must be greater than the previous look (looks must increase)");
-    }
-  }
-  return Status::Ok();
 }
 
 // ------------------------------------------------------------------ analyses/ab
@@ -241,7 +228,7 @@ Status DecodeAb(const Json& body, app::AbInput* input, app::AbOptions* options) 
     }
     app::GroupSequentialPlan plan;
     ReadLooks(s, &plan.looks);
-    if (s.ok()) s.Fail(CheckLooks(plan.looks, s.PathOf("looks")));
+    if (s.ok()) s.Fail(app::ValidateLooks(plan.looks, s.PathOf("looks")));
     s.Enum("spending", &plan.spending, kSpendings);
     int64_t look = 0;
     RequireCount(s, "current_look", &look);
@@ -263,6 +250,101 @@ Status DecodeAb(const Json& body, app::AbInput* input, app::AbOptions* options) 
     input->variants.push_back(std::move(v));
   }
   return r.Finish();
+}
+
+// -------------------------------------------------------------- design/sample-size
+
+// Decodes the body of POST /v1/design/sample-size: the per-field rules (400 naming
+// the field); which quantity is solved for is app::SolveSampleSize's.
+Status DecodeSampleSize(const Json& body, app::SampleSizeOptions* o) {
+  FieldReader r(body);
+  MarkKnown(r, {"metric_type", "baseline_rate", "baseline_mean", "standard_deviation", "mde",
+                "relative_mde", "n_control", "ratio", "alpha", "power", "alternative"});
+  r.Enum("metric_type", &o->kind,
+         {{"binomial", st::MetricKind::kProportion}, {"mean", st::MetricKind::kMean}});
+  r.Check(r.Present("metric_type") || !r.ok(), "metric_type", "is required");
+  if (!r.ok()) return r.Finish();
+  if (o->kind == st::MetricKind::kProportion) {
+    r.Required("baseline_rate", &o->baseline_rate)
+        .Check(o->baseline_rate > 0 && o->baseline_rate < 1, "baseline_rate", "must be in (0, 1)");
+    r.Check(!r.Present("standard_deviation"), "standard_deviation",
+            "only for metric_type \"mean\"");
+    r.Check(!r.Present("baseline_mean"), "baseline_mean", "only for metric_type \"mean\"");
+  } else {
+    r.Required("standard_deviation", &o->standard_deviation)
+        .Check(o->standard_deviation > 0, "standard_deviation", "must be > 0");
+    r.Check(!r.Present("baseline_rate"), "baseline_rate", "only for metric_type \"binomial\"");
+    r.Optional("baseline_mean", &o->baseline_mean);
+    r.Check(!o->baseline_mean || *o->baseline_mean != 0, "baseline_mean", "must be non-zero");
+  }
+  r.Optional("alpha", &o->alpha).Check(o->alpha > 0 && o->alpha < 1, "alpha", "must be in (0, 1)");
+  r.Enum("alternative", &o->alternative, kAlternatives);
+  r.Optional("power", &o->power)
+      .Check(o->power > o->alpha && o->power < 1, "power", "must be in (alpha, 1)");
+  r.Optional("ratio", &o->ratio).Check(o->ratio > 0, "ratio", "must be > 0");
+  r.Optional("mde", &o->mde).Optional("relative_mde", &o->relative_mde);
+  r.Optional("n_control", &o->n_control);
+  return r.Finish();
+}
+
+Json EncodeSampleSize(const app::SampleSizeDesign& d) {
+  Json out = {{"metric_type", d.kind == st::MetricKind::kProportion ? "binomial" : "mean"},
+              {"alpha", d.alpha},
+              {"alternative", AlternativeName(d.alternative)},
+              {"ratio", d.ratio},
+              {"power", d.power},
+              {"mde", d.mde}};
+  switch (d.solved_for) {
+    case app::SolvedFor::kPower:
+      out["solved_for"] = "power";
+      break;
+    case app::SolvedFor::kMde:
+      out["solved_for"] = "mde";
+      break;
+    case app::SolvedFor::kSampleSize:
+      out["solved_for"] = "sample_size";
+      out["n_control_exact"] = d.n_control_exact;
+      out["n_control"] = static_cast<int64_t>(d.n_control);
+      out["n_treatment"] = static_cast<int64_t>(d.n_treatment);
+      out["n_total"] = d.n_total;
+      break;
+  }
+  if (d.solved_for != app::SolvedFor::kSampleSize) {
+    out["n_control"] = d.n_control;
+    out["n_treatment"] = d.n_treatment;
+  }
+  if (d.relative_mde) out["relative_mde"] = *d.relative_mde;
+  return out;
+}
+
+// -------------------------------------------------------------- design/sequential
+
+Status DecodeSequential(const Json& body, app::SequentialDesignOptions* o) {
+  FieldReader r(body);
+  ReadLooks(r, &o->looks);
+  if (r.ok()) r.Fail(app::ValidateLooks(o->looks, "looks"));
+  r.Optional("alpha", &o->alpha).Check(o->alpha > 0 && o->alpha < 1, "alpha", "must be in (0, 1)");
+  r.Enum("spending", &o->spending, kSpendings);
+  int64_t sides = 2;
+  r.Optional("sides", &sides).Check(sides == 1 || sides == 2, "sides", "must be 1 or 2");
+  o->sides = static_cast<int>(sides);
+  return r.Finish();
+}
+
+Json EncodeSequential(const app::SequentialDesign& d) {
+  Json looks = Json::array();
+  for (const app::SequentialLook& k : d.looks) {
+    looks.push_back({{"information_fraction", k.information_fraction},
+                     {"z", Number(k.z)},
+                     {"nominal_p", k.nominal_p},
+                     {"cumulative_alpha", k.cumulative_alpha},
+                     {"incremental_alpha", k.incremental_alpha}});
+  }
+  return Json{{"alpha", d.alpha},
+              {"spending", SpendingName(d.spending)},
+              {"sides", d.sides},
+              {"method", "lan_demets"},
+              {"looks", std::move(looks)}};
 }
 
 }  // namespace
@@ -306,139 +388,20 @@ HandlerResult HandleAnalysesAb(const Json& body) {
   return out;
 }
 
-// -------------------------------------------------------------- design/sample-size
-
 HandlerResult HandleDesignSampleSize(const Json& body) {
-  FieldReader r(body);
-  MarkKnown(r, {"metric_type", "baseline_rate", "baseline_mean", "standard_deviation", "mde",
-                "relative_mde", "n_control", "ratio", "alpha", "power", "alternative"});
-  st::PowerInputs in;
-  r.Enum("metric_type", &in.kind,
-         {{"binomial", st::MetricKind::kProportion}, {"mean", st::MetricKind::kMean}});
-  r.Check(r.Present("metric_type") || !r.ok(), "metric_type", "is required");
-  if (!r.ok()) return r.Finish();
-  double baseline = 0;  // for converting relative and absolute effects
-  bool has_baseline = false;
-  if (in.kind == st::MetricKind::kProportion) {
-    r.Required("baseline_rate", &in.baseline)
-        .Check(in.baseline > 0 && in.baseline < 1, "baseline_rate", "must be in (0, 1)");
-    r.Check(!r.Present("standard_deviation"), "standard_deviation",
-            "only for metric_type \"mean\"");
-    r.Check(!r.Present("baseline_mean"), "baseline_mean", "only for metric_type \"mean\"");
-    baseline = in.baseline;
-    has_baseline = true;
-  } else {
-    r.Required("standard_deviation", &in.sigma)
-        .Check(in.sigma > 0, "standard_deviation", "must be > 0");
-    r.Check(!r.Present("baseline_rate"), "baseline_rate", "only for metric_type \"binomial\"");
-    has_baseline = r.Present("baseline_mean");
-    r.Optional("baseline_mean", &baseline);
-    r.Check(!has_baseline || baseline != 0, "baseline_mean", "must be non-zero");
-  }
-  double power = 0.8;
-  r.Optional("alpha", &in.alpha).Check(in.alpha > 0 && in.alpha < 1, "alpha", "must be in (0, 1)");
-  r.Enum("alternative", &in.alternative, kAlternatives);
-  r.Optional("power", &power)
-      .Check(power > in.alpha && power < 1, "power", "must be in (alpha, 1)");
-  r.Optional("ratio", &in.ratio).Check(in.ratio > 0, "ratio", "must be > 0");
-
-  const bool has_mde = r.Present("mde"), has_relative = r.Present("relative_mde"),
-             has_n = r.Present("n_control");
-  double mde = 0, relative = 0;
-  r.Optional("mde", &mde).Optional("relative_mde", &relative).Optional("n_control", &in.n_control);
-  if (Status s = r.Finish(); !s.ok()) return s;
-  const char* mde_field = has_relative ? "relative_mde" : "mde";
-  if (has_mde && has_relative)
-    return InvalidArgument("relative_mde", "give mde or relative_mde, not both");
-  if (has_relative) {
-    if (!has_baseline) return InvalidArgument("baseline_mean", "is required with relative_mde");
-    mde = relative * baseline;
-  }
-  const bool solve_with_mde = has_mde || has_relative;
-  if (solve_with_mde && mde == 0) return InvalidArgument(mde_field, "must be non-zero");
-  if (has_n && !(in.n_control >= 2)) return InvalidArgument("n_control", "must be ≥ 2");
-  if (!solve_with_mde && !has_n)
-    return InvalidArgument("mde", "give mde (or relative_mde) and/or n_control");
-  in.effect = solve_with_mde ? mde : 0.0;
-  if (in.kind == st::MetricKind::kProportion && solve_with_mde &&
-      !(in.baseline + mde > 0 && in.baseline + mde < 1)) {
-    return InvalidArgument(mde_field, "baseline_rate + mde must be in (0, 1)");
-  }
-  if (solve_with_mde && ((in.alternative == st::Alternative::kGreater && mde < 0) ||
-                         (in.alternative == st::Alternative::kLess && mde > 0))) {
-    return InvalidArgument(mde_field, "has the wrong sign for the alternative");
-  }
-
-  // A design the inputs cannot give (e.g. no finite sample size reaches the power)
-  // is one question the data cannot answer: 422 naming the field solved from.
-  Json out = {{"metric_type", in.kind == st::MetricKind::kProportion ? "binomial" : "mean"},
-              {"alpha", in.alpha},
-              {"alternative", AlternativeName(in.alternative)},
-              {"ratio", in.ratio}};
-  if (solve_with_mde && has_n) {
-    const st::PowerResult p = st::Power(in);
-    if (!p.valid) return Status::InsufficientData(p.reason, "n_control");
-    out["solved_for"] = "power";
-    out["power"] = p.value;
-    out["mde"] = mde;
-    out["n_control"] = in.n_control;
-    out["n_treatment"] = in.n_control * in.ratio;
-  } else if (solve_with_mde) {
-    const st::PowerResult p = st::SampleSize(in, power);
-    if (!p.valid) return Status::InsufficientData(p.reason, mde_field);
-    const auto n_control = static_cast<int64_t>(std::ceil(p.value - 1e-9));
-    const auto n_treatment = static_cast<int64_t>(std::ceil(p.value * in.ratio - 1e-9));
-    out["solved_for"] = "sample_size";
-    out["power"] = power;
-    out["mde"] = mde;
-    out["n_control_exact"] = p.value;
-    out["n_control"] = n_control;
-    out["n_treatment"] = n_treatment;
-    out["n_total"] = n_control + n_treatment;
-  } else {
-    const st::PowerResult p = st::MinimumDetectableEffect(in, power);
-    if (!p.valid) return Status::InsufficientData(p.reason, "n_control");
-    out["solved_for"] = "mde";
-    out["power"] = power;
-    out["n_control"] = in.n_control;
-    out["n_treatment"] = in.n_control * in.ratio;
-    out["mde"] = p.value;
-  }
-  if (has_baseline) out["relative_mde"] = out["mde"].get<double>() / baseline;
-  return out;
+  app::SampleSizeOptions options;
+  if (Status s = DecodeSampleSize(body, &options); !s.ok()) return s;
+  StatusOr<app::SampleSizeDesign> design = app::SolveSampleSize(options);
+  if (!design.ok()) return design.status();
+  return EncodeSampleSize(*design);
 }
 
-// -------------------------------------------------------------- design/sequential
-
 HandlerResult HandleDesignSequential(const Json& body) {
-  FieldReader r(body);
-  st::GroupSequentialDesign design;
-  ReadLooks(r, &design.information_fractions);
-  if (r.ok()) r.Fail(CheckLooks(design.information_fractions, "looks"));
-  r.Optional("alpha", &design.alpha)
-      .Check(design.alpha > 0 && design.alpha < 1, "alpha", "must be in (0, 1)");
-  r.Enum("spending", &design.spending, kSpendings);
-  int64_t sides = 2;
-  r.Optional("sides", &sides).Check(sides == 1 || sides == 2, "sides", "must be 1 or 2");
-  design.sides = static_cast<int>(sides);
-  if (Status s = r.Finish(); !s.ok()) return s;
-  const st::GroupSequentialBoundaries b = st::LanDeMetsBoundaries(design);
-  if (!b.valid) return InvalidArgument("looks", b.reason);
-  Json out_looks = Json::array();
-  double previous = 0.0;
-  for (size_t k = 0; k < b.z.size(); ++k) {
-    out_looks.push_back({{"information_fraction", design.information_fractions[k]},
-                         {"z", Number(b.z[k])},
-                         {"nominal_p", b.nominal_p[k]},
-                         {"cumulative_alpha", b.cumulative_alpha[k]},
-                         {"incremental_alpha", b.cumulative_alpha[k] - previous}});
-    previous = b.cumulative_alpha[k];
-  }
-  return Json{{"alpha", design.alpha},
-              {"spending", SpendingName(design.spending)},
-              {"sides", design.sides},
-              {"method", "lan_demets"},
-              {"looks", std::move(out_looks)}};
+  app::SequentialDesignOptions options;
+  if (Status s = DecodeSequential(body, &options); !s.ok()) return s;
+  StatusOr<app::SequentialDesign> design = app::DesignSequential(options);
+  if (!design.ok()) return design.status();
+  return EncodeSequential(*design);
 }
 
 }  // namespace causeway::api

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "app/design.h"
 #include "stats/always_valid.h"
 
 namespace causeway::app {
@@ -11,7 +12,6 @@ namespace {
 namespace st = causeway::stats;
 
 constexpr size_t kMaxVariants = 100;
-constexpr size_t kMaxLooks = 100;
 
 std::string VariantPath(size_t i) { return "variants[" + std::to_string(i) + "]"; }
 
@@ -71,6 +71,17 @@ VariantSummary Summarize(AbMetricType type, const AbVariant& v) {
 
 }  // namespace
 
+stats::Correction FamilyCorrection(size_t treatments, stats::Correction requested) {
+  return treatments > 1 ? requested : st::Correction::kNone;
+}
+
+double GroupSequentialAlpha(double alpha, size_t treatments, stats::Correction requested) {
+  if (FamilyCorrection(treatments, requested) == st::Correction::kNone) return alpha;
+  return alpha / static_cast<double>(treatments);
+}
+
+bool RejectsAtLook(double p_value, double nominal_p) { return p_value <= nominal_p; }
+
 Status ValidateAbInput(const AbInput& input, const AbOptions& options) {
   if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
     return Status::InvalidArgument("alpha", "must be in (0, 1)");
@@ -124,21 +135,7 @@ Status ValidateAbInput(const AbInput& input, const AbOptions& options) {
   }
   if (options.group_sequential) {
     const auto& looks = options.group_sequential->looks;
-    if (looks.empty()) {
-      return Status::InvalidArgument("sequential.looks", "must be a non-empty array");
-    }
-    if (looks.size() > kMaxLooks) {
-      return Status::InvalidArgument("sequential.looks", "at most 100 looks");
-    }
-    for (size_t k = 0; k < looks.size(); ++k) {
-      const std::string item = "sequential.looks[" + std::to_string(k) + "]";
-      if (!(looks[k] > 0 && looks[k] <= 1))
-        return Status::InvalidArgument(item, "must be in (0, 1]");
-      if (k > 0 && !(looks[k] > looks[k - 1])) {
-        return Status::InvalidArgument(
-            item, "must be greater than the previous look (looks must increase)");
-      }
-    }
+    if (Status s = ValidateLooks(looks, "sequential.looks"); !s.ok()) return s;
     const int look = options.group_sequential->current_look;
     if (look < 1 || look > static_cast<int>(looks.size())) {
       return Status::InvalidArgument("sequential.current_look",
@@ -160,22 +157,17 @@ StatusOr<AbSummary> AnalyzeAb(const AbInput& input, const AbOptions& options) {
   out.alternative = options.alternative;
   out.control = control.key;
   out.srm_threshold = options.srm_threshold;
-  out.correction_applied = m > 1 ? options.correction : st::Correction::kNone;
+  out.correction_applied = FamilyCorrection(m, options.correction);
   for (const AbVariant& v : input.variants) out.variants.push_back(Summarize(input.type, v));
 
-  // Group sequential: Bonferroni across treatments (alpha / m per comparison) when a
-  // correction is requested, since step-wise corrections do not carry over to
-  // boundaries directly.
+  // Group sequential: Bonferroni across treatments (GroupSequentialAlpha).
   std::optional<st::GroupSequentialBoundaries> bounds;
   st::GroupSequentialDesign design;
   if (options.group_sequential) {
     design.information_fractions = options.group_sequential->looks;
     design.spending = options.group_sequential->spending;
     design.sides = options.alternative == st::Alternative::kTwoSided ? 2 : 1;
-    design.alpha = options.alpha;
-    if (out.correction_applied != st::Correction::kNone) {
-      design.alpha = options.alpha / static_cast<double>(m);
-    }
+    design.alpha = GroupSequentialAlpha(options.alpha, m, options.correction);
     bounds = st::LanDeMetsBoundaries(design);
     if (!bounds->valid) return Status::InvalidArgument("sequential.looks", bounds->reason);
   }
@@ -239,9 +231,7 @@ StatusOr<AbSummary> AnalyzeAb(const AbInput& input, const AbOptions& options) {
         g.nominal_p = bounds->nominal_p[k];
         g.cumulative_alpha = bounds->cumulative_alpha[k];
         g.p_value = r.p_value;
-        // Reject at look k when the fixed-horizon p-value (same sidedness) is at or
-        // below the look's nominal level, i.e. |z| >= c_k.
-        g.significant = r.p_value <= bounds->nominal_p[k];
+        g.significant = RejectsAtLook(r.p_value, bounds->nominal_p[k]);
         c.group_sequential = g;
       }
       const st::BayesianSummary b = st::SummarizePosterior(r.difference, r.std_error);

@@ -174,6 +174,20 @@ struct AbSummary {
   std::optional<stats::SrmResult> srm;  // when every variant has a weight
 };
 
+// The multiple-testing family of one analysis is its m treatment-vs-control
+// comparisons: `requested` is applied when m > 1; a single comparison is uncorrected
+// (kNone).
+stats::Correction FamilyCorrection(size_t treatments, stats::Correction requested);
+
+// The level of each comparison's group-sequential design: alpha, or alpha / m
+// (Bonferroni) when FamilyCorrection(m, requested) is not kNone, since step-wise
+// corrections do not carry over to boundaries directly.
+double GroupSequentialAlpha(double alpha, size_t treatments, stats::Correction requested);
+
+// Per-look rejection: H0 is rejected at a look when the fixed-horizon p-value (same
+// sidedness) is at or below the look's nominal level, i.e. |z| >= c_k.
+bool RejectsAtLook(double p_value, double nominal_p);
+
 // InvalidArgument naming the field (JSON path of the request: "variants[1].weight",
 // "sequential.current_look") when the input or the options are malformed.
 Status ValidateAbInput(const AbInput& input, const AbOptions& options);

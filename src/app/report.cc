@@ -9,6 +9,7 @@
 
 #include "app/monitoring.h"
 #include "app/rfm.h"
+#include "app/services.h"
 #include "assign/engine.h"
 #include "stats/always_valid.h"
 #include "stats/group_sequential.h"
@@ -896,6 +897,47 @@ const char* RoleName(MetricRole role) {
       break;
   }
   return "other";
+}
+
+ReportedMetric::Role RoleOf(const Experiment& experiment, const std::string& key) {
+  for (const auto& g : experiment.goal_metrics) {
+    if (g == key) return {MetricRole::kGoal, std::nullopt};
+  }
+  for (const auto& g : experiment.secondary_metrics) {
+    if (g == key) return {MetricRole::kSecondary, std::nullopt};
+  }
+  for (const auto& g : experiment.guardrail_metrics) {
+    if (g.metric == key) return {MetricRole::kGuardrail, g.margin};
+  }
+  return {MetricRole::kOther, std::nullopt};
+}
+
+StatusOr<std::vector<ReportedMetric>> SelectReportMetrics(
+    const Experiment& experiment, const std::optional<std::vector<std::string>>& keys,
+    const MetricService& metrics) {
+  const Experiment& x = experiment;
+  std::vector<std::string> selected;
+  if (keys) {
+    selected = *keys;
+  } else if (!x.goal_metrics.empty() || !x.secondary_metrics.empty() ||
+             !x.guardrail_metrics.empty()) {
+    selected = x.goal_metrics;
+    selected.insert(selected.end(), x.secondary_metrics.begin(), x.secondary_metrics.end());
+    for (const auto& g : x.guardrail_metrics) selected.push_back(g.metric);
+  } else {
+    for (const auto& m : metrics.List()) selected.push_back(m.key);
+  }
+  std::vector<ReportedMetric> out;
+  for (const auto& key : selected) {
+    auto m = metrics.Get(key);
+    if (!m.ok()) {
+      if (m.status().code() != StatusCode::kNotFound) return m.status();
+      return Status::NotFound("no metric with key " + key, "metrics");
+    }
+    const ReportedMetric::Role role = RoleOf(x, key);
+    out.push_back({std::move(*m), role.role, role.margin});
+  }
+  return out;
 }
 
 }  // namespace causeway::app

@@ -186,7 +186,26 @@ struct ReportedMetric {
   MetricDefinition metric;
   MetricRole role = MetricRole::kOther;
   std::optional<double> margin;
+
+  struct Role {
+    MetricRole role = MetricRole::kOther;
+    std::optional<double> margin;  // guardrails only
+  };
 };
+
+class MetricService;
+
+// The role of metric `key` in `experiment`: its first listing among the goal, then
+// the secondary, then the guardrail metrics (with the guardrail's margin); kOther
+// when it is not listed.
+ReportedMetric::Role RoleOf(const Experiment& experiment, const std::string& key);
+
+// The metrics a report covers, each with RoleOf: the keys asked (`keys`, in their
+// order), else the experiment's goal, secondary and guardrail metrics in that order,
+// else every defined metric (by key). NotFound naming "metrics" for an unknown key.
+StatusOr<std::vector<ReportedMetric>> SelectReportMetrics(
+    const Experiment& experiment, const std::optional<std::vector<std::string>>& keys,
+    const MetricService& metrics);
 
 // REQUIRES: NormalizeExperiment(&experiment).ok(); every metric normalised.
 StatusOr<Report> BuildReport(store::Store& store, const Experiment& experiment,

@@ -135,5 +135,44 @@ TEST_CASE("AnalyzeAb: malformed input names the field", "[app]") {
   }
 }
 
+TEST_CASE("FamilyCorrection, GroupSequentialAlpha and RejectsAtLook", "[app]") {
+  using stats::Correction;
+  // One treatment is a family of one: never corrected.
+  CHECK(FamilyCorrection(1, Correction::kHolm) == Correction::kNone);
+  CHECK(FamilyCorrection(2, Correction::kHolm) == Correction::kHolm);
+  CHECK(FamilyCorrection(3, Correction::kBenjaminiHochberg) == Correction::kBenjaminiHochberg);
+  CHECK(FamilyCorrection(3, Correction::kNone) == Correction::kNone);
+  // Bonferroni for group-sequential designs whenever the family is corrected.
+  CHECK(GroupSequentialAlpha(0.05, 1, Correction::kHolm) == 0.05);
+  CHECK(GroupSequentialAlpha(0.05, 2, Correction::kHolm) == Approx(0.025));
+  CHECK(GroupSequentialAlpha(0.05, 4, Correction::kBenjaminiHochberg) == Approx(0.0125));
+  CHECK(GroupSequentialAlpha(0.05, 4, Correction::kNone) == 0.05);
+  // At or below the look's nominal level rejects.
+  CHECK(RejectsAtLook(0.001, 0.003));
+  CHECK(RejectsAtLook(0.003, 0.003));
+  CHECK_FALSE(RejectsAtLook(0.0031, 0.003));
+}
+
+TEST_CASE("AnalyzeAb: a look rejects when p is at or below its nominal level", "[app]") {
+  // control 10% vs 11% on 10000 users each: p ~ 0.02 (fixed horizon).
+  AbInput in{AbMetricType::kBinomial,
+             {Binomial("control", 10000, 1000), Binomial("t", 10000, 1100)}};
+  AbOptions options;
+  options.group_sequential = GroupSequentialPlan{{0.5, 1.0}, {}, 1};
+  auto first = AnalyzeAb(in, options);
+  REQUIRE(first.ok());
+  const GroupSequentialComparison& g1 = *first->comparisons[0].group_sequential;
+  CHECK(g1.p_value == first->comparisons[0].p_value);
+  CHECK(g1.significant == RejectsAtLook(g1.p_value, g1.nominal_p));
+  CHECK_FALSE(g1.significant);  // O'Brien-Fleming spends almost nothing at t = 0.5
+  options.group_sequential->current_look = 2;
+  auto last = AnalyzeAb(in, options);
+  REQUIRE(last.ok());
+  const GroupSequentialComparison& g2 = *last->comparisons[0].group_sequential;
+  CHECK(g2.nominal_p > g1.nominal_p);
+  CHECK(g2.significant == RejectsAtLook(g2.p_value, g2.nominal_p));
+  CHECK(g2.significant);
+}
+
 }  // namespace
 }  // namespace causeway::app

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <random>
 
+#include "fake_codec.h"
+
 namespace causeway::app {
 namespace {
 
@@ -479,6 +481,57 @@ TEST_CASE("BuildReport: segments by attribute and by RFM tier", "[app][report]")
   ReportOptions bad = o;
   bad.segment_by = {"country"};
   CHECK(BuildReport(*db.store, Planned(std::nullopt), Roles(), bad).status().field() == "segment");
+}
+
+// ------------------------------------------------------- SelectReportMetrics
+
+TEST_CASE("SelectReportMetrics: the experiment's metrics with their roles, else all", "[app]") {
+  TempStore db;
+  FakeCodec codec;
+  MetricService service(db.store.get(), &codec);
+  REQUIRE(service.Load().ok());
+  for (const char* key : {"a_goal", "b_secondary", "c_guard", "d_unused"}) {
+    MetricDefinition m;
+    m.key = key;
+    m.type = MetricType::kBinomial;
+    m.event = "purchase";
+    REQUIRE(service.Create(m, 1000).ok());
+  }
+  Experiment x = AbExperiment();
+  auto all = SelectReportMetrics(x, std::nullopt, service);  // names none: every metric
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 4);
+  CHECK((*all)[0].metric.key == "a_goal");
+  CHECK((*all)[0].role == MetricRole::kOther);
+
+  x.goal_metrics = {"a_goal"};
+  x.secondary_metrics = {"b_secondary"};
+  x.guardrail_metrics = {{"c_guard", 0.05}};
+  auto own = SelectReportMetrics(x, std::nullopt, service);  // goal, secondary, guardrail
+  REQUIRE(own.ok());
+  REQUIRE(own->size() == 3);
+  CHECK((*own)[0].role == MetricRole::kGoal);
+  CHECK((*own)[1].role == MetricRole::kSecondary);
+  CHECK((*own)[2].role == MetricRole::kGuardrail);
+  REQUIRE((*own)[2].margin);
+  CHECK(*(*own)[2].margin == 0.05);
+  CHECK_FALSE((*own)[0].margin);
+
+  auto asked = SelectReportMetrics(x, std::vector<std::string>{"d_unused", "c_guard"}, service);
+  REQUIRE(asked.ok());
+  REQUIRE(asked->size() == 2);
+  CHECK((*asked)[0].role == MetricRole::kOther);
+  CHECK((*asked)[1].role == MetricRole::kGuardrail);
+
+  auto unknown = SelectReportMetrics(x, std::vector<std::string>{"nope"}, service);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().code() == StatusCode::kNotFound);
+  CHECK(unknown.status().field() == "metrics");
+
+  // A key listed twice takes its first role: goal before guardrail.
+  x.guardrail_metrics = {{"a_goal", 0.1}};
+  CHECK(RoleOf(x, "a_goal").role == MetricRole::kGoal);
+  CHECK(RoleOf(x, "zzz").role == MetricRole::kOther);
 }
 
 }  // namespace
