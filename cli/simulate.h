@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace causeway::api {
+namespace causeway::cli {
 
 struct SimulateOptions {
   std::string experiment;             // required; the experiment key
@@ -40,4 +40,4 @@ bool ParseSimulateOptions(int argc, char** argv, SimulateOptions* options, std::
 // standard error).
 int RunSimulate(const SimulateOptions& options);
 
-}  // namespace causeway::api
+}  // namespace causeway::cli

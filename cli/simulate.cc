@@ -1,6 +1,7 @@
-#include "api/simulate.h"
+#include "cli/simulate.h"
 
 #include <httplib.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cctype>
@@ -22,9 +23,13 @@
 #include "api/json_util.h"
 #include "app/experiment.h"
 #include "assign/engine.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
 
-namespace causeway::api {
+namespace causeway::cli {
 namespace {
+
+using api::Json;
 
 constexpr int64_t kMinuteMs = 60 * 1000;
 constexpr int64_t kDayMs = 24 * 60 * kMinuteMs;
@@ -180,6 +185,128 @@ struct Totals {
   int64_t duplicates = 0;
 };
 
+// One user's draws, made in a fixed order whatever the flags, so --segments and
+// --srm change what is sent, not who the users are.
+struct UserDraw {
+  const Level* country = nullptr;
+  const Level* platform = nullptr;
+  double propensity = 1, activity = 1, spend = 1, speed = 1;
+  int64_t first_ms = 0;
+  bool drop_exposures = false;
+};
+
+UserDraw DrawUser(Rng& rng, int64_t start_ms, int64_t end_ms) {
+  UserDraw d;
+  d.country = &Pick(kCountries, rng.Uniform());
+  d.platform = &Pick(kPlatforms, rng.Uniform());
+  d.propensity = rng.Gamma(kPropensityShape) / kPropensityShape;
+  d.activity = std::exp(0.4 * rng.Normal() - 0.08) * (0.6 + 0.4 * d.propensity);
+  d.spend = std::exp(0.5 * rng.Normal() - 0.125);
+  d.speed = d.platform->scale * std::exp(0.3 * rng.Normal());
+  d.first_ms =
+      start_ms + static_cast<int64_t>(rng.Uniform() * static_cast<double>(end_ms - start_ms));
+  d.drop_exposures = rng.Bernoulli(kSrmDropShare);
+  return d;
+}
+
+// Rates of a user in the experiment, after their variant is known.
+struct UserRates {
+  double control_rate = 0;  // the purchase probability, untreated
+  double rate = 0;          // the purchase probability after exposure
+  double order_factor = 1;  // of the order value after exposure
+  double load_factor = 1;   // of the page load time after exposure
+};
+
+UserRates RatesOf(const UserDraw& d, bool treated, double effect, double lift_norm) {
+  const double lift = treated ? effect * d.country->lift * d.platform->lift / lift_norm : 0.0;
+  UserRates r;
+  r.control_rate =
+      std::min(kMaxControlRate, kBaseRate * d.country->base * d.platform->base * d.propensity);
+  r.rate = std::clamp(r.control_rate * (1.0 + lift), 0.0, kMaxRate);
+  // Marginal buyers buy less: revenue per user rises by about half the lift.
+  r.order_factor = treated ? (1.0 + lift / 2.0) / (1.0 + lift) : 1.0;
+  r.load_factor = treated ? 1.0 + kPageLoadEffect : 1.0;
+  return r;
+}
+
+// The events of one user, appended to a batch (JSON objects, comma-separated).
+class UserEvents {
+ public:
+  UserEvents(Rng* rng, const std::string& user, const UserDraw& draw, std::string* out)
+      : rng_(*rng), user_(user), d_(draw), out_(*out) {}
+
+  int count() const { return n_; }
+
+  void Conversion(const std::string& id, const char* event, double value, int64_t ts) {
+    Separate();
+    out_ += "{\"type\":\"conversion\",\"id\":";
+    api::AppendJsonString(out_, user_ + id);
+    out_ += ",\"user\":";
+    api::AppendJsonString(out_, user_);
+    out_ += ",\"event\":\"";
+    out_ += event;
+    out_ += "\",\"value\":";
+    api::AppendNumber(out_, value);
+    out_ += ",\"ts\":" + std::to_string(ts) + "}";
+  }
+
+  // An exposure to `variant`, with the attributes --segments names.
+  void Exposure(const std::string& id, const std::string& experiment, const std::string& variant,
+                int64_t ts, bool send_country, bool send_platform) {
+    Separate();
+    out_ += "{\"type\":\"exposure\",\"id\":";
+    api::AppendJsonString(out_, user_ + id);
+    out_ += ",\"experiment\":";
+    api::AppendJsonString(out_, experiment);
+    out_ += ",\"user\":";
+    api::AppendJsonString(out_, user_);
+    out_ += ",\"variant\":";
+    api::AppendJsonString(out_, variant);
+    out_ += ",\"ts\":" + std::to_string(ts);
+    if (send_country || send_platform) {
+      out_ += ",\"attributes\":{";
+      if (send_country) out_ += std::string("\"country\":\"") + d_.country->name + "\"";
+      if (send_country && send_platform) out_ += ",";
+      if (send_platform) out_ += std::string("\"platform\":\"") + d_.platform->name + "\"";
+      out_ += "}";
+    }
+    out_ += "}";
+  }
+
+  // One or more purchases after sessions (or in [lo, hi) without sessions).
+  void Purchases(const char* tag, const std::vector<int64_t>& sessions, int64_t lo, int64_t hi,
+                 double factor) {
+    const int orders = 1 + rng_.Poisson(0.3 * std::min(d_.propensity, 3.0));
+    for (int k = 0; k < orders; ++k) {
+      int64_t ts = sessions.empty()
+                       ? lo + static_cast<int64_t>(rng_.Uniform() * static_cast<double>(hi - lo))
+                       : sessions[static_cast<size_t>(rng_.Uniform() * sessions.size())];
+      ts = std::min(hi - 1, ts + kMinuteMs + static_cast<int64_t>(rng_.Uniform() * 20 * kMinuteMs));
+      const double amount =
+          d_.country->scale * d_.spend * std::exp(0.4 * rng_.Normal() - 0.08) * factor;
+      Conversion(std::string(tag) + std::to_string(k), "purchase",
+                 std::round(amount * 100.0) / 100.0, ts);
+    }
+  }
+
+  double PageLoad(double factor) {
+    return std::round(d_.speed * std::exp(0.2 * rng_.Normal()) * factor);
+  }
+
+ private:
+  // A comma before every event but the batch's first.
+  void Separate() {
+    if (!out_.empty()) out_ += ',';
+    ++n_;
+  }
+
+  Rng& rng_;
+  const std::string& user_;
+  const UserDraw& d_;
+  std::string& out_;
+  int n_ = 0;
+};
+
 // The users of one run. Simulate(i) is a pure function of (flags, experiment,
 // i, the run's clock), so users can be produced in any order and batching.
 class UserSimulator {
@@ -202,20 +329,9 @@ class UserSimulator {
   int Simulate(int64_t index, Totals* totals, std::string* out) {
     Rng rng(tag_ ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(index + 1)));
     const std::string user = user_prefix_ + std::to_string(index);
-    // Draws happen in a fixed order whatever the flags, so --segments and --srm
-    // change what is sent, not who the users are.
-    const Level& country = Pick(kCountries, rng.Uniform());
-    const Level& platform = Pick(kPlatforms, rng.Uniform());
-    const double propensity = rng.Gamma(kPropensityShape) / kPropensityShape;
-    const double activity = std::exp(0.4 * rng.Normal() - 0.08) * (0.6 + 0.4 * propensity);
-    const double spend = std::exp(0.5 * rng.Normal() - 0.125);
-    const double speed = platform.scale * std::exp(0.3 * rng.Normal());
-    const int64_t first_ms =
-        start_ms_ + static_cast<int64_t>(rng.Uniform() * static_cast<double>(end_ms_ - start_ms_));
-    const bool drop_exposures = rng.Bernoulli(kSrmDropShare);
-
+    const UserDraw d = DrawUser(rng, start_ms_, end_ms_);
     assign::Value::Object attributes = {
-        {"id", user}, {"country", country.name}, {"platform", platform.name}};
+        {"id", user}, {"country", d.country->name}, {"platform", d.platform->name}};
     const assign::Value attribute_value(std::move(attributes));
     const assign::Assignment a = assign::Assign(x_.compiled, user, &attribute_value);
     if (!a.in_experiment || a.variant_index < 0) {
@@ -223,104 +339,56 @@ class UserSimulator {
       return 0;
     }
     const bool treated = a.variant_index != 0;
-    const bool send_exposures = !(o_.srm && treated && drop_exposures);
+    const bool send_exposures = !(o_.srm && treated && d.drop_exposures);
     if (send_exposures) {
       ++totals->users[a.variant_index];
     } else {
       ++totals->dropped;
     }
-    const double lift = treated ? o_.effect * country.lift * platform.lift / lift_norm_ : 0.0;
-    const double control_rate =
-        std::min(kMaxControlRate, kBaseRate * country.base * platform.base * propensity);
-    const double rate = std::clamp(control_rate * (1.0 + lift), 0.0, kMaxRate);
-    // Marginal buyers buy less: revenue per user rises by about half the lift.
-    const double order_factor = treated ? (1.0 + lift / 2.0) / (1.0 + lift) : 1.0;
-    const double load_factor = treated ? 1.0 + kPageLoadEffect : 1.0;
-
-    int n = 0;
-    auto conversion = [&](const std::string& id, const char* event, double value, int64_t ts) {
-      Separate(out);
-      ++n;
-      *out += "{\"type\":\"conversion\",\"id\":";
-      AppendJsonString(*out, user + id);
-      *out += ",\"user\":";
-      AppendJsonString(*out, user);
-      *out += ",\"event\":\"";
-      *out += event;
-      *out += "\",\"value\":";
-      AppendNumber(*out, value);
-      *out += ",\"ts\":" + std::to_string(ts) + "}";
-    };
-    auto purchases = [&](const char* tag, const std::vector<int64_t>& sessions, int64_t lo,
-                         int64_t hi, double factor) {
-      const int orders = 1 + rng.Poisson(0.3 * std::min(propensity, 3.0));
-      for (int k = 0; k < orders; ++k) {
-        int64_t ts = sessions.empty()
-                         ? lo + static_cast<int64_t>(rng.Uniform() * static_cast<double>(hi - lo))
-                         : sessions[static_cast<size_t>(rng.Uniform() * sessions.size())];
-        ts =
-            std::min(hi - 1, ts + kMinuteMs + static_cast<int64_t>(rng.Uniform() * 20 * kMinuteMs));
-        const double amount = country.scale * spend * std::exp(0.4 * rng.Normal() - 0.08) * factor;
-        conversion(std::string(tag) + std::to_string(k), "purchase",
-                   std::round(amount * 100.0) / 100.0, ts);
-      }
-    };
-    auto page_load = [&](double factor) {
-      return std::round(speed * std::exp(0.2 * rng.Normal()) * factor);
-    };
-
-    // Pre-period: the same user before their first exposure, untreated.
-    const int64_t pre_lo = first_ms - kPreDays * kDayMs;
-    std::vector<int64_t> pre(static_cast<size_t>(rng.Poisson(1.2 * activity)));
-    for (auto& ts : pre) ts = pre_lo + static_cast<int64_t>(rng.Uniform() * kPreDays * kDayMs);
-    std::sort(pre.begin(), pre.end());
-    for (size_t j = 0; j < pre.size(); ++j) {
-      conversion("-b" + std::to_string(j), "session", 1, pre[j]);
-      conversion("-bl" + std::to_string(j), "page_load", page_load(1.0), pre[j]);
-    }
-    if (rng.Bernoulli(control_rate)) purchases("-bp", pre, pre_lo, first_ms, 1.0);
-
-    // After the first exposure: an exposure with every session.
-    std::vector<int64_t> post(1 + static_cast<size_t>(rng.Poisson(1.2 * activity)), first_ms);
-    for (size_t j = 1; j < post.size(); ++j) {
-      post[j] =
-          first_ms + static_cast<int64_t>(rng.Uniform() * static_cast<double>(now_ms_ - first_ms));
-    }
-    std::sort(post.begin(), post.end());
+    const UserRates rates = RatesOf(d, treated, o_.effect, lift_norm_);
+    UserEvents events(&rng, user, d, out);
+    PrePeriod(rng, d, rates, events);
     const std::string& variant = x_.variants[static_cast<size_t>(a.variant_index)];
-    for (size_t j = 0; j < post.size(); ++j) {
-      if (send_exposures) {
-        Separate(out);
-        ++n;
-        *out += "{\"type\":\"exposure\",\"id\":";
-        AppendJsonString(*out, user + "-x" + std::to_string(j));
-        *out += ",\"experiment\":";
-        AppendJsonString(*out, o_.experiment);
-        *out += ",\"user\":";
-        AppendJsonString(*out, user);
-        *out += ",\"variant\":";
-        AppendJsonString(*out, variant);
-        *out += ",\"ts\":" + std::to_string(post[j]);
-        if (send_country_ || send_platform_) {
-          *out += ",\"attributes\":{";
-          if (send_country_) *out += std::string("\"country\":\"") + country.name + "\"";
-          if (send_country_ && send_platform_) *out += ",";
-          if (send_platform_) *out += std::string("\"platform\":\"") + platform.name + "\"";
-          *out += "}";
-        }
-        *out += "}";
-      }
-      conversion("-s" + std::to_string(j), "session", 1, post[j]);
-      conversion("-l" + std::to_string(j), "page_load", page_load(load_factor), post[j]);
-    }
-    if (rng.Bernoulli(rate)) purchases("-p", post, first_ms, now_ms_ + 1, order_factor);
-    return n;
+    PostPeriod(rng, d, rates, send_exposures ? &variant : nullptr, events);
+    return events.count();
   }
 
  private:
-  // A comma before every event but the batch's first.
-  static void Separate(std::string* out) {
-    if (!out->empty()) *out += ',';
+  // The same user before their first exposure, untreated.
+  static void PrePeriod(Rng& rng, const UserDraw& d, const UserRates& rates, UserEvents& events) {
+    const int64_t pre_lo = d.first_ms - kPreDays * kDayMs;
+    std::vector<int64_t> pre(static_cast<size_t>(rng.Poisson(1.2 * d.activity)));
+    for (auto& ts : pre) ts = pre_lo + static_cast<int64_t>(rng.Uniform() * kPreDays * kDayMs);
+    std::sort(pre.begin(), pre.end());
+    for (size_t j = 0; j < pre.size(); ++j) {
+      events.Conversion("-b" + std::to_string(j), "session", 1, pre[j]);
+      events.Conversion("-bl" + std::to_string(j), "page_load", events.PageLoad(1.0), pre[j]);
+    }
+    if (rng.Bernoulli(rates.control_rate)) events.Purchases("-bp", pre, pre_lo, d.first_ms, 1.0);
+  }
+
+  // After the first exposure: an exposure to *variant (unless null: --srm drops
+  // it) with every session.
+  void PostPeriod(Rng& rng, const UserDraw& d, const UserRates& rates, const std::string* variant,
+                  UserEvents& events) const {
+    std::vector<int64_t> post(1 + static_cast<size_t>(rng.Poisson(1.2 * d.activity)), d.first_ms);
+    for (size_t j = 1; j < post.size(); ++j) {
+      post[j] = d.first_ms +
+                static_cast<int64_t>(rng.Uniform() * static_cast<double>(now_ms_ - d.first_ms));
+    }
+    std::sort(post.begin(), post.end());
+    for (size_t j = 0; j < post.size(); ++j) {
+      if (variant) {
+        events.Exposure("-x" + std::to_string(j), o_.experiment, *variant, post[j], send_country_,
+                        send_platform_);
+      }
+      events.Conversion("-s" + std::to_string(j), "session", 1, post[j]);
+      events.Conversion("-l" + std::to_string(j), "page_load", events.PageLoad(rates.load_factor),
+                        post[j]);
+    }
+    if (rng.Bernoulli(rates.rate)) {
+      events.Purchases("-p", post, d.first_ms, now_ms_ + 1, rates.order_factor);
+    }
   }
 
   const SimulateOptions& o_;
@@ -486,7 +554,7 @@ std::optional<ExperimentView> CompileExperimentJson(const Json& j, std::string* 
     if (j.contains(f)) config[f] = j[f];
   }
   app::Experiment x;
-  Status s = DecodeExperiment(config, &x);
+  Status s = api::DecodeExperiment(config, &x);
   if (s.ok()) s = app::NormalizeExperiment(&x);
   if (!s.ok()) {
     *error = s.ToString();
@@ -630,92 +698,163 @@ void PrintReportSummary(ApiClient& api, const SimulateOptions& o) {
   }
 }
 
+// ------------------------------------------------------------------ flags, continued
+
+// --segments: country, platform or country,platform.
+bool ParseSegments(std::string_view rest, std::vector<std::string>* segments, std::string* error) {
+  segments->clear();
+  for (;;) {
+    const size_t comma = rest.find(',');
+    const std::string s(rest.substr(0, comma));
+    if ((s != "country" && s != "platform") ||
+        std::count(segments->begin(), segments->end(), s) > 0) {
+      *error = "--segments takes country, platform or country,platform";
+      return false;
+    }
+    segments->push_back(s);
+    if (comma == std::string_view::npos) return true;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+// --url: http://HOST[:PORT], without trailing slashes.
+bool ParseUrl(const char* v, std::string* out, std::string* error) {
+  std::string url = v;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.rfind("http://", 0) != 0 || url.size() <= 7 || url.find('/', 7) != std::string::npos) {
+    *error = "--url needs http://HOST[:PORT], e.g. http://127.0.0.1:8080";
+    return false;
+  }
+  *out = url;
+  return true;
+}
+
+// Applies flag `a` with its value `v`; false and *error for a bad value.
+bool ApplyValueFlag(const std::string& a, const char* v, SimulateOptions* o, std::string* error) {
+  int64_t n = 0;
+  auto refuse = [&](const char* why) {
+    *error = why;
+    return false;
+  };
+  if (a == "--experiment") {
+    if (!ValidKey(v)) {
+      return refuse("--experiment needs a key of 1-128 letters, digits, '_', '-', '.'");
+    }
+    o->experiment = v;
+  } else if (a == "--users") {
+    if (!ParseInteger(v, 1, 10000000, &n)) {
+      return refuse("--users needs a whole number in [1, 10000000]");
+    }
+    o->users = n;
+  } else if (a == "--effect") {
+    char* end = nullptr;
+    const double e = std::strtod(v, &end);
+    if (!*v || *end || !std::isfinite(e) || e <= -1.0 || e > 10.0) {
+      return refuse("--effect needs a relative lift in (-1, 10], e.g. 0.03 for +3 %");
+    }
+    o->effect = e;
+  } else if (a == "--days") {
+    if (!ParseInteger(v, 1, 365, &n)) {
+      return refuse("--days needs a whole number of days in [1, 365]");
+    }
+    o->days = static_cast<int>(n);
+  } else if (a == "--segments") {
+    return ParseSegments(v, &o->segments, error);
+  } else if (a == "--url") {
+    return ParseUrl(v, &o->url, error);
+  } else if (a == "--key") {
+    o->key = v;
+  } else {  // --seed
+    if (!ParseInteger(v, 0, INT64_MAX, &n)) return refuse("--seed needs a whole number >= 0");
+    o->seed = static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+bool TakesValue(const std::string& a) {
+  for (const char* f : {"--experiment", "--users", "--effect", "--days", "--segments", "--url",
+                        "--key", "--seed"}) {
+    if (a == f) return true;
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------ the run
+
+// The metrics and the experiment, created or reused; nullopt after printing why not.
+std::optional<ExperimentView> PrepareExperiment(ApiClient& api, const SimulateOptions& o) {
+  if (!EnsureMetrics(api, o)) return std::nullopt;
+  auto experiment = EnsureExperiment(api, o);
+  if (!experiment) return std::nullopt;
+  if (experiment->variants.size() < 2) {
+    std::fprintf(stderr, "causeway simulate: experiment %s has fewer than 2 variants\n",
+                 o.experiment.c_str());
+    return std::nullopt;
+  }
+  return experiment;
+}
+
+// Simulates every user and sends their events in batches, with progress lines.
+bool SendUsers(ApiClient& api, const SimulateOptions& o, UserSimulator& simulator, Totals* totals) {
+  std::string batch;
+  size_t in_batch = 0;
+  int64_t next_progress = o.users / 10;
+  for (int64_t i = 0; i < o.users; ++i) {
+    in_batch += simulator.Simulate(i, totals, &batch);
+    if (in_batch >= kBatchEvents || i + 1 == o.users) {
+      if (in_batch > 0 && !SendBatch(api, batch, o, totals)) return false;
+      totals->events += static_cast<int64_t>(in_batch);
+      batch.clear();
+      in_batch = 0;
+    }
+    if (i + 1 >= next_progress && o.users >= 10000) {
+      std::printf("  %3lld %%  %lld users, %lld events\n",
+                  static_cast<long long>((i + 1) * 100 / o.users), static_cast<long long>(i + 1),
+                  static_cast<long long>(totals->events));
+      std::fflush(stdout);
+      next_progress += o.users / 10;
+    }
+  }
+  return true;
+}
+
+void PrintTotals(const ExperimentView& experiment, const Totals& totals, double seconds) {
+  std::string per_variant;
+  for (size_t v = 0; v < totals.users.size(); ++v) {
+    per_variant += (v ? ", " : "") + experiment.variants[v] + " " + std::to_string(totals.users[v]);
+  }
+  std::printf("exposed users: %s", per_variant.c_str());
+  if (totals.dropped)
+    std::printf("; %lld treatment users' exposures dropped (--srm)",
+                static_cast<long long>(totals.dropped));
+  if (totals.not_in_experiment)
+    std::printf("; %lld users not in the experiment",
+                static_cast<long long>(totals.not_in_experiment));
+  std::printf("\nevents: %lld sent, %lld accepted, %lld duplicates (already stored), in %.1f s\n",
+              static_cast<long long>(totals.events), static_cast<long long>(totals.accepted),
+              static_cast<long long>(totals.duplicates), seconds);
+}
+
 }  // namespace
 
 bool ParseSimulateOptions(int argc, char** argv, SimulateOptions* o, std::string* error) {
   bool key_given = false;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
-    const char* v = nullptr;
-    auto value = [&]() {
-      v = i + 1 < argc ? argv[++i] : nullptr;
-      if (!v) *error = a + " needs a value";
-      return v != nullptr;
-    };
-    int64_t n = 0;
-    if (a == "--experiment") {
-      if (!value()) return false;
-      if (!ValidKey(v)) {
-        *error = "--experiment needs a key of 1-128 letters, digits, '_', '-', '.'";
-        return false;
-      }
-      o->experiment = v;
-    } else if (a == "--users") {
-      if (!value()) return false;
-      if (!ParseInteger(v, 1, 10000000, &n)) {
-        *error = "--users needs a whole number in [1, 10000000]";
-        return false;
-      }
-      o->users = n;
-    } else if (a == "--effect") {
-      if (!value()) return false;
-      char* end = nullptr;
-      const double e = std::strtod(v, &end);
-      if (!*v || *end || !std::isfinite(e) || e <= -1.0 || e > 10.0) {
-        *error = "--effect needs a relative lift in (-1, 10], e.g. 0.03 for +3 %";
-        return false;
-      }
-      o->effect = e;
-    } else if (a == "--days") {
-      if (!value()) return false;
-      if (!ParseInteger(v, 1, 365, &n)) {
-        *error = "--days needs a whole number of days in [1, 365]";
-        return false;
-      }
-      o->days = static_cast<int>(n);
-    } else if (a == "--srm") {
+    if (a == "--srm") {
       o->srm = true;
-    } else if (a == "--segments") {
-      if (!value()) return false;
-      o->segments.clear();
-      std::string_view rest = v;
-      for (;;) {
-        const size_t comma = rest.find(',');
-        const std::string s(rest.substr(0, comma));
-        if ((s != "country" && s != "platform") ||
-            std::count(o->segments.begin(), o->segments.end(), s) > 0) {
-          *error = "--segments takes country, platform or country,platform";
-          return false;
-        }
-        o->segments.push_back(s);
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
-    } else if (a == "--url") {
-      if (!value()) return false;
-      std::string url = v;
-      while (!url.empty() && url.back() == '/') url.pop_back();
-      if (url.rfind("http://", 0) != 0 || url.size() <= 7 ||
-          url.find('/', 7) != std::string::npos) {
-        *error = "--url needs http://HOST[:PORT], e.g. http://127.0.0.1:8080";
-        return false;
-      }
-      o->url = url;
-    } else if (a == "--key") {
-      if (!value()) return false;
-      o->key = v;
-      key_given = true;
-    } else if (a == "--seed") {
-      if (!value()) return false;
-      if (!ParseInteger(v, 0, INT64_MAX, &n)) {
-        *error = "--seed needs a whole number >= 0";
-        return false;
-      }
-      o->seed = static_cast<uint64_t>(n);
-    } else {
+      continue;
+    }
+    if (!TakesValue(a)) {
       *error = "unknown option " + a;
       return false;
     }
+    if (i + 1 >= argc) {
+      *error = a + " needs a value";
+      return false;
+    }
+    if (a == "--key") key_given = true;
+    if (!ApplyValueFlag(a, argv[++i], o, error)) return false;
   }
   if (o->experiment.empty()) {
     *error = "simulate needs --experiment KEY";
@@ -730,15 +869,8 @@ bool ParseSimulateOptions(int argc, char** argv, SimulateOptions* o, std::string
 int RunSimulate(const SimulateOptions& o) {
   const auto started = std::chrono::steady_clock::now();
   ApiClient api(o.url, o.key);
-  if (!EnsureMetrics(api, o)) return 1;
-  auto experiment = EnsureExperiment(api, o);
+  auto experiment = PrepareExperiment(api, o);
   if (!experiment) return 1;
-  if (experiment->variants.size() < 2) {
-    std::fprintf(stderr, "causeway simulate: experiment %s has fewer than 2 variants\n",
-                 o.experiment.c_str());
-    return 1;
-  }
-
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
@@ -755,48 +887,23 @@ int RunSimulate(const SimulateOptions& o) {
               o.srm ? " (--srm: 8 % of treatment exposures dropped)" : "",
               o.segments.empty() ? "" : " with attributes");
   std::fflush(stdout);
-
-  std::string batch;
-  size_t in_batch = 0;
-  int64_t next_progress = o.users / 10;
-  for (int64_t i = 0; i < o.users; ++i) {
-    in_batch += simulator.Simulate(i, &totals, &batch);
-    if (in_batch >= kBatchEvents || i + 1 == o.users) {
-      if (in_batch > 0 && !SendBatch(api, batch, o, &totals)) return 1;
-      totals.events += static_cast<int64_t>(in_batch);
-      batch.clear();
-      in_batch = 0;
-    }
-    if (i + 1 >= next_progress && o.users >= 10000) {
-      std::printf("  %3lld %%  %lld users, %lld events\n",
-                  static_cast<long long>((i + 1) * 100 / o.users), static_cast<long long>(i + 1),
-                  static_cast<long long>(totals.events));
-      std::fflush(stdout);
-      next_progress += o.users / 10;
-    }
-  }
+  if (!SendUsers(api, o, simulator, &totals)) return 1;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  std::string per_variant;
-  for (size_t v = 0; v < totals.users.size(); ++v) {
-    per_variant +=
-        (v ? ", " : "") + experiment->variants[v] + " " + std::to_string(totals.users[v]);
-  }
-  std::printf("exposed users: %s", per_variant.c_str());
-  if (totals.dropped)
-    std::printf("; %lld treatment users' exposures dropped (--srm)",
-                static_cast<long long>(totals.dropped));
-  if (totals.not_in_experiment)
-    std::printf("; %lld users not in the experiment",
-                static_cast<long long>(totals.not_in_experiment));
-  std::printf("\nevents: %lld sent, %lld accepted, %lld duplicates (already stored), in %.1f s\n",
-              static_cast<long long>(totals.events), static_cast<long long>(totals.accepted),
-              static_cast<long long>(totals.duplicates), seconds);
+  PrintTotals(*experiment, totals, seconds);
   PrintReportSummary(api, o);
   std::printf("report: %s/v1/experiments/%s/report\n", o.url.c_str(), o.experiment.c_str());
   std::printf("page:   %s/experiments/%s\n", o.url.c_str(), o.experiment.c_str());
   return 0;
 }
 
-}  // namespace causeway::api
+int RunSimulate(int argc, char** argv) {
+  if (WantsHelp(argc, argv)) return Help();
+  SimulateOptions options;
+  std::string error;
+  if (!ParseSimulateOptions(argc, argv, &options, &error)) return Usage(error.c_str());
+  signal(SIGPIPE, SIG_IGN);
+  return RunSimulate(options);
+}
+
+}  // namespace causeway::cli

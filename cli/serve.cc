@@ -1,0 +1,168 @@
+// causeway serve: reads the flags, opens the store and wires it, the services
+// and the HTTP server together (api::Server), then serves until SIGINT/SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "api/log.h"
+#include "api/server.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "store/open_store.h"
+
+namespace causeway::cli {
+namespace {
+
+// The value after argv[*i], consuming it, or nullptr when there is none.
+const char* Value(int argc, char** argv, int* i) {
+  if (*i + 1 >= argc) return nullptr;
+  return argv[++*i];
+}
+
+// Applies argv[*i], a serve option that is not a store option. nullopt when it
+// was applied; otherwise the exit status (a bad or unknown option, or --help).
+std::optional<int> ServeFlag(int argc, char** argv, int* i, api::ServerOptions* options) {
+  const std::string a = argv[*i];
+  if (a == "--port") {
+    const char* v = Value(argc, argv, i);
+    if (!v || !ParsePort(v, &options->port)) return Usage("--port needs a port number");
+  } else if (a == "--host") {
+    const char* v = Value(argc, argv, i);
+    if (!v) return Usage("--host needs an address");
+    options->host = v;
+  } else if (a == "--threads") {
+    const char* v = Value(argc, argv, i);
+    if (!v || std::atoi(v) < 1) return Usage("--threads needs a positive number");
+    options->threads = static_cast<size_t>(std::atoi(v));
+  } else if (a == "--insecure-no-auth") {
+    options->insecure_no_auth = true;
+  } else if (a == "--access-log") {
+    options->access_log = true;
+  } else if (a == "--config-poll-ms") {
+    const char* v = Value(argc, argv, i);
+    char* end = nullptr;
+    const long ms = v ? std::strtol(v, &end, 10) : -1;
+    if (!v || !*v || *end || ms < 0 || ms > 3600000) {
+      return Usage("--config-poll-ms needs a number of milliseconds in [0, 3600000]");
+    }
+    options->config_poll_ms = static_cast<int>(ms);
+  } else if (a == "--help" || a == "-h") {
+    return Help();
+  } else {
+    return Usage(("unknown option " + a).c_str());
+  }
+  return std::nullopt;
+}
+
+// CAUSEWAY_PORT, the store's environment and the flags. nullopt when serve may
+// start; otherwise the exit status.
+std::optional<int> ParseServeFlags(int argc, char** argv, api::ServerOptions* options,
+                                   store::StoreOptions* store_options) {
+  if (const char* p = std::getenv("CAUSEWAY_PORT"); p && *p) {
+    if (!ParsePort(p, &options->port)) return Usage("CAUSEWAY_PORT must be a port number");
+  }
+  StoreChoice store;
+  store.FromEnvironment();
+  for (int i = 0; i < argc; ++i) {
+    std::string problem;
+    if (const int f = store.Flag(argc, argv, &i, &problem); f != 0) {
+      if (f < 0) return Usage(problem.c_str());
+      continue;
+    }
+    if (auto status = ServeFlag(argc, argv, &i, options)) return status;
+  }
+  if (std::string error; !store.Resolve(store_options, &error)) {
+    std::fprintf(stderr, "causeway: %s\n", error.c_str());
+    return 1;
+  }
+  // Named in the server's start-up log line.
+  options->db_path = store_options->db_path;
+  options->clickhouse = store_options->clickhouse;
+  return std::nullopt;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (one thread waits for them, see
+// ServeUntilSignalled) and ignores SIGPIPE.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+// The store, then the server on it; nullptr after logging why not.
+std::unique_ptr<api::Server> OpenServer(const api::ServerOptions& options,
+                                        const store::StoreOptions& store_options) {
+  std::string error;
+  std::unique_ptr<api::Server> server;
+  if (auto store = store::OpenStore(store_options, &error)) {
+    server = api::Server::Open(options, std::move(store), &error);
+  }
+  if (!server) api::Log("error", "cannot start", {{"error", error}});
+  return server;
+}
+
+void PrintInitialKeys(const api::Server& server) {
+  if (server.initial_keys().empty()) return;
+  std::printf("\nFirst start: created API keys. They are shown only now; store them safely.\n");
+  for (const auto& [scope, key] : server.initial_keys()) {
+    std::printf("  %-5s key: %s\n", scope.c_str(), key.c_str());
+  }
+  std::printf("Send them as 'Authorization: Bearer <key>'. More: causeway keys create\n\n");
+  std::fflush(stdout);
+}
+
+// Runs the bound server until it stops or a signal stops it; the server then
+// drains the event writer. True when it ran without error.
+bool ServeUntilSignalled(api::Server* server, const sigset_t& signals) {
+  std::atomic<bool> signalled{false};
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    signalled = true;
+    api::Log("info", "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    server->Stop();
+  });
+  const bool ok = server->Run();
+  // Wake the signal thread if Run returned on its own.
+  if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return ok;
+}
+
+}  // namespace
+
+int RunServe(int argc, char** argv) {
+  api::ServerOptions options;
+  store::StoreOptions store_options;
+  if (auto status = ParseServeFlags(argc, argv, &options, &store_options)) return *status;
+  const sigset_t signals = BlockStopSignals();
+  auto server = OpenServer(options, store_options);
+  if (!server) return 1;
+  PrintInitialKeys(*server);
+  const int port = server->Bind();
+  if (port < 0) {
+    api::Log("error", "cannot listen",
+             {{"host", options.host}, {"port", options.port}, {"error", std::strerror(errno)}});
+    return 1;
+  }
+  api::Log("info", "listening", {{"host", options.host}, {"port", port}});
+  const bool ok = ServeUntilSignalled(server.get(), signals);
+  api::Log("info", "stopped", {});
+  return ok ? 0 : 1;
+}
+
+}  // namespace causeway::cli
