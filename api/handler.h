@@ -1,13 +1,15 @@
-// The contract between HTTP routing (api/server.cc, api/routes.h) and endpoint logic.
+// The contract between HTTP routing (api/http/server.cc, api/routes.h) and endpoint logic.
 //
 // Endpoint logic is a function from parsed input to a HandlerResult: either a JSON
 // body with a 2xx status, or a Status (src/common/status.h) naming the code, the
-// field and the problem. Only api/errors.cc turns a Status into an HTTP status and
+// field and the problem. Only api/http/errors.cc turns a Status into an HTTP status and
 // the one error shape (DESIGN.md, "API conventions"):
 //   {"error": {"code": "invalid_argument", "message": "...", "field": "variants[1].n"}}
 #pragma once
 
+#include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -65,11 +67,71 @@ class HandlerResult {
 };
 
 // The HTTP status of a failure: the single table from canonical codes to HTTP
-// (api/errors.cc; docs/api.md, "Errors").
+// (api/http/errors.cc; docs/api.md, "Errors").
 int HttpStatus(StatusCode code);
 
 // {"error": {"code", "message", "field"?, "details"?}} for a failed Status; the
 // single place the error shape is built.
 Json ErrorBody(const Status& s);
+
+}  // namespace causeway::api
+
+namespace causeway::assign {
+class SnapshotHolder;
+}
+namespace causeway::store {
+class Store;
+}
+
+namespace causeway::api {
+
+class EventService;
+class ExperimentService;
+class KeyService;
+class MetricsRegistry;
+
+// Who may call a route: anyone, an sdk or admin key, or an admin key only
+// (docs/running.md, "API keys"). With --insecure-no-auth nothing is checked.
+enum class Access { kPublic, kSdk, kAdmin };
+
+// Whether a route's handler reads the query string (through a FieldReader, which
+// refuses unknown names); any query parameter sent to a route that reads none is
+// refused before its handler runs.
+enum class Query { kNone, kRead };
+
+// What a route reads of the body, read after authentication (docs/api.md, "Requests").
+enum class Body {
+  kNone,        // GET: nothing
+  kJsonObject,  // a JSON object whatever the Content-Type; parsed before the handler
+  kBytes,       // the handler parses the bytes; its errors follow the JSON body rule
+  kPanel,       // a panel as JSON or text/csv (options then in the query string)
+  kAsSent,      // the handler reads the bytes by their Content-Type (attribution)
+};
+
+// Query parameters as cpp-httplib gives them (a name may repeat; FieldReader refuses it).
+using QueryParams = std::multimap<std::string, std::string>;
+
+// What a handler sees of a request.
+struct Call {
+  std::vector<std::string> path;  // the path's {parameters}, in order
+  const QueryParams& query;
+  std::string_view body;
+  const Json* json = nullptr;  // Body::kJsonObject: the parsed body
+  std::string content_type;    // Body::kPanel: "application/json" or "text/csv"
+  std::string if_none_match;
+};
+
+// The services handlers call; owned by the server, shared by every request.
+struct Services {
+  store::Store* store = nullptr;
+  assign::SnapshotHolder* snapshots = nullptr;
+  ExperimentService* experiments = nullptr;
+  EventService* events = nullptr;
+  KeyService* keys = nullptr;
+  MetricsRegistry* metrics = nullptr;
+  bool auth_required = true;  // false with --insecure-no-auth
+};
+
+using Handler = HandlerResult (*)(Services&, const Call&);
 
 }  // namespace causeway::api

@@ -4,19 +4,19 @@
 
 #include <array>
 
-#include "api/assign.h"
-#include "api/attribution_handler.h"
-#include "api/causal_handlers.h"
-#include "api/events.h"
-#include "api/experiments.h"
-#include "api/geo_handlers.h"
-#include "api/keys.h"
-#include "api/lift.h"
-#include "api/metric_definitions.h"
-#include "api/metrics.h"
-#include "api/pages.h"
-#include "api/report.h"
-#include "api/stats_handlers.h"
+#include "api/http/prometheus.h"
+#include "api/resources/analyses_ab.h"
+#include "api/resources/analyses_attribution.h"
+#include "api/resources/analyses_did.h"
+#include "api/resources/analyses_geo.h"
+#include "api/resources/assign.h"
+#include "api/resources/events.h"
+#include "api/resources/experiments.h"
+#include "api/resources/keys.h"
+#include "api/resources/lift.h"
+#include "api/resources/metrics.h"
+#include "api/resources/pages.h"
+#include "api/resources/report.h"
 
 namespace causeway::api {
 namespace {
@@ -31,7 +31,7 @@ HandlerResult Prometheus(Services& s, const Call&) {
   return RawBody{s.metrics->RenderPrometheus(), "text/plain; version=0.0.4"};
 }
 
-// Events (api/events.h) and metric definitions (api/metric_definitions.h).
+// Events (api/resources/events.h) and metric definitions (api/resources/metrics.h).
 HandlerResult PostEvents(Services& s, const Call& c) { return s.events->Ingest(c.body); }
 HandlerResult PostMetric(Services& s, const Call& c) {
   return CreateMetric(*s.experiments, *c.json);
@@ -42,7 +42,7 @@ HandlerResult GetOneMetric(Services& s, const Call& c) {
 }
 HandlerResult GetExposures(Services& s, const Call& c) { return s.events->Exposures(c.path[0]); }
 
-// Experiments (api/experiments.h).
+// Experiments (api/resources/experiments.h).
 HandlerResult PostExperiment(Services& s, const Call& c) { return s.experiments->Create(*c.json); }
 HandlerResult ListExperiments(Services& s, const Call&) { return s.experiments->List(); }
 HandlerResult GetExperiment(Services& s, const Call& c) { return s.experiments->Get(c.path[0]); }
@@ -50,7 +50,7 @@ HandlerResult PatchExperiment(Services& s, const Call& c) {
   return s.experiments->Patch(c.path[0], *c.json);
 }
 
-// Reports on stored events (api/report.h, api/lift.h).
+// Reports on stored events (api/resources/report.h, api/resources/lift.h).
 HandlerResult GetReport(Services& s, const Call& c) {
   return ExperimentReport(*s.store, *s.experiments, c.path[0], c.query);
 }
@@ -58,7 +58,7 @@ HandlerResult GetLift(Services& s, const Call& c) {
   return ExperimentLift(*s.store, *s.experiments, c.path[0], c.query);
 }
 
-// Analyses on posted data (api/stats_handlers.h, causal_handlers.h, geo_handlers.h,
+// Analyses on posted data (api/resources/analyses_ab.h, causal_handlers.h, geo_handlers.h,
 // attribution_handler.h).
 HandlerResult PostAb(Services&, const Call& c) { return HandleAnalysesAb(*c.json); }
 HandlerResult PostSampleSize(Services&, const Call& c) { return HandleDesignSampleSize(*c.json); }
@@ -77,7 +77,7 @@ HandlerResult PostAttribution(Services&, const Call& c) {
   return HandleAttribution(c.content_type, c.body, c.query);
 }
 
-// API keys (api/keys.h). Revocation is POST .../revoke, not DELETE: the key is kept
+// API keys (api/resources/keys.h). Revocation is POST .../revoke, not DELETE: the key is kept
 // and listed as revoked (an audit trail), and the call answers the key, as Stripe's
 // state changes do (POST /v1/payment_intents/{id}/cancel).
 HandlerResult ListKeys(Services& s, const Call&) { return s.keys->List(); }

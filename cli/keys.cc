@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "api/auth.h"
-#include "api/log.h"
+#include "api/http/auth.h"
+#include "api/http/log.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "store/open_store.h"

@@ -14,8 +14,8 @@
 #include <thread>
 #include <utility>
 
-#include "api/log.h"
-#include "api/server.h"
+#include "api/http/log.h"
+#include "api/http/server.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "store/open_store.h"

@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "api/config_codec.h"
+#include "api/codec/config_codec.h"
+#include "api/codec/json_util.h"
 #include "api/handler.h"
-#include "api/json_util.h"
 #include "app/experiment.h"
 #include "assign/engine.h"
 #include "cli/commands.h"

@@ -1,5 +1,5 @@
 // bench_bare_http PORT [BACKLOG]: the reference for bench/api/assign_wrk.sh. Same
-// cpp-httplib settings as api/server.cc (thread pool, TCP_NODELAY, keep-alive,
+// cpp-httplib settings as api/http/server.cc (thread pool, TCP_NODELAY, keep-alive,
 // listen backlog), no routing work, a constant JSON body of the size of an
 // assignment answer. BACKLOG 5 reproduces cpp-httplib's own listen backlog.
 #include <httplib.h>
@@ -8,7 +8,7 @@
 
 #include <cstdlib>
 
-#include "api/listen_backlog.h"
+#include "api/http/listen_backlog.h"
 
 int main(int argc, char** argv) {
   int port = argc > 1 ? std::atoi(argv[1]) : 8090;

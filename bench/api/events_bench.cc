@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "api/server.h"
+#include "api/http/server.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 

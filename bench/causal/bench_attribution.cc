@@ -18,7 +18,7 @@
 #include <tuple>
 #include <vector>
 
-#include "api/attribution_handler.h"
+#include "api/resources/analyses_attribution.h"
 #include "bench_util.h"
 #include "causal/attribution.h"
 

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/causal_handlers.h"
+#include "api/resources/analyses_did.h"
 #include "bench_util.h"
 #include "causal/did.h"
 

@@ -35,9 +35,9 @@
 #include <utility>
 #include <vector>
 
-#include "api/config_codec.h"
-#include "api/experiments.h"
-#include "api/report.h"
+#include "api/codec/config_codec.h"
+#include "api/resources/experiments.h"
+#include "api/resources/report.h"
 #include "assign/engine.h"
 #include "clickhouse_server.h"
 #include "store/clickhouse_client.h"

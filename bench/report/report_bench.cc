@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "api/config_codec.h"
-#include "api/experiments.h"
-#include "api/report.h"
+#include "api/codec/config_codec.h"
+#include "api/resources/experiments.h"
+#include "api/resources/report.h"
 #include "assign/engine.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"

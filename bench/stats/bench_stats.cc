@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "api/stats_handlers.h"
+#include "api/resources/analyses_ab.h"
 #include "stats/always_valid.h"
 #include "stats/bayesian.h"
 #include "stats/fixed_horizon.h"

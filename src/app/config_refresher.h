@@ -8,7 +8,7 @@
 // before it), each swapped whole (app/services.h).
 //
 // Bound: a change committed by any process is served by an instance after at most
-// one poll interval plus one reload (the caller polls; api/server.cc).
+// one poll interval plus one reload (the caller polls; api/http/server.cc).
 //
 // Thread-safety: Load and Poll must not run concurrently with each other (one
 // poller thread calls them); the services they reload are thread-safe.

@@ -39,6 +39,7 @@
 
 #include <Eigen/Dense>
 
+#include "causal/did.h"
 #include "causal/did_common.h"
 #include "causal/inference.h"
 

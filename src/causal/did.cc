@@ -1,3 +1,5 @@
+#include "causal/did.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "causal/did.h"
+#include "causal/did_types.h"
 #include "causal/panel.h"
 
 namespace causeway::causal {

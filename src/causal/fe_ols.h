@@ -23,7 +23,7 @@
 
 #include <Eigen/Dense>
 
-#include "causal/did.h"
+#include "causal/did_types.h"
 #include "causal/panel.h"
 
 namespace causeway::causal {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "causal/did.h"
+#include "causal/did_types.h"
 
 namespace causeway::causal {
 

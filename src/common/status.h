@@ -2,7 +2,7 @@
 //
 // Expected failures are values: a function that can fail returns a Status, or a
 // StatusOr<T> when it also produces a value. No exception crosses a module
-// boundary. The codes are canonical and transport-free; api/errors.cc maps each
+// boundary. The codes are canonical and transport-free; api/http/errors.cc maps each
 // to exactly one HTTP status (docs/api.md, "Errors").
 //
 // Thread-safety: plain values.

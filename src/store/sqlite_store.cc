@@ -193,7 +193,7 @@ Status MigrateApiKeys(sqlite3* db) {
     std::string sql = std::string("ALTER TABLE api_keys ADD COLUMN ") + column + " " + type;
     if (Status s = Exec(db, sql.c_str()); !s.ok()) return s;
   }
-  // 48 random bits, as api/auth.cc gives new keys; the unique index refuses a collision.
+  // 48 random bits, as api/http/auth.cc gives new keys; the unique index refuses a collision.
   return Exec(db, R"sql(
     UPDATE api_keys SET id = 'key_' || lower(hex(randomblob(6))) WHERE id IS NULL;
     CREATE UNIQUE INDEX IF NOT EXISTS api_keys_id ON api_keys(id);

@@ -152,7 +152,7 @@ class Store {
   virtual StatusOr<ApiKeyRow> RevokeApiKey(std::string_view id, int64_t now_ms) = 0;
   // A counter that every revocation, by any process on the same database, raises
   // in the revoking transaction: a cache of verified keys compares it to know
-  // when to forget what it verified (api/auth.h).
+  // when to forget what it verified (api/http/auth.h).
   virtual StatusOr<int64_t> ApiKeyRevocations() = 0;
 
   // A number that changes whenever any experiment, phase, metric or API key row

@@ -3,7 +3,7 @@
 // one round trip over HTTP with the admin key.
 #include <catch2/catch.hpp>
 
-#include "api/attribution_handler.h"
+#include "api/resources/analyses_attribution.h"
 #include "test_server.h"
 
 namespace causeway::api {

@@ -1,5 +1,5 @@
-// FieldReader: the one reader of request fields (api/field_reader.h).
-#include "api/field_reader.h"
+// FieldReader: the one reader of request fields (api/codec/field_reader.h).
+#include "api/codec/field_reader.h"
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "api/json_util.h"
+#include "api/codec/json_util.h"
 #include "test_server.h"
 
 using causeway::testing::Json;

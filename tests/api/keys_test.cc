@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
-#include "api/auth.h"
-#include "api/keys.h"
+#include "api/http/auth.h"
+#include "api/resources/keys.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "test_server.h"

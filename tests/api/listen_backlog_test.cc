@@ -20,8 +20,8 @@
 
 #include <httplib.h>
 
-#include "api/listen_backlog.h"
-#include "api/server.h"
+#include "api/http/listen_backlog.h"
+#include "api/http/server.h"
 
 namespace {
 

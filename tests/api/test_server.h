@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "api/server.h"
+#include "api/http/server.h"
 
 namespace causeway::testing {
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/causal_handlers.h"
+#include "api/resources/analyses_did.h"
 #include "test_data.h"
 
 namespace causeway::api {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/geo_handlers.h"
+#include "api/resources/analyses_geo.h"
 #include "test_data.h"
 
 namespace causeway::api {

@@ -3,7 +3,7 @@
 // against the same reference fixtures as the core.
 #include <catch2/catch.hpp>
 
-#include "api/stats_handlers.h"
+#include "api/resources/analyses_ab.h"
 #include "fixtures.h"
 
 namespace causeway::api {
