@@ -86,7 +86,7 @@ struct AlertRule {
   BaselineKind baseline = BaselineKind::kSameTimeDays;
   int baseline_windows = 7;  // N for kSameTimeDays / kTrailingWindows
   ChangeDirection direction = ChangeDirection::kBoth;
-  double alpha = 1e-4;  // per evaluation; see docs/alerts.md
+  double alpha = 5e-3;  // per evaluation; see docs/alerts.md
   // Minimum denominator (kProportion, kMean) or event count (kCount) in the current
   // window and in the baseline; below it the condition is false ("not enough data").
   double min_volume = 2000.0;
