@@ -2,6 +2,7 @@
 // and seeded A/A and power simulations.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -72,6 +73,18 @@ TEST_CASE("Sequential SRM: A/A false alarms and power under 5-minute looks",
   for (int i = 0; i < 100; ++i) detected += FirstRejection(rng, 0.52) >= 0;
   CHECK(detected >= 90);
   WARN("52/48 detected in " << detected << "/100");
+  int detected_small = 0;
+  std::vector<int> delays;
+  for (int i = 0; i < 100; ++i) {
+    const int look = FirstRejection(rng, 0.505);
+    if (look >= 0) {
+      ++detected_small;
+      delays.push_back(look);
+    }
+  }
+  std::sort(delays.begin(), delays.end());
+  WARN("50.5/49.5 detected in " << detected_small << "/100, median delay hours "
+                                << (delays.empty() ? -1.0 : delays[delays.size() / 2] / 12.0));
 }
 
 }  // namespace
