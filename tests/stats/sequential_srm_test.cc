@@ -8,6 +8,7 @@
 
 #include "fixtures.h"
 #include "stats/sequential_srm.h"
+#include "stats/srm.h"
 
 namespace causeway::stats {
 namespace {
@@ -69,6 +70,23 @@ TEST_CASE("Sequential SRM: A/A false alarms and power under 5-minute looks",
   // alpha + 3 binomial standard errors at 400 replications: 0.05 + 3*0.0109.
   CHECK(rate <= 0.05 + 3 * std::sqrt(0.05 * 0.95 / reps));
   WARN("A/A false-alarm rate " << rate);
+  // Classic chi-square SRM at p < 0.001 looked at every 5 minutes (not asserted).
+  int chi_alarms = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::poisson_distribution<int64_t> arrivals(20000.0 / 288.0);
+    int64_t a = 0, b = 0;
+    for (int look = 0; look < 4032; ++look) {
+      const int64_t n = arrivals(rng);
+      const int64_t x = std::binomial_distribution<int64_t>(n, 0.5)(rng);
+      a += x;
+      b += n - x;
+      if (a + b > 0 && SampleRatioMismatch({a, b}, {0.5, 0.5}).mismatch) {
+        ++chi_alarms;
+        break;
+      }
+    }
+  }
+  WARN("chi-square p<0.001 every 5 min: A/A false alarms " << chi_alarms << "/100");
   int detected = 0;
   for (int i = 0; i < 100; ++i) detected += FirstRejection(rng, 0.52) >= 0;
   CHECK(detected >= 90);
