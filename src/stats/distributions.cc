@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include <boost/math/distributions/fisher_f.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <boost/math/policies/policy.hpp>
 #include <boost/math/special_functions/erf.hpp>
@@ -58,6 +59,12 @@ double StudentTQuantile(double p, double df) {
   if (p == 0.0) return -kInf;
   if (p == 1.0) return kInf;
   return boost::math::quantile(boost::math::students_t_distribution<double, NoThrow>(df), p);
+}
+
+double FisherFSf(double f, double d1, double d2) {
+  if (!(f >= 0.0) || !(d1 > 0.0) || !(d2 > 0.0)) return kNaN;
+  const boost::math::fisher_f_distribution<double, NoThrow> dist(d1, d2);
+  return boost::math::cdf(boost::math::complement(dist, f));
 }
 
 double ChiSquareSf(double x, double df) {

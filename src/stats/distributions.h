@@ -15,5 +15,6 @@ double StudentTSf(double x, double df);
 double StudentTQuantile(double p, double df);
 // Upper tail of the chi-square distribution with df degrees of freedom.
 double ChiSquareSf(double x, double df);
+double FisherFSf(double f, double d1, double d2);  // upper tail of F(d1, d2); NaN for f < 0
 
 }  // namespace causeway::stats::internal

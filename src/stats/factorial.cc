@@ -7,8 +7,6 @@
 #include <map>
 
 #include <Eigen/Dense>
-#include <boost/math/distributions/fisher_f.hpp>
-#include <boost/math/policies/policy.hpp>
 
 #include "stats/distributions.h"
 #include "stats/fixed_horizon.h"
@@ -16,25 +14,12 @@
 namespace causeway::stats {
 namespace {
 
-namespace bmp = boost::math::policies;
-using NoThrow =
-    bmp::policy<bmp::domain_error<bmp::errno_on_error>, bmp::pole_error<bmp::errno_on_error>,
-                bmp::overflow_error<bmp::errno_on_error>,
-                bmp::evaluation_error<bmp::errno_on_error>,
-                bmp::rounding_error<bmp::errno_on_error>, bmp::promote_double<false>>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // R's lm: a column is aliased when its norm after projection on the earlier columns
 // is below this fraction of its own norm (qr(tol = 1e-7)).
 constexpr double kAliasTolerance = 1e-7;
 constexpr int kMaxFactors = 16;
 constexpr int64_t kMaxColumns = 4096;
-
-// Upper tail of F(d1, d2) at f.
-double FisherFSf(double f, double d1, double d2) {
-  if (!(f >= 0.0)) return kNaN;
-  const boost::math::fisher_f_distribution<double, NoThrow> dist(d1, d2);
-  return boost::math::cdf(boost::math::complement(dist, f));
-}
 
 // A model term: the factors it multiplies (indices into blocks + factors).
 struct Term {
@@ -310,7 +295,7 @@ FactorialResult AnalyzeFactorial(const FactorialInput& input, const FactorialOpt
     row.sum_squares = ss;
     row.mean_square = ss / row.df;
     row.f = row.mean_square / s2;
-    row.p_value = FisherFSf(row.f, row.df, df);
+    row.p_value = internal::FisherFSf(row.f, row.df, df);
     result.anova.push_back(std::move(row));
   }
 
