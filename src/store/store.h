@@ -119,6 +119,69 @@ struct VariantRatioStats {
   double numerator_denominator_sum_product = 0.0;
 };
 
+// ---- Monitors, alerts and webhooks (issue 21, docs/alerts.md) ----
+
+// The stored state of one monitor of one subject: a metric alert rule
+// ("rule:<key>") or an experiment ("experiment:<key>"). Written only together
+// with the alerts its transitions raise (CommitMonitorChanges).
+struct MonitorStateRow {
+  std::string subject;  // "rule:<key>" or "experiment:<key>"
+  std::string
+      monitor;  // "rule", "srm", "guardrail:<metric>", "no_traffic", "multi_exposure", "rollout"
+  std::string state;     // e.g. "inactive", "pending", "firing", "resolved"; opaque to the store
+  int64_t since_ms = 0;  // when the state was entered (event time)
+  int64_t evaluated_ms = 0;  // the as_of of the evaluation that wrote it
+  std::string detail;        // opaque JSON text: the last statistic, value, ...
+};
+
+// One alert: a monitor's transition worth telling someone about.
+struct AlertRow {
+  // Unique and deterministic for (subject, monitor, at_ms, state), so replaying the
+  // same evaluation stores it once; it is also the `webhook-id` of every delivery.
+  std::string id;
+  std::string
+      kind;  // "srm", "guardrail", "no_traffic", "multi_exposure", "rule", "rollout", "test"
+  std::string subject_kind;  // "experiment" or "rule"
+  std::string subject;       // the experiment's or the rule's key
+  std::string monitor;       // as MonitorStateRow::monitor
+  std::string state;         // the state entered ("firing", "resolved", ...)
+  int64_t at_ms = 0;         // event time: the as_of of the evaluation
+  int64_t created_ms = 0;    // wall-clock time of the write
+  std::string payload;       // opaque JSON text: the statistic that fired it, ...
+};
+
+// A webhook endpoint. The secret is kept (HMAC needs it) and shown once at creation.
+struct WebhookRow {
+  std::string id;  // "wh_" + hex
+  std::string url;
+  std::vector<std::string> kinds;  // alert kinds delivered; empty: all
+  std::string format;              // "standard" or "slack"
+  std::string secret;              // "whsec_" + base64 (Standard Webhooks)
+  std::string description;
+  int64_t created_ms = 0;
+};
+
+// One alert's delivery to one webhook (the outbox).
+struct DeliveryRow {
+  std::string alert_id;
+  std::string webhook_id;
+  std::string status;  // "pending", "delivered", "failed" (gave up)
+  int attempts = 0;
+  int64_t next_attempt_ms = 0;
+  int64_t last_attempt_ms = 0;
+  int last_http_status = 0;  // 0: no answer
+  std::string last_error;
+  int64_t delivered_ms = 0;
+};
+
+// A metric alert rule as stored; the config is the API's JSON, opaque here.
+struct AlertRuleRow {
+  std::string key;
+  std::string config;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -194,6 +257,37 @@ class Store {
   // each event name its metrics use (store/report_aggregates.h), from one
   // consistent snapshot of the data.
   virtual StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) = 0;
+
+  // ---- Monitors, alerts and webhooks (issue 21). Default bodies answer
+  // Unimplemented until a backend implements them. ----
+
+  // Writes the states and the alerts in one transaction, and for each new alert one
+  // pending delivery per webhook whose kinds include the alert's kind. An alert whose
+  // id is already stored is left as it is (no new deliveries).
+  virtual Status CommitMonitorChanges(const std::vector<MonitorStateRow>& states,
+                                      const std::vector<AlertRow>& alerts);
+  // The states whose subject starts with `subject_prefix` ("" for all).
+  virtual StatusOr<std::vector<MonitorStateRow>> ListMonitorStates(std::string_view subject_prefix);
+  // Alerts with at_ms >= since_ms, oldest first, at most `limit`.
+  virtual StatusOr<std::vector<AlertRow>> ListAlerts(int64_t since_ms, int64_t limit);
+
+  // Alert rules (configuration: raises ConfigVersion like metrics).
+  virtual Status CreateAlertRule(const AlertRuleRow& row);
+  virtual Status UpdateAlertRule(const AlertRuleRow& row);  // NotFound if absent
+  virtual Status DeleteAlertRule(std::string_view key);     // NotFound if absent
+  virtual StatusOr<AlertRuleRow> GetAlertRule(std::string_view key);
+  virtual StatusOr<std::vector<AlertRuleRow>> ListAlertRules();
+
+  // Webhooks and the outbox.
+  virtual Status CreateWebhook(const WebhookRow& row);
+  virtual StatusOr<std::vector<WebhookRow>> ListWebhooks();
+  virtual Status DeleteWebhook(
+      std::string_view id);  // NotFound if absent; pending deliveries dropped
+  // Pending deliveries with next_attempt_ms <= now_ms, soonest first, at most `limit`.
+  virtual StatusOr<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms, int64_t limit);
+  // Replaces the delivery (alert_id, webhook_id) with `row` (after an attempt).
+  virtual Status RecordDeliveryAttempt(const DeliveryRow& row);
+  virtual StatusOr<std::vector<DeliveryRow>> ListDeliveries(std::string_view alert_id);
 };
 
 }  // namespace causeway::store
