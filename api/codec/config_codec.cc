@@ -159,6 +159,80 @@ void ReadInstant(FieldReader& r, std::string_view name, std::optional<int64_t>* 
                          "milliseconds since the epoch"));
 }
 
+// {"steps": [0.01, ...], "min_hours_per_step": 24, "auto_rollback": true}; null: none.
+void ReadRollout(FieldReader& r, std::optional<app::RolloutPlan>* out) {
+  *out = std::nullopt;
+  if (!r.Present("rollout")) {
+    r.Raw("rollout");
+    return;
+  }
+  app::RolloutPlan plan;
+  r.Object("rollout", [&plan](FieldReader& f) {
+    f.Array(
+        "steps",
+        [&plan](const Json& v, const std::string& path, size_t) {
+          if (!v.is_number()) return InvalidArgument(path, "must be a coverage in (0, 1]");
+          plan.steps.push_back(v.get<double>());
+          return Status::Ok();
+        },
+        /*required=*/true);
+    f.Optional("min_hours_per_step", &plan.min_hours_per_step);
+    f.Optional("auto_rollback", &plan.auto_rollback);
+  });
+  if (r.ok()) *out = std::move(plan);
+}
+
+const std::initializer_list<std::pair<app::RolloutAction, const char*>> kRolloutActions = {
+    {app::RolloutAction::kHold, "hold"},
+    {app::RolloutAction::kAdvance, "advance"},
+    {app::RolloutAction::kComplete, "complete"},
+    {app::RolloutAction::kPause, "pause"},
+    {app::RolloutAction::kRollback, "rollback"}};
+
+Json EncodeRolloutState(const app::RolloutState& s) {
+  Json history = Json::array();
+  for (const auto& e : s.history) {
+    history.push_back({{"at_ms", e.at_ms},
+                       {"at", IsoTime(e.at_ms)},
+                       {"action", app::RolloutActionName(e.action)},
+                       {"from_step", e.from_step},
+                       {"to_step", e.to_step},
+                       {"coverage", e.coverage},
+                       {"reason", e.reason}});
+  }
+  return {{"step", s.step},
+          {"step_started_at_ms", s.step_started_ms},
+          {"step_started_at", IsoTime(s.step_started_ms)},
+          {"status", app::RolloutStatusName(s.status)},
+          {"history", std::move(history)}};
+}
+
+// The stored state, written by EncodeRolloutState (trusted: the service wrote it).
+app::RolloutState DecodeRolloutState(const Json& j) {
+  app::RolloutState s;
+  s.step = j.value("step", 0);
+  s.step_started_ms = j.value("step_started_at_ms", int64_t{0});
+  const std::string status = j.value("status", std::string("ramping"));
+  for (auto st : {app::RolloutStatus::kRamping, app::RolloutStatus::kPaused,
+                  app::RolloutStatus::kCompleted, app::RolloutStatus::kRolledBack}) {
+    if (status == app::RolloutStatusName(st)) s.status = st;
+  }
+  for (const auto& e : j.value("history", Json::array())) {
+    app::RolloutEvent ev;
+    ev.at_ms = e.value("at_ms", int64_t{0});
+    const std::string action = e.value("action", std::string("hold"));
+    for (const auto& [a, name] : kRolloutActions) {
+      if (action == name) ev.action = a;
+    }
+    ev.from_step = e.value("from_step", 0);
+    ev.to_step = e.value("to_step", 0);
+    ev.coverage = e.value("coverage", 0.0);
+    ev.reason = e.value("reason", std::string());
+    s.history.push_back(std::move(ev));
+  }
+  return s;
+}
+
 const std::initializer_list<std::pair<std::string_view, assign::ExperimentStatus>> kStatuses = {
     {"draft", assign::ExperimentStatus::kDraft},
     {"running", assign::ExperimentStatus::kRunning},
@@ -168,9 +242,10 @@ const std::initializer_list<std::pair<std::string_view, assign::ExperimentStatus
 
 Status DecodeExperiment(const Json& body, app::Experiment* out) {
   FieldReader r(body);
-  MarkKnown(r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage",
-                "namespace", "condition", "overrides", "status", "goal_metrics",
-                "secondary_metrics", "guardrail_metrics", "planned_sample_size", "planned_end"});
+  MarkKnown(
+      r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage", "namespace",
+          "condition", "overrides", "status", "goal_metrics", "secondary_metrics",
+          "guardrail_metrics", "planned_sample_size", "planned_end", "rollout"});
   r.Required("key", &out->key);
   r.Optional("name", &out->name).Optional("description", &out->description);
   ReadVariants(r, &out->variants);
@@ -188,14 +263,16 @@ Status DecodeExperiment(const Json& body, app::Experiment* out) {
   ReadGuardrails(r, &out->guardrail_metrics);
   r.Optional("planned_sample_size", &out->planned_sample_size);
   ReadInstant(r, "planned_end", &out->planned_end_ms);
+  ReadRollout(r, &out->rollout);
   return r.Finish();
 }
 
 Status DecodeExperimentPatch(const Json& body, app::ExperimentPatch* out) {
   FieldReader r(body);
-  MarkKnown(r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage",
-                "namespace", "condition", "overrides", "status", "new_phase", "goal_metrics",
-                "secondary_metrics", "guardrail_metrics", "planned_sample_size", "planned_end"});
+  MarkKnown(
+      r, {"key", "name", "description", "variants", "seed", "hash_version", "coverage", "namespace",
+          "condition", "overrides", "status", "new_phase", "goal_metrics", "secondary_metrics",
+          "guardrail_metrics", "planned_sample_size", "planned_end", "rollout"});
   r.Optional("key", &out->key);
   r.Optional("name", &out->name).Optional("description", &out->description);
   if (r.Present("variants")) {
@@ -226,6 +303,7 @@ Status DecodeExperimentPatch(const Json& body, app::ExperimentPatch* out) {
   if (body.is_object() && body.contains("planned_end")) {
     ReadInstant(r, "planned_end", &out->planned_end_ms.emplace());
   }
+  if (body.is_object() && body.contains("rollout")) ReadRollout(r, &out->rollout.emplace());
   r.Optional("new_phase", &out->new_phase);
   return r.Finish();
 }
@@ -260,6 +338,13 @@ Json EncodeExperimentConfig(const app::Experiment& x) {
   out["guardrail_metrics"] = std::move(guardrails);
   out["planned_sample_size"] = x.planned_sample_size ? Json(*x.planned_sample_size) : Json();
   out["planned_end"] = x.planned_end_ms ? Json(IsoTime(*x.planned_end_ms)) : Json();
+  if (x.rollout) {
+    out["rollout"] = {{"steps", x.rollout->steps},
+                      {"min_hours_per_step", x.rollout->min_hours_per_step},
+                      {"auto_rollback", x.rollout->auto_rollback}};
+  } else {
+    out["rollout"] = Json();
+  }
   return out;
 }
 
@@ -276,6 +361,11 @@ Json RenderExperiment(const app::Experiment& x) {
   out["phases"] = std::move(phases);
   out["created_at"] = IsoTime(x.created_ms);
   out["updated_at"] = IsoTime(x.updated_ms);
+  if (x.rollout) {
+    Json state = EncodeRolloutState(x.rollout_state);
+    state["coverage"] = x.coverage;
+    for (auto& [k, v] : state.items()) out["rollout"][k] = v;
+  }
   return out;
 }
 
@@ -313,13 +403,21 @@ Json RenderMetric(const app::MetricDefinition& m, bool with_created) {
 }
 
 std::string JsonConfigCodec::EncodeExperiment(const app::Experiment& x) const {
-  return EncodeExperimentConfig(x).dump();
+  Json out = EncodeExperimentConfig(x);
+  if (x.rollout) out["rollout_state"] = EncodeRolloutState(x.rollout_state);
+  return out.dump();
 }
 
 StatusOr<app::Experiment> JsonConfigCodec::DecodeExperiment(std::string_view text) const {
-  const Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Status::Internal("stored experiment configuration is not JSON");
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Internal("stored experiment configuration is not JSON");
+  }
   app::Experiment x;
+  if (auto it = j.find("rollout_state"); it != j.end()) {
+    if (it->is_object()) x.rollout_state = DecodeRolloutState(*it);
+    j.erase(it);
+  }
   if (Status s = api::DecodeExperiment(j, &x); !s.ok()) return s;
   return x;
 }

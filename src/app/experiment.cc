@@ -123,6 +123,15 @@ Status NormalizeExperiment(Experiment* e) {
       return Status::InvalidArgument("overrides." + user, "must name one of the variants");
     }
   }
+  if (e->rollout) {
+    if (Status s = CheckRolloutPlan(*e->rollout); !s.ok()) return s;
+    const int last = static_cast<int>(e->rollout->steps.size()) - 1;
+    if (e->rollout_state.step > last) e->rollout_state.step = last;
+    if (e->rollout_state.step < 0) e->rollout_state.step = 0;
+    if (e->rollout_state.status != RolloutStatus::kRolledBack) {
+      e->coverage = e->rollout->steps[static_cast<size_t>(e->rollout_state.step)];
+    }
+  }
   return CheckRolesAndPlan(*e);
 }
 
@@ -173,7 +182,8 @@ Status CheckRerandomisation(const Experiment& before, const Experiment& after, b
     changed = "variants";
   } else if (before.seed != after.seed) {
     changed = "seed";
-  } else if (before.coverage != after.coverage) {
+  } else if (before.coverage != after.coverage &&
+             !(after.rollout && after.coverage > before.coverage)) {
     changed = "coverage";
   } else if (before.hash_version != after.hash_version) {
     changed = "hash_version";
@@ -205,6 +215,8 @@ assign::ExperimentSpec ToAssignSpec(const Experiment& e) {
   }
   spec.status = e.status;
   spec.phase = e.phase;
+  // A rolled-back rollout serves its control (the old behaviour) to everyone.
+  if (e.rollout && e.rollout_state.status == RolloutStatus::kRolledBack) spec.released_variant = 0;
   return spec;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "app/rollout.h"
 #include "assign/engine.h"
 #include "assign/value.h"
 #include "common/status.h"
@@ -69,8 +70,11 @@ struct Experiment {
   std::vector<GuardrailMetric> guardrail_metrics;
   std::optional<int64_t> planned_sample_size;  // total users over all variants, >= 2
   std::optional<int64_t> planned_end_ms;       // an instant (ms since the epoch, UTC)
+  // A safe rollout (app/rollout.h): coverage follows rollout->steps[rollout_state.step].
+  std::optional<RolloutPlan> rollout;
 
   // State kept by the service.
+  RolloutState rollout_state;  // meaningful only with a rollout
   int phase = 1;
   std::vector<Phase> phases;  // in order; the last is the current one
   int64_t created_ms = 0;
@@ -109,12 +113,16 @@ struct ExperimentPatch {
   std::optional<std::vector<GuardrailMetric>> guardrail_metrics;
   std::optional<std::optional<int64_t>> planned_sample_size;  // set to nullopt: removed
   std::optional<std::optional<int64_t>> planned_end_ms;       // set to nullopt: removed
+  // Set: replaces the plan (the step is kept, a paused ramp resumes with the step's
+  // clock restarted); set to nullopt: the rollout is removed (coverage stays).
+  std::optional<std::optional<RolloutPlan>> rollout;
   bool new_phase = false;  // start a new phase (new random seed unless `seed` is given)
 };
 
 // The re-randomisation rule: changing variants (keys or weights), seed, coverage or
 // hash_version of a running experiment moves users between variants, so it is
-// FailedPrecondition naming the field unless a new phase is started.
+// FailedPrecondition naming the field unless a new phase is started. A rollout's
+// coverage may rise: every user keeps the bucket they had.
 Status CheckRerandomisation(const Experiment& before, const Experiment& after, bool new_phase);
 
 // The assignment engine's view. REQUIRES: NormalizeExperiment(&e).ok()

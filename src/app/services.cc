@@ -106,6 +106,8 @@ StatusOr<Experiment> ExperimentService::Create(Experiment x, int64_t now_ms) {
   x.phase = 1;
   x.created_ms = x.updated_ms = now_ms;
   x.phases = {Phase{1, *x.seed, now_ms}};
+  if (x.rollout) x.rollout_state = RolloutState{};
+  x.rollout_state.step_started_ms = now_ms;
   const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), 1, now_ms, now_ms};
   const store::PhaseRow phase{x.key, 1, *x.seed, now_ms};
   std::lock_guard write(write_mu_);
@@ -149,6 +151,25 @@ StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const Experi
   if (patch.guardrail_metrics) x.guardrail_metrics = *patch.guardrail_metrics;
   if (patch.planned_sample_size) x.planned_sample_size = *patch.planned_sample_size;
   if (patch.planned_end_ms) x.planned_end_ms = *patch.planned_end_ms;
+  const bool has_rollout = patch.rollout ? patch.rollout->has_value() : x.rollout.has_value();
+  if (patch.coverage && has_rollout) {
+    return Status::InvalidArgument("coverage", "follows rollout.steps while there is a rollout");
+  }
+  if (patch.rollout) {
+    if (*patch.rollout && x.rollout_state.status == RolloutStatus::kPaused) {
+      x.rollout_state.status = RolloutStatus::kRamping;
+      x.rollout_state.step_started_ms = now_ms;
+    }
+    if (*patch.rollout && !x.rollout) {
+      x.rollout_state = RolloutState{};
+      x.rollout_state.step_started_ms = now_ms;
+    }
+    x.rollout = *patch.rollout;
+  }
+  if (x.rollout && before.status == assign::ExperimentStatus::kDraft &&
+      x.status == assign::ExperimentStatus::kRunning) {
+    x.rollout_state.step_started_ms = now_ms;  // the ramp's clock starts when it runs
+  }
   if (patch.new_phase && !patch.seed) x.seed = RandomSeed();
   if (Status s = NormalizeExperiment(&x); !s.ok()) return s;
   if (Status s = CheckMetricsExist(x); !s.ok()) return s;
@@ -165,6 +186,31 @@ StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const Experi
   if (Status s = store_->UpdateExperiment(row, phase ? &*phase : nullptr); !s.ok()) {
     return KeyError(s);
   }
+  {
+    std::lock_guard lock(mu_);
+    experiments_[x.key] = x;
+  }
+  PublishLocked();
+  return x;
+}
+
+StatusOr<Experiment> ExperimentService::ApplyRollout(std::string_view key,
+                                                     const RolloutDecision& decision,
+                                                     int64_t as_of_ms, int64_t now_ms) {
+  std::lock_guard write(write_mu_);
+  auto stored_row = store_->GetExperiment(key);
+  if (!stored_row.ok()) return stored_row.status();
+  auto stored = Decode(*stored_row);
+  if (!stored.ok()) return stored.status();
+  Experiment x = std::move(*stored);
+  if (!x.rollout) return Status::FailedPrecondition("the experiment has no rollout", "rollout");
+  if (decision.action == RolloutAction::kHold) return x;
+  ApplyRolloutDecision(decision, as_of_ms, &x.rollout_state);
+  if (decision.action == RolloutAction::kRollback) x.status = assign::ExperimentStatus::kStopped;
+  if (Status s = NormalizeExperiment(&x); !s.ok()) return s;  // coverage follows the step
+  x.updated_ms = now_ms;
+  const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), x.phase, x.created_ms, now_ms};
+  if (Status s = store_->UpdateExperiment(row, nullptr); !s.ok()) return KeyError(s);
   {
     std::lock_guard lock(mu_);
     experiments_[x.key] = x;

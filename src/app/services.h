@@ -59,6 +59,11 @@ class ExperimentService {
   // re-randomisation without a new phase, NotFound on "key") to the experiment as
   // stored, which another instance may have changed since this one loaded it.
   StatusOr<Experiment> Patch(std::string_view key, const ExperimentPatch& patch, int64_t now_ms);
+  // Applies a rollout decision other than kHold (app/rollout.h) to the stored
+  // experiment: its step, coverage and history; a rollback also stops it, and it
+  // then serves its control. FailedPrecondition when it has no rollout.
+  StatusOr<Experiment> ApplyRollout(std::string_view key, const RolloutDecision& decision,
+                                    int64_t as_of_ms, int64_t now_ms);
   // NotFound naming "key" when unknown.
   StatusOr<Experiment> Get(std::string_view key) const;
   std::vector<Experiment> List() const;  // by key

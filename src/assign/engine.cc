@@ -19,6 +19,8 @@ std::string_view ReasonName(AssignReason reason) {
       return "not_in_namespace";
     case AssignReason::kCoverage:
       return "coverage";
+    case AssignReason::kReleased:
+      return "released";
   }
   return "unknown";
 }
@@ -69,6 +71,11 @@ Assignment Assign(const CompiledExperiment& experiment, std::string_view user,
   }
   // 2. Only running experiments assign.
   if (spec.status != ExperimentStatus::kRunning) {
+    if (spec.released_variant >= 0) {
+      result.variant_index = spec.released_variant;
+      result.reason = AssignReason::kReleased;
+      return result;
+    }
     result.reason = AssignReason::kNotRunning;
     return result;
   }

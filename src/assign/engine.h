@@ -50,6 +50,9 @@ struct ExperimentSpec {
   std::unordered_map<std::string, int> overrides;  // user id -> variant index
   ExperimentStatus status = ExperimentStatus::kDraft;
   int phase = 1;
+  // Served to everyone (in_experiment=false, "released") when not running: a
+  // rolled-back rollout serves its control. -1: none.
+  int released_variant = -1;
 };
 
 enum class AssignReason {
@@ -58,10 +61,12 @@ enum class AssignReason {
   kNotRunning,
   kNotTargeted,
   kNotInNamespace,
-  kCoverage
+  kCoverage,
+  kReleased,
 };
 
-// "hashed", "override", "not_running", "not_targeted", "not_in_namespace", "coverage".
+// "hashed", "override", "not_running", "not_targeted", "not_in_namespace", "coverage",
+// "released".
 std::string_view ReasonName(AssignReason reason);
 
 struct Assignment {
@@ -97,7 +102,8 @@ CompiledExperiment CompileExperiment(ExperimentSpec spec);
 // Decision order (docs/assignment.md explains each step). hash_value is set for
 // the "hashed" and "coverage" outcomes only (0 otherwise).
 //   1. user has an override           -> that variant, in_experiment=false, "override"
-//   2. status is not running          -> no variant, "not_running"
+//   2. status is not running          -> released_variant if set (in_experiment=false,
+//                                        "released"), else no variant, "not_running"
 //   3. namespace given and user outside [start, end) of hash("__"+name, user, 1)
 //                                     -> "not_in_namespace"
 //   4. condition given and attributes do not match -> "not_targeted"
