@@ -59,7 +59,7 @@ HandlerResult PatchOneAlertRule(Services& s, const Call& c) {
   return PatchAlertRule(*s.experiments, c.path[0], *c.json);
 }
 HandlerResult DeleteOneAlertRule(Services& s, const Call& c) {
-  return DeleteAlertRule(*s.experiments, c.path[0]);
+  return DeleteAlertRule(*s.experiments, c.path[0], c.body);
 }
 
 // Experiments (api/resources/experiments.h).
@@ -128,7 +128,7 @@ constexpr std::array kRoutes = {
     RouteSpec{"GET", "/v1/alerts/rules", kAdmin, kNoQuery, kNone, GetAlertRules},
     RouteSpec{"GET", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kNone, GetOneAlertRule},
     RouteSpec{"PATCH", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kJsonObject, PatchOneAlertRule},
-    RouteSpec{"DELETE", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kNone, DeleteOneAlertRule},
+    RouteSpec{"DELETE", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kBytes, DeleteOneAlertRule},
     RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
     RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
     RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},

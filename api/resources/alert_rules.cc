@@ -1,6 +1,8 @@
 #include "api/resources/alert_rules.h"
 
 #include "api/codec/alert_rule_codec.h"
+#include "api/codec/field_reader.h"
+#include "api/codec/json_util.h"
 #include "api/http/log.h"
 
 namespace causeway::api {
@@ -36,7 +38,13 @@ HandlerResult PatchAlertRule(ExperimentService& experiments, std::string_view ke
   return RenderAlertRule(*rule);
 }
 
-HandlerResult DeleteAlertRule(ExperimentService& experiments, std::string_view key) {
+HandlerResult DeleteAlertRule(ExperimentService& experiments, std::string_view key,
+                              std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {  // takes no member
+    Json parsed;
+    if (auto e = ParseJsonObject(body, &parsed)) return *e;
+    if (Status s = FieldReader(parsed).Finish(); !s.ok()) return s;
+  }
   if (Status s = experiments.alert_rules().Delete(key); !s.ok()) return s;
   return Json{{"key", std::string(key)}, {"deleted", true}};
 }

@@ -15,6 +15,8 @@ HandlerResult ListAlertRules(ExperimentService& experiments);
 HandlerResult GetAlertRule(ExperimentService& experiments, std::string_view key);
 HandlerResult PatchAlertRule(ExperimentService& experiments, std::string_view key,
                              const Json& body);
-HandlerResult DeleteAlertRule(ExperimentService& experiments, std::string_view key);
+// The body may be empty or {}; any member is refused.
+HandlerResult DeleteAlertRule(ExperimentService& experiments, std::string_view key,
+                              std::string_view body);
 
 }  // namespace causeway::api
