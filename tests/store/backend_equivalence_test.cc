@@ -574,6 +574,7 @@ TEST_CASE(
   REQUIRE(sqlite->UpdateExperiment({"pricing", "{\"p\":2}", 2, 7, 8}, &second).ok());
   REQUIRE(sqlite->CreateMetric({"revenue", odd, 11}).ok());
   REQUIRE(sqlite->CreateMetric({"visits", "{}", 12}).ok());
+  REQUIRE(sqlite->CreateAlertRule({"rule", odd, 13, 14}).ok());
   ApiKeyRow admin{"key_000000000001", std::string(64, 'a'), "cw_adm", KeyScope::kAdmin, odd, 21,
                   std::nullopt,       std::nullopt};
   ApiKeyRow sdk{"key_000000000002",         std::string(64, 'b'), "cw_sdk", KeyScope::kSdk, "", 22,
@@ -597,6 +598,11 @@ TEST_CASE(
     REQUIRE(std::system(command.c_str()) == 0);
 
     SameConfiguration(*sqlite, *clickhouse);
+    auto rules = clickhouse->ListAlertRules();
+    REQUIRE(rules.ok());
+    REQUIRE(rules->size() == 1);
+    CHECK((*rules)[0].config == odd);
+    CHECK((*rules)[0].updated_ms == 14);
     for (const Event& e : odd_events) {
       auto has = clickhouse->HasEvent(e.id);
       REQUIRE(has.ok());
