@@ -5,6 +5,7 @@
 #include <array>
 
 #include "api/http/prometheus.h"
+#include "api/resources/alert_rules.h"
 #include "api/resources/analyses_ab.h"
 #include "api/resources/analyses_attribution.h"
 #include "api/resources/analyses_did.h"
@@ -14,6 +15,7 @@
 #include "api/resources/experiments.h"
 #include "api/resources/keys.h"
 #include "api/resources/lift.h"
+#include "api/resources/metric_series.h"
 #include "api/resources/metrics.h"
 #include "api/resources/pages.h"
 #include "api/resources/report.h"
@@ -41,6 +43,24 @@ HandlerResult GetOneMetric(Services& s, const Call& c) {
   return GetMetric(*s.experiments, c.path[0]);
 }
 HandlerResult GetExposures(Services& s, const Call& c) { return s.events->Exposures(c.path[0]); }
+HandlerResult GetSeries(Services& s, const Call& c) {
+  return MetricSeries(*s.store, *s.experiments, c.path[0], c.query);
+}
+
+// Alert rules on metrics (api/resources/alert_rules.h; issue 21).
+HandlerResult PostAlertRule(Services& s, const Call& c) {
+  return CreateAlertRule(*s.experiments, *c.json);
+}
+HandlerResult GetAlertRules(Services& s, const Call&) { return ListAlertRules(*s.experiments); }
+HandlerResult GetOneAlertRule(Services& s, const Call& c) {
+  return GetAlertRule(*s.experiments, c.path[0]);
+}
+HandlerResult PatchOneAlertRule(Services& s, const Call& c) {
+  return PatchAlertRule(*s.experiments, c.path[0], *c.json);
+}
+HandlerResult DeleteOneAlertRule(Services& s, const Call& c) {
+  return DeleteAlertRule(*s.experiments, c.path[0], c.body);
+}
 
 // Experiments (api/resources/experiments.h).
 HandlerResult PostExperiment(Services& s, const Call& c) { return s.experiments->Create(*c.json); }
@@ -103,6 +123,12 @@ constexpr std::array kRoutes = {
     RouteSpec{"POST", "/v1/metrics", kAdmin, kNoQuery, kJsonObject, PostMetric},
     RouteSpec{"GET", "/v1/metrics", kAdmin, kNoQuery, kNone, GetMetrics},
     RouteSpec{"GET", "/v1/metrics/{key}", kAdmin, kNoQuery, kNone, GetOneMetric},
+    RouteSpec{"GET", "/v1/metrics/{key}/series", kAdmin, kQuery, kNone, GetSeries},
+    RouteSpec{"POST", "/v1/alerts/rules", kAdmin, kNoQuery, kJsonObject, PostAlertRule},
+    RouteSpec{"GET", "/v1/alerts/rules", kAdmin, kNoQuery, kNone, GetAlertRules},
+    RouteSpec{"GET", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kNone, GetOneAlertRule},
+    RouteSpec{"PATCH", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kJsonObject, PatchOneAlertRule},
+    RouteSpec{"DELETE", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kBytes, DeleteOneAlertRule},
     RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
     RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
     RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},

@@ -39,6 +39,7 @@
 
 #include "store/clickhouse_client.h"
 #include "store/clickhouse_report.h"
+#include "store/clickhouse_series.h"
 #include "store/clickhouse_store.h"
 #include "store/store.h"
 
@@ -68,6 +69,12 @@ constexpr const char* kApiKeysTable =
     "(id String, hash String, prefix String, scope String, name String, created_ms Int64, "
     "expires_ms Nullable(Int64), revoked_ms Nullable(Int64), version UInt64) "
     "ENGINE = ReplacingMergeTree(version) ORDER BY id";
+
+// Alert rules (issue 21): a deletion inserts the key again with deleted = 1 and a
+// higher version, so FINAL shows it gone and ConfigVersion moves.
+constexpr const char* kAlertRulesTable =
+    "(key String, config String, created_ms Int64, updated_ms Int64, deleted UInt8, "
+    "version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY key";
 
 // CREATE ... IF NOT EXISTS run by two processes at once can still fail in the
 // loser with "already exists" (ClickHouse checks, then creates): that is success.
@@ -181,7 +188,7 @@ class ClickHouseStore final : public Store {
     if (Status s = Create(bootstrap, "CREATE DATABASE IF NOT EXISTS " + db); !s.ok()) return s;
     for (const auto& [table, spec] :
          {std::pair{"experiments", kExperimentsTable}, std::pair{"metrics", kMetricsTable},
-          std::pair{"api_keys", kApiKeysTable}}) {
+          std::pair{"api_keys", kApiKeysTable}, std::pair{"alert_rules", kAlertRulesTable}}) {
       if (Status s = Create(
               client_, std::string("CREATE TABLE IF NOT EXISTS ") + db + "." + table + " " + spec);
           !s.ok()) {
@@ -398,8 +405,9 @@ class ClickHouseStore final : public Store {
   StatusOr<int64_t> ConfigVersion() override {
     StatusOr<Rows> rows = Select(
         "SELECT (SELECT sum(version) FROM experiments FINAL), "
-        "(SELECT sum(version) FROM metrics FINAL), (SELECT sum(version) FROM api_keys FINAL)",
-        3);
+        "(SELECT sum(version) FROM metrics FINAL), (SELECT sum(version) FROM api_keys FINAL), "
+        "(SELECT sum(version) FROM alert_rules FINAL)",
+        4);
     if (!rows.ok()) return rows.status();
     if (rows->size() != 1) return Status::Internal("clickhouse: no configuration version");
     uint64_t sum = 0;
@@ -481,6 +489,55 @@ class ClickHouseStore final : public Store {
     return ClickHouseAggregateReport(shards_, query);
   }
 
+  // ------------------------------------------------------------ metric series (issue 21)
+
+  StatusOr<std::vector<SeriesRow>> EventSeries(const SeriesQuery& query) override {
+    return ClickHouseEventSeries(shards_, query);
+  }
+
+  // ------------------------------------------------------------ alert rules (issue 21)
+
+  Status CreateAlertRule(const AlertRuleRow& row) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(row.key);
+    if (!old.ok()) return old.status();
+    if (*old) return Status::AlreadyExists("alert rule exists: " + row.key, "key");
+    return Insert("alert_rules", AlertRuleLine(row, false));
+  }
+
+  Status UpdateAlertRule(const AlertRuleRow& row) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(row.key);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::NotFound("no alert rule with key " + row.key, "key");
+    AlertRuleRow updated = row;
+    updated.created_ms = (*old)->created_ms;  // as SQLite: created_ms never changes
+    return Insert("alert_rules", AlertRuleLine(updated, false));
+  }
+
+  Status DeleteAlertRule(std::string_view key) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(key);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::NotFound("no alert rule with key " + std::string(key), "key");
+    return Insert("alert_rules", AlertRuleLine(**old, true));
+  }
+
+  StatusOr<AlertRuleRow> GetAlertRule(std::string_view key) override {
+    StatusOr<std::optional<AlertRuleRow>> row = FindAlertRule(key);
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no alert rule with key " + std::string(key), "key");
+    return **row;
+  }
+
+  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
+    StatusOr<Rows> rows = Select(std::string(kSelectAlertRules) + "ORDER BY key", 4);
+    if (!rows.ok()) return rows.status();
+    std::vector<AlertRuleRow> out;
+    for (const auto& f : *rows) out.push_back(AlertRuleRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+    return out;
+  }
+
  private:
   Status Insert(const std::string& table, const std::string& tsv) {
     StatusOr<std::string> r = client_.Query("INSERT INTO " + table + " FORMAT TabSeparated", tsv);
@@ -525,6 +582,22 @@ class ClickHouseStore final : public Store {
       return Status::NotFound("no experiment with key " + std::string(key), "key");
     }
     return ReadExperiment(rows->front());
+  }
+
+  static constexpr const char* kSelectAlertRules =
+      "SELECT key, config, created_ms, updated_ms FROM alert_rules FINAL WHERE deleted = 0 ";
+
+  StatusOr<std::optional<AlertRuleRow>> FindAlertRule(std::string_view key) {
+    StatusOr<Rows> rows = Select(kSelectAlertRules + ("AND key = " + Quote(key)), 4);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<AlertRuleRow>();
+    const auto& f = rows->front();
+    return std::optional<AlertRuleRow>(AlertRuleRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+  }
+
+  static std::string AlertRuleLine(const AlertRuleRow& r, bool deleted) {
+    return Line(EscapeTsv(r.key), EscapeTsv(r.config), Tsv(r.created_ms), Tsv(r.updated_ms),
+                std::string(deleted ? "1" : "0"), std::to_string(NextVersion()));
   }
 
   const ClickHouseOptions options_;

@@ -13,6 +13,9 @@ Status NotImplemented(const char* what) {
 
 }  // namespace
 
+StatusOr<std::vector<SeriesRow>> Store::EventSeries(const SeriesQuery&) {
+  return NotImplemented("metric series");
+}
 Status Store::CommitMonitorChanges(const std::vector<MonitorStateRow>&,
                                    const std::vector<AlertRow>&) {
   return NotImplemented("monitor states");

@@ -119,6 +119,34 @@ struct VariantRatioStats {
   double numerator_denominator_sum_product = 0.0;
 };
 
+// ---- Metric series (issue 21 part 1, docs/alerts.md) ----
+
+// Conversion events of some names per time bucket, optionally per level of one
+// attribute of the events' `attributes`. Bucket k starts at from_ms + k * step_ms
+// and holds the events with ts in [start, start + step_ms); events outside
+// [from_ms, to_ms) are not read.
+struct SeriesQuery {
+  std::vector<std::string> events;  // conversion event names (distinct)
+  int64_t from_ms = 0;              // inclusive
+  int64_t to_ms = 0;                // exclusive
+  int64_t step_ms = 60'000;         // > 0
+  std::string segment;              // attribute name; "" for no segments
+};
+
+// One (bucket, event name, segment level) with at least one event.
+struct SeriesRow {
+  int64_t bucket_ms = 0;  // the bucket's start
+  std::string event;
+  // The attribute's value as text (a JSON string unquoted, a number or boolean as
+  // written); kNoSegmentValue when the event lacks it; "" when not segmented.
+  std::string segment;
+  int64_t events = 0;
+  double sum = 0.0;          // of the events' values
+  double sum_squares = 0.0;  // of the values squared
+};
+
+inline constexpr const char* kNoSegmentValue = "(none)";
+
 // ---- Monitors, alerts and webhooks (issue 21, docs/alerts.md) ----
 
 // The stored state of one monitor of one subject: a metric alert rule
@@ -257,6 +285,12 @@ class Store {
   // each event name its metrics use (store/report_aggregates.h), from one
   // consistent snapshot of the data.
   virtual StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) = 0;
+
+  // Per (bucket, event, segment) sums of the conversion events the query names,
+  // aggregated where the data lives, ordered by bucket, event, segment; each event
+  // id counted once. InvalidArgument naming "segment" for an attribute name outside
+  // [A-Za-z0-9_.-]{1,128}. Default body: Internal (not implemented).
+  virtual StatusOr<std::vector<SeriesRow>> EventSeries(const SeriesQuery& query);
 
   // ---- Monitors, alerts and webhooks (issue 21). Default bodies answer
   // Unimplemented until a backend implements them. ----

@@ -427,6 +427,114 @@ void SameConfiguration(Store& a, Store& b) {
 
 }  // namespace
 
+// ---- issue 21: metric series ----
+
+namespace {
+
+// Conversions of three names over three days with attributes of every kind
+// (escapes, numbers, booleans, null, absent, no attributes at all) and retries.
+std::vector<std::vector<Event>> SeriesScenario(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](double a, double b) {
+    return std::uniform_real_distribution<double>(a, b)(rng);
+  };
+  const std::vector<std::string> attrs = {"",
+                                          R"({"platform":"web","country":"US"})",
+                                          R"({"platform":"ios","country":"DE"})",
+                                          R"({"platform":"a \"q\" \u00e9","country":"FR"})",
+                                          R"({"platform":3})",
+                                          R"({"platform":true,"country":"US"})",
+                                          R"({"platform":null})",
+                                          R"({"country":"DE"})"};
+  const std::vector<std::string> names = {"view", "click", "purchase"};
+  std::vector<Event> all;
+  for (int i = 0; i < 6000; ++i) {
+    Event e;
+    e.type = EventType::kConversion;
+    e.id = "s" + std::to_string(i);
+    e.user = "user-" + std::to_string(i % 613);
+    e.name = names[static_cast<size_t>(uniform(0, 1) < 0.7 ? 0 : uniform(0, 1) < 0.8 ? 1 : 2)];
+    e.value = e.name == "purchase" ? std::round(uniform(1, 80) * 100) / 100 : 1.0;
+    e.ts_ms = kStart + static_cast<int64_t>(uniform(-0.5, 3) * kDay);
+    e.attributes = attrs[static_cast<size_t>(uniform(0, static_cast<double>(attrs.size())))];
+    all.push_back(e);
+  }
+  std::vector<std::vector<Event>> batches;
+  for (size_t i = 0; i < all.size(); i += 700) {
+    batches.emplace_back(all.begin() + static_cast<long>(i),
+                         all.begin() + static_cast<long>(std::min(all.size(), i + 700)));
+    if (uniform(0, 1) < 0.4) batches.push_back(batches.back());  // a client's retry
+  }
+  return batches;
+}
+
+}  // namespace
+
+TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
+  CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
+  const auto batches = SeriesScenario(20261207);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("causeway_series_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string error;
+  std::vector<Backend> backends;
+  backends.push_back({"sqlite", OpenSqliteStore((dir / "db.sqlite").string(), &error)});
+  REQUIRE(backends.back().store);
+  for (const bool cluster : {false, true}) {
+    ClickHouseOptions options;
+    options.endpoint = server->endpoint(cluster ? "series_cluster" : "series_single");
+    if (cluster) options.cluster = testing::TestClickHouse::kCluster;
+    backends.push_back(
+        {cluster ? "clickhouse cluster" : "clickhouse", OpenClickHouseStore(options, &error)});
+    INFO(error);
+    REQUIRE(backends.back().store);
+  }
+  for (Backend& b : backends) {
+    for (const auto& batch : batches) REQUIRE(b.store->WriteEventBatches({&batch})[0].status.ok());
+  }
+  std::vector<SeriesQuery> queries;
+  for (const auto& [step, segment] :
+       std::vector<std::pair<int64_t, std::string>>{{60'000, ""},
+                                                    {300'000, "platform"},
+                                                    {3'600'000, ""},
+                                                    {3'600'000, "country"},
+                                                    {kDay, "platform"},
+                                                    {kDay, "absent"}}) {
+    SeriesQuery q;
+    q.events = {"click", "view", "purchase"};
+    q.from_ms = kStart - 7'200'000 + 13;  // not aligned: buckets count from from_ms
+    q.to_ms = kStart + 2 * kDay + 1;
+    q.step_ms = step;
+    q.segment = segment;
+    queries.push_back(q);
+  }
+  for (const SeriesQuery& q : queries) {
+    INFO("step " << q.step_ms << " segment " << q.segment);
+    auto expected = backends[0].store->EventSeries(q);
+    REQUIRE(expected.ok());
+    int64_t total = 0;
+    for (const SeriesRow& r : *expected) total += r.events;
+    CHECK(total > 3000);
+    for (size_t i = 1; i < backends.size(); ++i) {
+      INFO(backends[i].name);
+      auto got = backends[i].store->EventSeries(q);
+      REQUIRE(got.ok());
+      REQUIRE(got->size() == expected->size());
+      for (size_t k = 0; k < got->size(); ++k) {
+        const SeriesRow &a = (*expected)[k], &b = (*got)[k];
+        INFO("row " << k << " " << a.bucket_ms << " " << a.event << " " << a.segment);
+        CHECK(a.bucket_ms == b.bucket_ms);
+        CHECK(a.event == b.event);
+        CHECK(a.segment == b.segment);
+        CHECK(a.events == b.events);
+        Same(a.sum, b.sum, "sum");
+        Same(a.sum_squares, b.sum_squares, "sum_squares");
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE(
     "scripts/sqlite-to-clickhouse.sh moves a SQLite store across and a rerun changes nothing") {
   CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
@@ -466,6 +574,7 @@ TEST_CASE(
   REQUIRE(sqlite->UpdateExperiment({"pricing", "{\"p\":2}", 2, 7, 8}, &second).ok());
   REQUIRE(sqlite->CreateMetric({"revenue", odd, 11}).ok());
   REQUIRE(sqlite->CreateMetric({"visits", "{}", 12}).ok());
+  REQUIRE(sqlite->CreateAlertRule({"rule", odd, 13, 14}).ok());
   ApiKeyRow admin{"key_000000000001", std::string(64, 'a'), "cw_adm", KeyScope::kAdmin, odd, 21,
                   std::nullopt,       std::nullopt};
   ApiKeyRow sdk{"key_000000000002",         std::string(64, 'b'), "cw_sdk", KeyScope::kSdk, "", 22,
@@ -489,6 +598,11 @@ TEST_CASE(
     REQUIRE(std::system(command.c_str()) == 0);
 
     SameConfiguration(*sqlite, *clickhouse);
+    auto rules = clickhouse->ListAlertRules();
+    REQUIRE(rules.ok());
+    REQUIRE(rules->size() == 1);
+    CHECK((*rules)[0].config == odd);
+    CHECK((*rules)[0].updated_ms == 14);
     for (const Event& e : odd_events) {
       auto has = clickhouse->HasEvent(e.id);
       REQUIRE(has.ok());

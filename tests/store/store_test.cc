@@ -602,3 +602,158 @@ TEST_CASE("api keys: a file from before key ids is migrated, once, keeping its k
   CHECK(*s->ApiKeyRevocations() == 1);
   CHECK(s->FindApiKey("h2")->revoked_ms == 100);
 }
+
+// ---- issue 21: metric series and alert rules ----
+
+namespace {
+
+Event Named(std::string id, std::string name, double value, int64_t ts, std::string attrs = "") {
+  Event e = Conversion(std::move(id), "u-" + std::to_string(ts % 7), value, ts);
+  e.name = std::move(name);
+  e.attributes = std::move(attrs);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("event series: sums per bucket, event and segment, each id once") {
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
+  const int64_t t0 = 1'800'000'000'000;  // a multiple of 60 000
+  const int64_t m = 60'000;
+  std::vector<Event> events = {
+      Named("a1", "click", 1.0, t0, R"({"platform":"web"})"),
+      Named("a2", "click", 2.0, t0 + 59'999, R"({"platform":"ios","n":3})"),
+      Named("a3", "click", 4.0, t0 + m, R"({"platform":"web"})"),
+      Named("a4", "view", 1.0, t0 + m + 5, ""),
+      Named("a5", "view", 1.0, t0 + 3 * m, R"({"platform":null})"),
+      Named("a6", "click", 8.0, t0 + 3 * m, R"({"platform":"w\"eb"})"),
+      Named("a7", "click", 16.0, t0 - 1, R"({"platform":"web"})"),      // before from
+      Named("a8", "click", 32.0, t0 + 4 * m, R"({"platform":"web"})"),  // at to: excluded
+      Named("a9", "other", 1.0, t0, ""),                                // not asked
+  };
+  Event exposure = Exposure("x1", "u1", "control", t0);
+  events.push_back(exposure);
+  REQUIRE(s->WriteEventBatches({&events})[0].status.ok());
+  std::vector<Event> retry(events.begin(), events.begin() + 3);
+  REQUIRE(s->WriteEventBatches({&retry})[0].status.ok());  // ClickHouse stores them twice
+
+  SeriesQuery q;
+  q.events = {"click", "view"};
+  q.from_ms = t0;
+  q.to_ms = t0 + 4 * m;
+  q.step_ms = m;
+  auto rows = s->EventSeries(q);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 5);
+  CHECK((*rows)[0].bucket_ms == t0);
+  CHECK((*rows)[0].event == "click");
+  CHECK((*rows)[0].segment.empty());
+  CHECK((*rows)[0].events == 2);
+  CHECK((*rows)[0].sum == 3.0);
+  CHECK((*rows)[0].sum_squares == 5.0);
+  CHECK((*rows)[1].bucket_ms == t0 + m);
+  CHECK((*rows)[1].event == "click");
+  CHECK((*rows)[1].events == 1);
+  CHECK((*rows)[2].event == "view");
+  CHECK((*rows)[2].bucket_ms == t0 + m);
+  CHECK((*rows)[3].bucket_ms == t0 + 3 * m);
+  CHECK((*rows)[3].event == "click");
+  CHECK((*rows)[3].sum == 8.0);
+  CHECK((*rows)[4].event == "view");
+
+  q.segment = "platform";
+  auto seg = s->EventSeries(q);
+  REQUIRE(seg.ok());
+  std::vector<std::tuple<int64_t, std::string, std::string, int64_t>> got;
+  for (const SeriesRow& r : *seg) got.emplace_back(r.bucket_ms - t0, r.event, r.segment, r.events);
+  using T = std::tuple<int64_t, std::string, std::string, int64_t>;
+  CHECK(got == std::vector<T>{T{0, "click", "ios", 1}, T{0, "click", "web", 1},
+                              T{m, "click", "web", 1}, T{m, "view", "(none)", 1},
+                              T{3 * m, "click", "w\"eb", 1}, T{3 * m, "view", "(none)", 1}});
+  q.segment = "n";  // a number, as written
+  seg = s->EventSeries(q);
+  REQUIRE(seg.ok());
+  CHECK((*seg)[0].segment == "(none)");
+  CHECK((*seg)[1].segment == "3");
+
+  q.segment = "bad name'";
+  CHECK(s->EventSeries(q).status().code() == StatusCode::kInvalidArgument);
+  CHECK(s->EventSeries(q).status().field() == "segment");
+}
+
+TEST_CASE("event series: SQLite reads the series along its (name, ts) index, added to old files") {
+  TempDb db;
+  std::string error;
+  {
+    auto s = OpenSqliteStore(db.path(), &error);
+    REQUIRE(s);
+  }
+  // A file from before the index and the alert rules table.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "DROP INDEX events_conversion_time; DROP TABLE alert_rules;", nullptr,
+                       nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw,
+                             "EXPLAIN QUERY PLAN SELECT count(*), total(value) FROM events "
+                             "INDEXED BY events_conversion_time WHERE type = 1 AND name = 'x' "
+                             "AND ts >= 0 AND ts < 10",
+                             -1, &q, nullptr) == SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(q) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(q, 3));
+  sqlite3_finalize(q);
+  sqlite3_close(raw);
+  INFO(plan);
+  CHECK(plan.find("COVERING INDEX events_conversion_time (name=? AND ts>? AND ts<?)") !=
+        std::string::npos);
+  CHECK(s->CreateAlertRule({"r", "{}", 1, 1}).ok());
+}
+
+TEST_CASE("alert rules: create, duplicate, get, list, update, delete; the config version moves") {
+  FOR_EACH_BACKEND(backend);
+  auto a = backend.Open();
+  auto b = backend.Open();
+  int64_t last = *b->ConfigVersion();
+  auto changed = [&] {
+    const int64_t now = *b->ConfigVersion();
+    const bool moved = now != last;
+    last = now;
+    return moved;
+  };
+  REQUIRE(a->CreateAlertRule({"r2", "{\"v\":1}", 10, 10}).ok());
+  CHECK(changed());
+  REQUIRE(a->CreateAlertRule({"r1", "{}", 11, 11}).ok());
+  CHECK(changed());
+  const Status dup = a->CreateAlertRule({"r1", "{}", 12, 12});
+  CHECK(dup.code() == StatusCode::kAlreadyExists);
+  CHECK(dup.field() == "key");
+  CHECK_FALSE(changed());
+  auto list = b->ListAlertRules();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].key == "r1");
+  CHECK((*list)[1].config == "{\"v\":1}");
+  REQUIRE(a->UpdateAlertRule({"r2", "{\"v\":2}", 99, 20}).ok());
+  CHECK(changed());
+  auto r2 = b->GetAlertRule("r2");
+  REQUIRE(r2.ok());
+  CHECK(r2->config == "{\"v\":2}");
+  CHECK(r2->created_ms == 10);  // kept
+  CHECK(r2->updated_ms == 20);
+  CHECK(a->UpdateAlertRule({"nope", "{}", 1, 1}).code() == StatusCode::kNotFound);
+  CHECK(a->GetAlertRule("nope").status().code() == StatusCode::kNotFound);
+  REQUIRE(a->DeleteAlertRule("r2").ok());
+  CHECK(changed());
+  CHECK(a->DeleteAlertRule("r2").code() == StatusCode::kNotFound);
+  CHECK(b->GetAlertRule("r2").status().code() == StatusCode::kNotFound);
+  REQUIRE(b->ListAlertRules()->size() == 1);
+  // A deleted key can be created again.
+  REQUIRE(a->CreateAlertRule({"r2", "{\"v\":3}", 30, 30}).ok());
+  CHECK(b->GetAlertRule("r2")->config == "{\"v\":3}");
+}
