@@ -30,6 +30,30 @@ std::string Clip(std::string s) {
   return s;
 }
 
+// cpp-httplib's client parses status lines with a function-local static std::regex
+// in libcpp-httplib.so, which ThreadSanitizer cannot see initialised, and reports
+// the first concurrent uses as a race (see tests/api/crash_test.cc). One request to
+// a server of our own on loopback, before the sender threads start, initialises it
+// in an order TSan sees. Once per process; a few milliseconds.
+void InitialiseHttpClient() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    httplib::Server server;
+    server.Get("/", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    const int port = server.bind_to_any_port("127.0.0.1");
+    if (port <= 0) return;
+    std::thread t([&] { server.listen_after_bind(); });
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(1, 0);
+    client.set_read_timeout(1, 0);
+    for (int i = 0; i < 100 && !client.Get("/"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // until it listens
+    }
+    server.stop();
+    t.join();
+  });
+}
+
 void SetTimeout(httplib::Client& client, int64_t connect_ms, int64_t io_ms) {
   client.set_connection_timeout(connect_ms / 1000, (connect_ms % 1000) * 1000);
   client.set_read_timeout(io_ms / 1000, (io_ms % 1000) * 1000);
@@ -44,6 +68,7 @@ DeliveryWorker::DeliveryWorker(store::Store* store, DeliveryOptions options)
 DeliveryWorker::~DeliveryWorker() { Stop(); }
 
 void DeliveryWorker::Start() {
+  InitialiseHttpClient();
   std::lock_guard lock(mu_);
   if (!stop_) return;
   stop_ = false;
