@@ -166,7 +166,7 @@ async function sendTest(server, webhookId) {
 
 async function alertsById(server) {
   const r = await call(server, "GET", "/v1/alerts?since=0&limit=1000", server.keys.admin);
-  check(r.status === 200, `GET /v1/alerts answers 200 (${r.status})`);
+  if (r.status !== 200) throw new Error(`GET /v1/alerts: ${r.status} ${r.text}`);
   return new Map((r.json?.alerts ?? []).map((a) => [a.id, a]));
 }
 
