@@ -82,6 +82,9 @@ class SnapshotHolder;
 namespace causeway::store {
 class Store;
 }
+namespace causeway::app {
+class AlertService;
+}
 
 namespace causeway::api {
 
@@ -129,7 +132,9 @@ struct Services {
   EventService* events = nullptr;
   KeyService* keys = nullptr;
   MetricsRegistry* metrics = nullptr;
-  bool auth_required = true;  // false with --insecure-no-auth
+  bool auth_required = true;            // false with --insecure-no-auth
+  app::AlertService* alerts = nullptr;  // records alerts; queues webhook deliveries
+  bool allow_private_webhooks = false;  // --allow-private-webhooks (notify/url_policy.h)
 };
 
 using Handler = HandlerResult (*)(Services&, const Call&);

@@ -6,6 +6,7 @@
 
 #include "api/http/prometheus.h"
 #include "api/resources/alert_rules.h"
+#include "api/resources/alerts.h"
 #include "api/resources/analyses_ab.h"
 #include "api/resources/analyses_attribution.h"
 #include "api/resources/analyses_did.h"
@@ -19,6 +20,7 @@
 #include "api/resources/metrics.h"
 #include "api/resources/pages.h"
 #include "api/resources/report.h"
+#include "api/resources/webhooks.h"
 
 namespace causeway::api {
 namespace {
@@ -104,6 +106,19 @@ HandlerResult ListKeys(Services& s, const Call&) { return s.keys->List(); }
 HandlerResult PostKey(Services& s, const Call& c) { return s.keys->Create(*c.json); }
 HandlerResult RevokeKey(Services& s, const Call& c) { return s.keys->Revoke(c.path[0], c.body); }
 
+// Webhooks and the alert history (api/resources/webhooks.h, alerts.h; docs/alerts.md).
+HandlerResult PostWebhook(Services& s, const Call& c) {
+  return CreateWebhook(*s.store, s.allow_private_webhooks, *c.json);
+}
+HandlerResult GetWebhooks(Services& s, const Call&) { return ListWebhooks(*s.store); }
+HandlerResult RemoveWebhook(Services& s, const Call& c) {
+  return DeleteWebhook(*s.store, c.path[0], c.body);
+}
+HandlerResult PostWebhookTest(Services& s, const Call& c) {
+  return TestWebhook(*s.store, *s.alerts, c.path[0], c.body);
+}
+HandlerResult GetAlerts(Services& s, const Call& c) { return ListAlerts(*s.store, c.query); }
+
 using enum Access;
 using enum Body;
 constexpr Query kNoQuery = Query::kNone;
@@ -143,6 +158,11 @@ constexpr std::array kRoutes = {
     RouteSpec{"GET", "/v1/keys", kAdmin, kNoQuery, kNone, ListKeys},
     RouteSpec{"POST", "/v1/keys", kAdmin, kNoQuery, kJsonObject, PostKey},
     RouteSpec{"POST", "/v1/keys/{id}/revoke", kAdmin, kNoQuery, kBytes, RevokeKey},
+    RouteSpec{"POST", "/v1/webhooks", kAdmin, kNoQuery, kJsonObject, PostWebhook},
+    RouteSpec{"GET", "/v1/webhooks", kAdmin, kNoQuery, kNone, GetWebhooks},
+    RouteSpec{"DELETE", "/v1/webhooks/{id}", kAdmin, kNoQuery, kBytes, RemoveWebhook},
+    RouteSpec{"POST", "/v1/webhooks/{id}/test", kAdmin, kNoQuery, kBytes, PostWebhookTest},
+    RouteSpec{"GET", "/v1/alerts", kAdmin, kQuery, kNone, GetAlerts},
     RouteSpec{"GET", "/", kPublic, kNoQuery, kNone, GetPage},
     RouteSpec{"GET", "/experiments", kPublic, kNoQuery, kNone, GetPage},
     RouteSpec{"GET", "/experiments/{key}", kPublic, kNoQuery, kNone, GetPage},

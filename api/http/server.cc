@@ -20,7 +20,9 @@
 #include "api/resources/experiments.h"
 #include "api/resources/keys.h"
 #include "api/routes.h"
+#include "app/alerts.h"
 #include "assign/engine.h"
+#include "notify/delivery_worker.h"
 #include "store/event_writer.h"
 #include "store/open_store.h"
 
@@ -83,6 +85,9 @@ struct Server::Impl {
   std::unique_ptr<ExperimentService> experiments;
   std::unique_ptr<EventService> events;
   std::unique_ptr<KeyAuthenticator> auth;
+  // The outbox's sender, running while Run() serves, and the alerts that feed it.
+  std::unique_ptr<notify::DeliveryWorker> deliveries;
+  std::unique_ptr<app::AlertService> alerts;
   MetricsRegistry metrics;
   std::vector<std::pair<std::string, std::string>> initial_keys;
   httplib::Server http;
@@ -390,9 +395,13 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   if (!impl->CreateFirstKeys(error)) return nullptr;
   impl->ConfigureHttp();
   impl->keys = std::make_unique<KeyService>(impl->store.get(), impl->auth.get());
-  impl->services = {impl->store.get(),        &impl->snapshots, impl->experiments.get(),
-                    impl->events.get(),       impl->keys.get(), &impl->metrics,
-                    !options.insecure_no_auth};
+  impl->deliveries = std::make_unique<notify::DeliveryWorker>(impl->store.get(), options.webhooks);
+  impl->alerts = std::make_unique<app::AlertService>(
+      impl->store.get(),
+      app::AlertService::Options{{}, [worker = impl->deliveries.get()] { worker->Wake(); }});
+  impl->services = {impl->store.get(),         &impl->snapshots,   impl->experiments.get(),
+                    impl->events.get(),        impl->keys.get(),   &impl->metrics,
+                    !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -416,7 +425,9 @@ bool Server::Run() {
     Log("info", "serving", {{"db", o.db_path}, {"auth", !o.insecure_no_auth}});
   }
   impl_->StartPolling();
+  impl_->deliveries->Start();
   bool ok = impl_->http.listen_after_bind();
+  impl_->deliveries->Stop();
   impl_->StopPolling();
   impl_->writer->Stop();  // commit whatever is queued before returning
   return ok;

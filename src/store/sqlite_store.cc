@@ -6,9 +6,9 @@
 // (api/event_writer) into one transaction per many requests, so the fsync is
 // paid once per group, not per event.
 //
-// Connections: three, each with its own mutex: config_ (experiments, metrics,
-// keys), writer_ (events), reader_ (aggregates). WAL lets readers run while the
-// writer commits.
+// Connections: four, each with its own mutex: config_ (experiments, metrics,
+// keys), writer_ (events), reader_ (aggregates), outbox_ (monitor states, alerts,
+// webhooks and their deliveries). WAL lets readers run while a writer commits.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -56,6 +56,52 @@ DROP INDEX IF EXISTS events_conversion_scan;
 DROP INDEX IF EXISTS events_exposure;
 DROP INDEX IF EXISTS events_conversion;
 )sql";
+
+// ---- Alerts, webhooks and the outbox (issue 21 part 5; docs/alerts.md) ----
+// Created by every Open (IF NOT EXISTS), so a database from before them gains them.
+constexpr const char* kOutboxSchema = R"sql(
+CREATE TABLE IF NOT EXISTS monitor_states(
+  subject TEXT NOT NULL, monitor TEXT NOT NULL, state TEXT NOT NULL, since_ms INTEGER NOT NULL,
+  evaluated_ms INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(subject, monitor)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts(
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,
+  monitor TEXT NOT NULL, state TEXT NOT NULL, at_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  payload TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alerts_at ON alerts(at_ms, id);
+CREATE TABLE IF NOT EXISTS webhooks(
+  id TEXT PRIMARY KEY, url TEXT NOT NULL, kinds TEXT NOT NULL, format TEXT NOT NULL,
+  secret TEXT NOT NULL, description TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries(
+  alert_id TEXT NOT NULL, webhook_id TEXT NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, last_attempt_ms INTEGER NOT NULL,
+  last_http_status INTEGER NOT NULL, last_error TEXT NOT NULL, delivered_ms INTEGER NOT NULL,
+  PRIMARY KEY(alert_id, webhook_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_ms) WHERE status = 'pending';
+)sql";
+
+// Webhook kinds are stored as one comma-separated text (kinds are names without commas).
+std::string JoinKinds(const std::vector<std::string>& kinds) {
+  std::string out;
+  for (const std::string& k : kinds) out += (out.empty() ? "" : ",") + k;
+  return out;
+}
+
+std::vector<std::string> SplitKinds(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool WebhookWants(const std::vector<std::string>& kinds, const AlertRow& alert) {
+  if (!alert.target_webhook.empty()) return false;  // a targeted alert goes to its target only
+  return kinds.empty() || std::find(kinds.begin(), kinds.end(), alert.kind) != kinds.end();
+}
 
 // Store::ConfigVersion: triggers raise counters.config_version in the statement
 // (so the transaction) of every insert, update or delete of a configuration row.
@@ -476,6 +522,7 @@ class SqliteStore final : public Store {
  public:
   ~SqliteStore() override {
     insert_event_.reset();  // statements must be finalized before their connection closes
+    sqlite3_close(outbox_);
     sqlite3_close(reader_);
     sqlite3_close(writer_);
     sqlite3_close(config_);
@@ -487,7 +534,7 @@ class SqliteStore final : public Store {
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) return Status::Internal("cannot create " + parent.string() + ": " + ec.message());
-    for (sqlite3** db : {&config_, &writer_, &reader_}) {
+    for (sqlite3** db : {&config_, &writer_, &reader_, &outbox_}) {
       Status s = OpenConnection(path, db);
       if (!s.ok()) return s;
       if (db == &config_) {
@@ -495,6 +542,7 @@ class SqliteStore final : public Store {
         if (s = Exec(config_, kSchema); s.ok()) s = Exec(config_, ConfigVersionTriggers().c_str());
         if (s.ok()) s = MigrateApiKeys(config_);
         if (s.ok()) s = Exec(config_, kSeriesAndRulesSchema);
+        if (s.ok()) s = Exec(config_, kOutboxSchema);
         if (!s.ok()) {
           Exec(config_, "ROLLBACK");
           return s;
@@ -998,6 +1046,127 @@ class SqliteStore final : public Store {
     return total;
   }
 
+  // ---- Alerts, webhooks and the outbox (issue 21 part 5) ----
+
+  Status CommitMonitorChanges(const std::vector<MonitorStateRow>& states,
+                              const std::vector<AlertRow>& alerts) override {
+    std::lock_guard lock(outbox_mu_);
+    if (Status s = Exec(outbox_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status s = CommitInTransaction(states, alerts);
+    if (s.ok()) s = Exec(outbox_, "COMMIT");
+    if (!s.ok()) Exec(outbox_, "ROLLBACK");
+    return s;
+  }
+
+  StatusOr<std::vector<MonitorStateRow>> ListMonitorStates(
+      std::string_view subject_prefix) override {
+    std::lock_guard lock(outbox_mu_);
+    // substr rather than LIKE, whose wildcards the prefix may hold; the table is small.
+    Stmt q(outbox_,
+           "SELECT subject, monitor, state, since_ms, evaluated_ms, detail FROM monitor_states "
+           "WHERE substr(subject, 1, length(?1)) = ?1 ORDER BY subject, monitor");
+    q.Bind(1, subject_prefix);
+    std::vector<MonitorStateRow> out;
+    Status s = q.Each([&] {
+      out.push_back(
+          MonitorStateRow{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5)});
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  StatusOr<std::vector<AlertRow>> ListAlerts(int64_t since_ms, int64_t limit) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_,
+           (std::string(kSelectAlerts) + "WHERE at_ms >= ?1 ORDER BY at_ms, id LIMIT ?2").c_str());
+    q.Bind(1, since_ms).Bind(2, limit);
+    std::vector<AlertRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadAlert(q)); }); !s.ok()) return s;
+    return out;
+  }
+
+  StatusOr<AlertRow> GetAlert(std::string_view id) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_, (std::string(kSelectAlerts) + "WHERE id = ?1").c_str());
+    q.Bind(1, id);
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no alert with id " + std::string(id), "id");
+    return ReadAlert(q);
+  }
+
+  Status CreateWebhook(const WebhookRow& row) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt ins(outbox_,
+             "INSERT INTO webhooks(id, url, kinds, format, secret, description, created_ms) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    ins.Bind(1, row.id).Bind(2, row.url).Bind(3, JoinKinds(row.kinds)).Bind(4, row.format);
+    ins.Bind(5, row.secret).Bind(6, row.description).Bind(7, row.created_ms);
+    const int rc = ins.Step();
+    if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("webhook exists: " + row.id, "id");
+    if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<WebhookRow>> ListWebhooks() override {
+    std::lock_guard lock(outbox_mu_);
+    return ListWebhooksLocked();
+  }
+
+  Status DeleteWebhook(std::string_view id) override {
+    std::lock_guard lock(outbox_mu_);
+    if (Status s = Exec(outbox_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    Stmt del(outbox_, "DELETE FROM webhooks WHERE id = ?1");
+    del.Bind(1, id);
+    Status s = del.Step() == SQLITE_DONE ? Status::Ok() : Status::Internal(del.Error());
+    if (s.ok() && sqlite3_changes(outbox_) == 0) {
+      s = Status::NotFound("no webhook with id " + std::string(id), "id");
+    }
+    if (s.ok()) {
+      Stmt drop(outbox_, "DELETE FROM deliveries WHERE webhook_id = ?1 AND status = 'pending'");
+      drop.Bind(1, id);
+      if (drop.Step() != SQLITE_DONE) s = Status::Internal(drop.Error());
+    }
+    if (s.ok()) s = Exec(outbox_, "COMMIT");
+    if (!s.ok()) Exec(outbox_, "ROLLBACK");
+    return s;
+  }
+
+  StatusOr<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms, int64_t limit) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_, (std::string(kSelectDeliveries) +
+                     "WHERE status = 'pending' AND next_attempt_ms <= ?1 "
+                     "ORDER BY next_attempt_ms, alert_id, webhook_id LIMIT ?2")
+                        .c_str());
+    q.Bind(1, now_ms).Bind(2, limit);
+    std::vector<DeliveryRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadDelivery(q)); }); !s.ok()) return s;
+    return out;
+  }
+
+  Status RecordDeliveryAttempt(const DeliveryRow& row) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt up(outbox_,
+            "UPDATE deliveries SET status = ?3, attempts = ?4, next_attempt_ms = ?5, "
+            "last_attempt_ms = ?6, last_http_status = ?7, last_error = ?8, delivered_ms = ?9 "
+            "WHERE alert_id = ?1 AND webhook_id = ?2");
+    up.Bind(1, row.alert_id).Bind(2, row.webhook_id).Bind(3, row.status);
+    up.Bind(4, int64_t{row.attempts}).Bind(5, row.next_attempt_ms).Bind(6, row.last_attempt_ms);
+    up.Bind(7, int64_t{row.last_http_status}).Bind(8, row.last_error).Bind(9, row.delivered_ms);
+    if (up.Step() != SQLITE_DONE) return Status::Internal(up.Error());
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<DeliveryRow>> ListDeliveries(std::string_view alert_id) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_,
+           (std::string(kSelectDeliveries) + "WHERE alert_id = ?1 ORDER BY webhook_id").c_str());
+    q.Bind(1, alert_id);
+    std::vector<DeliveryRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadDelivery(q)); }); !s.ok()) return s;
+    return out;
+  }
+
   // ---- metric series (issue 21) ----
 
   StatusOr<std::vector<SeriesRow>> EventSeries(const SeriesQuery& query) override {
@@ -1088,6 +1257,97 @@ class SqliteStore final : public Store {
   }
 
  private:
+  static constexpr const char* kSelectAlerts =
+      "SELECT id, kind, subject_kind, subject, monitor, state, at_ms, created_ms, payload "
+      "FROM alerts ";
+  static constexpr const char* kSelectDeliveries =
+      "SELECT alert_id, webhook_id, status, attempts, next_attempt_ms, last_attempt_ms, "
+      "last_http_status, last_error, delivered_ms FROM deliveries ";
+
+  static AlertRow ReadAlert(Stmt& q) {  // a row of kSelectAlerts
+    AlertRow a;
+    a.id = q.Text(0);
+    a.kind = q.Text(1);
+    a.subject_kind = q.Text(2);
+    a.subject = q.Text(3);
+    a.monitor = q.Text(4);
+    a.state = q.Text(5);
+    a.at_ms = q.Int(6);
+    a.created_ms = q.Int(7);
+    a.payload = q.Text(8);
+    return a;
+  }
+
+  static DeliveryRow ReadDelivery(Stmt& q) {  // a row of kSelectDeliveries
+    return DeliveryRow{q.Text(0),
+                       q.Text(1),
+                       q.Text(2),
+                       static_cast<int>(q.Int(3)),
+                       q.Int(4),
+                       q.Int(5),
+                       static_cast<int>(q.Int(6)),
+                       q.Text(7),
+                       q.Int(8)};
+  }
+
+  StatusOr<std::vector<WebhookRow>> ListWebhooksLocked() {  // REQUIRES: outbox_mu_ held
+    Stmt q(outbox_,
+           "SELECT id, url, kinds, format, secret, description, created_ms FROM webhooks "
+           "ORDER BY created_ms, id");
+    std::vector<WebhookRow> out;
+    Status s = q.Each([&] {
+      out.push_back(WebhookRow{q.Text(0), q.Text(1), SplitKinds(q.Text(2)), q.Text(3), q.Text(4),
+                               q.Text(5), q.Int(6)});
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  // REQUIRES: outbox_mu_ held, in a write transaction.
+  Status CommitInTransaction(const std::vector<MonitorStateRow>& states,
+                             const std::vector<AlertRow>& alerts) {
+    Stmt up(outbox_,
+            "INSERT INTO monitor_states(subject, monitor, state, since_ms, evaluated_ms, detail) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(subject, monitor) DO UPDATE SET "
+            "state = excluded.state, since_ms = excluded.since_ms, "
+            "evaluated_ms = excluded.evaluated_ms, detail = excluded.detail");
+    for (const MonitorStateRow& m : states) {
+      up.Bind(1, m.subject).Bind(2, m.monitor).Bind(3, m.state).Bind(4, m.since_ms);
+      up.Bind(5, m.evaluated_ms).Bind(6, m.detail);
+      const int rc = up.Step();
+      up.Rewind();
+      if (rc != SQLITE_DONE) return Status::Internal(up.Error());
+    }
+    if (alerts.empty()) return Status::Ok();
+    StatusOr<std::vector<WebhookRow>> webhooks = ListWebhooksLocked();
+    if (!webhooks.ok()) return webhooks.status();
+    Stmt ins(outbox_,
+             "INSERT OR IGNORE INTO alerts(id, kind, subject_kind, subject, monitor, state, "
+             "at_ms, created_ms, payload) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    Stmt pending(outbox_,
+                 "INSERT OR IGNORE INTO deliveries(alert_id, webhook_id, status, attempts, "
+                 "next_attempt_ms, last_attempt_ms, last_http_status, last_error, delivered_ms) "
+                 "VALUES(?1, ?2, 'pending', 0, ?3, 0, 0, '', 0)");
+    for (const AlertRow& a : alerts) {
+      ins.Bind(1, a.id).Bind(2, a.kind).Bind(3, a.subject_kind).Bind(4, a.subject);
+      ins.Bind(5, a.monitor).Bind(6, a.state).Bind(7, a.at_ms).Bind(8, a.created_ms);
+      ins.Bind(9, a.payload);
+      const int rc = ins.Step();
+      ins.Rewind();
+      if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
+      if (sqlite3_changes(outbox_) == 0) continue;  // stored before: no new deliveries
+      for (const WebhookRow& w : *webhooks) {
+        if (w.id != a.target_webhook && !WebhookWants(w.kinds, a)) continue;
+        pending.Bind(1, a.id).Bind(2, w.id).Bind(3, a.created_ms);
+        const int prc = pending.Step();
+        pending.Rewind();
+        if (prc != SQLITE_DONE) return Status::Internal(pending.Error());
+      }
+    }
+    return Status::Ok();
+  }
+
+
   Status InsertPhase(const PhaseRow& p) {  // REQUIRES: config_mu_ held, in a transaction
     Stmt ins(config_,
              "INSERT INTO phases(experiment, phase, seed, started_ms) VALUES(?1, ?2, ?3, ?4)");
@@ -1159,6 +1419,10 @@ class SqliteStore final : public Store {
   std::unique_ptr<Stmt> insert_event_;  // GUARDED_BY(writer_mu_)
   std::mutex reader_mu_;
   sqlite3* reader_ = nullptr;  // GUARDED_BY(reader_mu_)
+  // Monitor states, alerts, webhooks and deliveries: a connection of their own, so
+  // the delivery worker's polls never wait behind configuration or key lookups.
+  std::mutex outbox_mu_;
+  sqlite3* outbox_ = nullptr;  // GUARDED_BY(outbox_mu_)
   std::string path_;
 };
 

@@ -26,6 +26,7 @@ StatusOr<std::vector<MonitorStateRow>> Store::ListMonitorStates(std::string_view
 StatusOr<std::vector<AlertRow>> Store::ListAlerts(int64_t, int64_t) {
   return NotImplemented("alerts");
 }
+StatusOr<AlertRow> Store::GetAlert(std::string_view) { return NotImplemented("alerts"); }
 Status Store::CreateAlertRule(const AlertRuleRow&) { return NotImplemented("alert rules"); }
 Status Store::UpdateAlertRule(const AlertRuleRow&) { return NotImplemented("alert rules"); }
 Status Store::DeleteAlertRule(std::string_view) { return NotImplemented("alert rules"); }

@@ -176,13 +176,16 @@ struct AlertRow {
   int64_t at_ms = 0;         // event time: the as_of of the evaluation
   int64_t created_ms = 0;    // wall-clock time of the write
   std::string payload;       // opaque JSON text: the statistic that fired it, ...
+  // Not stored: when set, CommitMonitorChanges gives the new alert one delivery, to
+  // this webhook only, whatever its kinds (POST /v1/webhooks/{id}/test).
+  std::string target_webhook;
 };
 
 // A webhook endpoint. The secret is kept (HMAC needs it) and shown once at creation.
 struct WebhookRow {
   std::string id;  // "wh_" + hex
   std::string url;
-  std::vector<std::string> kinds;  // alert kinds delivered; empty: all
+  std::vector<std::string> kinds;  // alert kinds delivered; empty: every kind
   std::string format;              // "standard" or "slack"
   std::string secret;              // "whsec_" + base64 (Standard Webhooks)
   std::string description;
@@ -304,6 +307,8 @@ class Store {
   virtual StatusOr<std::vector<MonitorStateRow>> ListMonitorStates(std::string_view subject_prefix);
   // Alerts with at_ms >= since_ms, oldest first, at most `limit`.
   virtual StatusOr<std::vector<AlertRow>> ListAlerts(int64_t since_ms, int64_t limit);
+  // The alert `id` (NotFound when absent): what a delivery sends.
+  virtual StatusOr<AlertRow> GetAlert(std::string_view id);
 
   // Alert rules (configuration: raises ConfigVersion like metrics).
   virtual Status CreateAlertRule(const AlertRuleRow& row);
@@ -315,11 +320,14 @@ class Store {
   // Webhooks and the outbox.
   virtual Status CreateWebhook(const WebhookRow& row);
   virtual StatusOr<std::vector<WebhookRow>> ListWebhooks();
-  virtual Status DeleteWebhook(
-      std::string_view id);  // NotFound if absent; pending deliveries dropped
+  // NotFound if absent; its pending deliveries are dropped (the delivered and
+  // failed ones stay, as history).
+  virtual Status DeleteWebhook(std::string_view id);
   // Pending deliveries with next_attempt_ms <= now_ms, soonest first, at most `limit`.
   virtual StatusOr<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms, int64_t limit);
-  // Replaces the delivery (alert_id, webhook_id) with `row` (after an attempt).
+  // Replaces the delivery (alert_id, webhook_id) with `row` (after an attempt, or
+  // to lease it before one). A delivery that is no longer stored (its webhook was
+  // deleted) stays absent; that is not an error.
   virtual Status RecordDeliveryAttempt(const DeliveryRow& row);
   virtual StatusOr<std::vector<DeliveryRow>> ListDeliveries(std::string_view alert_id);
 };

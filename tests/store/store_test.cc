@@ -1,6 +1,7 @@
 // Store contract tests. The backend-independent cases run against every Store
 // implementation (SQLite, and ClickHouse on a server of the test's own: see
 // Backend below); cases about SQLite files stay SQLite-only.
+#include <algorithm>
 #include <sqlite3.h>
 #include <catch2/catch.hpp>
 
@@ -756,4 +757,185 @@ TEST_CASE("alert rules: create, duplicate, get, list, update, delete; the config
   // A deleted key can be created again.
   REQUIRE(a->CreateAlertRule({"r2", "{\"v\":3}", 30, 30}).ok());
   CHECK(b->GetAlertRule("r2")->config == "{\"v\":3}");
+}
+
+// ---- Alerts, webhooks and the outbox (issue 21 part 5) ----
+
+namespace {
+
+WebhookRow Hook(std::string id, std::vector<std::string> kinds, int64_t created_ms) {
+  return WebhookRow{std::move(id),    "https://hooks.example/" + std::to_string(created_ms),
+                    std::move(kinds), "standard",
+                    "whsec_c2VjcmV0", "a\twebhook\nwith 'quotes'",
+                    created_ms};
+}
+
+AlertRow Alert(std::string id, std::string kind, int64_t at_ms) {
+  AlertRow a;
+  a.id = std::move(id);
+  a.kind = std::move(kind);
+  a.subject_kind = "experiment";
+  a.subject = "checkout";
+  a.monitor = a.kind;
+  a.state = "firing";
+  a.at_ms = at_ms;
+  a.created_ms = at_ms + 5;
+  a.payload = R"({"e_value":25.5,"note":"tab\there"})";
+  return a;
+}
+
+std::vector<std::string> WebhooksOf(const std::vector<DeliveryRow>& rows) {
+  std::vector<std::string> out;
+  for (const DeliveryRow& d : rows) out.push_back(d.webhook_id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("outbox: states, alerts once by id, and a delivery per matching webhook") {
+  FOR_EACH_BACKEND(backend);
+  auto store = backend.Open();
+  REQUIRE(store->CreateWebhook(Hook("wh_all", {}, 1)).ok());
+  REQUIRE(store->CreateWebhook(Hook("wh_srm", {"srm", "guardrail"}, 2)).ok());
+  REQUIRE(store->CreateWebhook(Hook("wh_rule", {"rule"}, 3)).ok());
+  CHECK(store->CreateWebhook(Hook("wh_all", {}, 4)).code() == StatusCode::kAlreadyExists);
+  auto hooks = *store->ListWebhooks();
+  REQUIRE(hooks.size() == 3);
+  CHECK(hooks[1].id == "wh_srm");
+  CHECK(hooks[1].kinds == std::vector<std::string>{"srm", "guardrail"});
+  CHECK(hooks[0].kinds.empty());
+  CHECK(hooks[0].description == "a\twebhook\nwith 'quotes'");
+  CHECK(hooks[0].secret == "whsec_c2VjcmV0");
+
+  MonitorStateRow state{"experiment:checkout", "srm", "firing", 1000, 1000, R"({"p":0.001})"};
+  REQUIRE(store->CommitMonitorChanges({state}, {Alert("alt_1", "srm", 1000)}).ok());
+  CHECK(WebhooksOf(*store->ListDeliveries("alt_1")) ==
+        std::vector<std::string>{"wh_all", "wh_srm"});
+  const DeliveryRow d = store->ListDeliveries("alt_1")->front();
+  CHECK(d.status == "pending");
+  CHECK(d.attempts == 0);
+  CHECK(d.next_attempt_ms == 1005);  // due at once: the alert's created_ms
+
+  // The same alert again (a replayed evaluation): stored once, no new deliveries;
+  // the state is replaced.
+  state.evaluated_ms = 2000;
+  AlertRow again = Alert("alt_1", "srm", 1000);
+  again.payload = "{}";
+  REQUIRE(store->CommitMonitorChanges({state}, {again, Alert("alt_2", "rule", 1500)}).ok());
+  CHECK(store->ListDeliveries("alt_1")->size() == 2);
+  CHECK(store->GetAlert("alt_1")->payload == R"({"e_value":25.5,"note":"tab\there"})");
+  CHECK(WebhooksOf(*store->ListDeliveries("alt_2")) ==
+        std::vector<std::string>{"wh_all", "wh_rule"});
+  auto states = *store->ListMonitorStates("experiment:");
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].evaluated_ms == 2000);
+  CHECK(states[0].detail == R"({"p":0.001})");
+  CHECK(store->ListMonitorStates("rule:")->empty());
+  CHECK(store->ListMonitorStates("")->size() == 1);
+
+  // A targeted (test) alert goes to its webhook only, whatever its kinds.
+  AlertRow test = Alert("alt_test", "test", 1700);
+  test.target_webhook = "wh_rule";
+  REQUIRE(store->CommitMonitorChanges({}, {test}).ok());
+  CHECK(WebhooksOf(*store->ListDeliveries("alt_test")) == std::vector<std::string>{"wh_rule"});
+
+  auto alerts = *store->ListAlerts(0, 10);
+  REQUIRE(alerts.size() == 3);
+  CHECK(alerts[0].id == "alt_1");
+  CHECK(alerts[2].id == "alt_test");
+  CHECK(alerts[1].subject_kind == "experiment");
+  CHECK(store->ListAlerts(1500, 10)->size() == 2);
+  CHECK(store->ListAlerts(0, 1)->size() == 1);
+  CHECK(store->GetAlert("alt_nope").status().code() == StatusCode::kNotFound);
+
+  // Due deliveries, soonest first; an attempt reschedules one, a success ends it.
+  auto due = *store->DueDeliveries(1600, 100);
+  REQUIRE(due.size() == 4);
+  CHECK(due[0].alert_id == "alt_1");
+  CHECK(store->DueDeliveries(1600, 2)->size() == 2);
+  CHECK(store->DueDeliveries(1000, 100)->empty());
+  DeliveryRow retry = due[0];
+  retry.attempts = 1;
+  retry.last_attempt_ms = 1600;
+  retry.next_attempt_ms = 9000;
+  retry.last_http_status = 503;
+  retry.last_error = "HTTP 503";
+  REQUIRE(store->RecordDeliveryAttempt(retry).ok());
+  DeliveryRow done = due[1];
+  done.status = "delivered";
+  done.attempts = 1;
+  done.delivered_ms = 1601;
+  done.last_http_status = 204;
+  REQUIRE(store->RecordDeliveryAttempt(done).ok());
+  CHECK(store->DueDeliveries(1600, 100)->size() == 2);
+  auto later = *store->DueDeliveries(9000, 100);
+  REQUIRE(later.size() == 4);
+  CHECK(later.back().alert_id == "alt_1");
+  CHECK(later.back().last_error == "HTTP 503");
+  CHECK(later.back().attempts == 1);
+
+  // Deleting a webhook drops its pending deliveries and keeps the delivered ones.
+  REQUIRE(store->DeleteWebhook(done.webhook_id).ok());
+  CHECK(store->DeleteWebhook(done.webhook_id).code() == StatusCode::kNotFound);
+  REQUIRE(store->DeleteWebhook("wh_rule").ok());
+  CHECK(store->ListWebhooks()->size() == 1);
+  CHECK(store->ListDeliveries("alt_test")->empty());
+  CHECK(store->ListDeliveries("alt_2")->size() == 1);
+  auto kept = *store->ListDeliveries(done.alert_id);
+  CHECK(std::count_if(kept.begin(), kept.end(),
+                      [](const DeliveryRow& r) { return r.status == "delivered"; }) == 1);
+  // An attempt recorded for a dropped delivery does not bring it back.
+  DeliveryRow dropped = store->DueDeliveries(9000, 100)->front();
+  REQUIRE(store->DeleteWebhook(dropped.webhook_id).ok());
+  REQUIRE(store->RecordDeliveryAttempt(dropped).ok());
+  CHECK(store->DueDeliveries(9000, 100)->empty());
+
+  // Another process sees it all.
+  auto other = backend.Open();
+  CHECK(other->ListAlerts(0, 10)->size() == 3);
+  CHECK(other->ListMonitorStates("")->size() == 1);
+}
+
+TEST_CASE("outbox: a state change and its alerts commit together or not at all (SQLite)") {
+  TempDb db;
+  std::string error;
+  auto store = OpenSqliteStore(db.path(), &error);
+  REQUIRE(store);
+  REQUIRE(store->CreateWebhook(Hook("wh_all", {}, 1)).ok());
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TRIGGER refuse AFTER INSERT ON deliveries "
+                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  MonitorStateRow state{"experiment:checkout", "srm", "firing", 1000, 1000, "{}"};
+  Status s = store->CommitMonitorChanges({state}, {Alert("alt_1", "srm", 1000)});
+  CHECK(s.code() == StatusCode::kInternal);
+  CHECK(store->ListMonitorStates("")->empty());
+  CHECK(store->ListAlerts(0, 10)->empty());
+}
+
+TEST_CASE("outbox: a database from before the outbox gains its tables on open (SQLite)") {
+  TempDb db;
+  std::filesystem::create_directories(std::filesystem::path(db.path()).parent_path());
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TABLE metrics(key TEXT PRIMARY KEY, config TEXT NOT NULL, "
+                         "created_ms INTEGER NOT NULL);"
+                         "INSERT INTO metrics VALUES('m', '{}', 5);",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  std::string error;
+  auto store = OpenSqliteStore(db.path(), &error);
+  REQUIRE(store);
+  CHECK(store->ListMetrics()->size() == 1);
+  REQUIRE(store->CreateWebhook(Hook("wh_all", {}, 1)).ok());
+  REQUIRE(store->CommitMonitorChanges({}, {Alert("alt_1", "srm", 1000)}).ok());
+  CHECK(store->DueDeliveries(2000, 10)->size() == 1);
 }
