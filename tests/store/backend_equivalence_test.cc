@@ -473,6 +473,17 @@ std::vector<std::vector<Event>> SeriesScenario(uint64_t seed) {
 TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
   CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
   const auto batches = SeriesScenario(20261207);
+  // The cluster's shards keep their events in fixed databases (cw_shard1, cw_shard2)
+  // shared with the other cluster tests of this process: start from empty ones,
+  // and leave them empty.
+  auto drop_shards = [&] {
+    for (const char* shard : {"cw_shard1", "cw_shard2"}) {
+      REQUIRE(ch::Client(server->endpoint())
+                  .Query(std::string("DROP DATABASE IF EXISTS ") + shard)
+                  .ok());
+    }
+  };
+  drop_shards();
   const auto dir =
       std::filesystem::temp_directory_path() / ("causeway_series_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -532,6 +543,8 @@ TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
       }
     }
   }
+  backends.clear();
+  drop_shards();
   std::filesystem::remove_all(dir);
 }
 
