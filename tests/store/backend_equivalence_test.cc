@@ -504,23 +504,27 @@ TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
     for (const auto& batch : batches) REQUIRE(b.store->WriteEventBatches({&batch})[0].status.ok());
   }
   std::vector<SeriesQuery> queries;
-  for (const auto& [step, segment] :
-       std::vector<std::pair<int64_t, std::string>>{{60'000, ""},
-                                                    {300'000, "platform"},
-                                                    {3'600'000, ""},
-                                                    {3'600'000, "country"},
-                                                    {kDay, "platform"},
-                                                    {kDay, "absent"}}) {
-    SeriesQuery q;
-    q.events = {"click", "view", "purchase"};
-    q.from_ms = kStart - 7'200'000 + 13;  // not aligned: buckets count from from_ms
-    q.to_ms = kStart + 2 * kDay + 1;
-    q.step_ms = step;
-    q.segment = segment;
-    queries.push_back(q);
+  for (const bool aligned : {true, false}) {  // SQLite: its rollup, or the events
+    for (const auto& [step, segment] :
+         std::vector<std::pair<int64_t, std::string>>{{60'000, ""},
+                                                      {300'000, "platform"},
+                                                      {3'600'000, ""},
+                                                      {3'600'000, "country"},
+                                                      {kDay, "platform"},
+                                                      {kDay, "absent"},
+                                                      {kDay, ""}}) {
+      SeriesQuery q;
+      q.events = {"click", "view", "purchase"};
+      // Not aligned: buckets count from from_ms.
+      q.from_ms = aligned ? kStart - kDay : kStart - 7'200'000 + 13;
+      q.to_ms = aligned ? kStart + 2 * kDay : kStart + 2 * kDay + 1;
+      q.step_ms = step;
+      q.segment = segment;
+      queries.push_back(q);
+    }
   }
   for (const SeriesQuery& q : queries) {
-    INFO("step " << q.step_ms << " segment " << q.segment);
+    INFO("from " << q.from_ms << " step " << q.step_ms << " segment " << q.segment);
     auto expected = backends[0].store->EventSeries(q);
     REQUIRE(expected.ok());
     int64_t total = 0;
