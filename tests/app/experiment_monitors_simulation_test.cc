@@ -3,7 +3,7 @@
 // itself, with the default configuration but for what each scenario names.
 // Figures (false-alarm rates, detection delays) are printed and recorded in
 // docs/alerts.md; reproduce with
-//   build/dev/tests/app/app_experiment_monitor_tests "[simulation]" -s | grep -A3 "with message"
+//   build/dev/tests/app/app_experiment_monitor_tests "[simulation]" -s | grep -A2 "warning:"
 // Traffic: Poisson arrivals, 100 000 users a day (347 per look), split by the
 // weights; a binomial guardrail metric with a 10 % baseline, decided on arrival.
 #include <algorithm>
