@@ -8,7 +8,9 @@
 // ctr = click / impression. The data generation is not timed. Then, each the
 // median of 5 runs on a warm page cache:
 //   - the handler of GET /v1/metrics/ctr/series?step=1h over the 30 days (store
-//     aggregate, points, JSON), and app::ReadMetricSeries alone;
+//     aggregate from its per-minute rollup, points, JSON), app::ReadMetricSeries
+//     alone, and the store's other path over the same rows (the events along the
+//     (name, ts) index, as for a segmented or unaligned query);
 //   - the reference: one raw SQLite GROUP BY of the same rows by hour
 //     (SELECT ts / 3600000, name, count(*), total(value) ... GROUP BY 1, 2) on a
 //     fresh connection, and a plain count(*) of them (the cost of reading them);
@@ -102,8 +104,11 @@ int main(int argc, char** argv) {
   const std::string path = dir + "/causeway_series_bench_" + std::to_string(events) + ".db";
   const bool exists = std::filesystem::exists(path);
   std::string error;
+  const auto open_start = std::chrono::steady_clock::now();
   auto db = store::OpenSqliteStore(path, &error);
   Check(db != nullptr, error);
+  const double open_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - open_start).count();
   causeway::assign::SnapshotHolder snapshots;
   causeway::api::ExperimentService service(db.get(), &snapshots);
   Check(service.Load(&error), error);
@@ -139,6 +144,17 @@ int main(int argc, char** argv) {
     series_events = 0;
     for (const auto& p : s->points) series_events += p.events + p.denominator_events;
   });
+  // The store's other path, the events along events_conversion_time (taken when the
+  // range is not whole minutes, or segmented): the same month, from 1 ms later.
+  store::SeriesQuery raw_query = app::SeriesQueryOf(*ctr, request);
+  raw_query.from_ms += 1;
+  int64_t raw_events = 0;
+  const double event_scan = causeway::bench::MedianSeconds(3, [&] {
+    auto rows = db->EventSeries(raw_query);
+    Check(rows.ok(), "event scan");
+    raw_events = 0;
+    for (const auto& r : *rows) raw_events += r.events;
+  });
   int64_t ref_rows = 0, count_rows = 0;
   const double group_by =
       RawGroupBy(path,
@@ -164,6 +180,8 @@ int main(int argc, char** argv) {
 
   std::printf("metric series on SQLite, %lld events over 30 days (%lld read by ctr)\n",
               static_cast<long long>(events), static_cast<long long>(series_events));
+  std::printf("  open%s                     : %.3f s\n",
+              exists ? " (fills the rollup on a file without it)" : "", open_s);
   std::printf("  GET .../ctr/series 30 d at 1h (%zu points), handler : %.3f s\n", points, handler);
   std::printf("  app::ReadMetricSeries alone                        : %.3f s\n", app_only);
   std::printf(
@@ -172,6 +190,8 @@ int main(int argc, char** argv) {
   std::printf(
       "  reference: raw SQLite count(*) of the same rows     : %.3f s  (series / ref = %.2f)\n",
       count_only, handler / count_only);
+  std::printf("  store, from the events (no rollup), 1 ms later     : %.3f s  (%lld events)\n",
+              event_scan, static_cast<long long>(raw_events));
   std::printf("  GET .../ctr/series 1 d at 1m (1440 points)          : %.3f s\n", dashboard);
   std::printf("  GET .../ctr/series 30 d at 1h, segment=platform     : %.3f s\n", segmented);
   std::printf("  target: 30 d at 1h over 10 M events < 1 s: %s\n",

@@ -473,6 +473,17 @@ std::vector<std::vector<Event>> SeriesScenario(uint64_t seed) {
 TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
   CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
   const auto batches = SeriesScenario(20261207);
+  // The cluster's shards keep their events in fixed databases (cw_shard1, cw_shard2)
+  // shared with the other cluster tests of this process: start from empty ones,
+  // and leave them empty.
+  auto drop_shards = [&] {
+    for (const char* shard : {"cw_shard1", "cw_shard2"}) {
+      REQUIRE(ch::Client(server->endpoint())
+                  .Query(std::string("DROP DATABASE IF EXISTS ") + shard)
+                  .ok());
+    }
+  };
+  drop_shards();
   const auto dir =
       std::filesystem::temp_directory_path() / ("causeway_series_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -493,23 +504,27 @@ TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
     for (const auto& batch : batches) REQUIRE(b.store->WriteEventBatches({&batch})[0].status.ok());
   }
   std::vector<SeriesQuery> queries;
-  for (const auto& [step, segment] :
-       std::vector<std::pair<int64_t, std::string>>{{60'000, ""},
-                                                    {300'000, "platform"},
-                                                    {3'600'000, ""},
-                                                    {3'600'000, "country"},
-                                                    {kDay, "platform"},
-                                                    {kDay, "absent"}}) {
-    SeriesQuery q;
-    q.events = {"click", "view", "purchase"};
-    q.from_ms = kStart - 7'200'000 + 13;  // not aligned: buckets count from from_ms
-    q.to_ms = kStart + 2 * kDay + 1;
-    q.step_ms = step;
-    q.segment = segment;
-    queries.push_back(q);
+  for (const bool aligned : {true, false}) {  // SQLite: its rollup, or the events
+    for (const auto& [step, segment] :
+         std::vector<std::pair<int64_t, std::string>>{{60'000, ""},
+                                                      {300'000, "platform"},
+                                                      {3'600'000, ""},
+                                                      {3'600'000, "country"},
+                                                      {kDay, "platform"},
+                                                      {kDay, "absent"},
+                                                      {kDay, ""}}) {
+      SeriesQuery q;
+      q.events = {"click", "view", "purchase"};
+      // Not aligned: buckets count from from_ms.
+      q.from_ms = aligned ? kStart - kDay : kStart - 7'200'000 + 13;
+      q.to_ms = aligned ? kStart + 2 * kDay : kStart + 2 * kDay + 1;
+      q.step_ms = step;
+      q.segment = segment;
+      queries.push_back(q);
+    }
   }
   for (const SeriesQuery& q : queries) {
-    INFO("step " << q.step_ms << " segment " << q.segment);
+    INFO("from " << q.from_ms << " step " << q.step_ms << " segment " << q.segment);
     auto expected = backends[0].store->EventSeries(q);
     REQUIRE(expected.ok());
     int64_t total = 0;
@@ -532,6 +547,8 @@ TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
       }
     }
   }
+  backends.clear();
+  drop_shards();
   std::filesystem::remove_all(dir);
 }
 
