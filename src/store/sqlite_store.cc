@@ -424,12 +424,12 @@ class RowScan {
 
 class EventCursor {
  public:
-  EventCursor(sqlite3* db, const std::string& name, const UidRange& range)
+  EventCursor(sqlite3* db, const std::string& name, const UidRange& range, int64_t until_ms)
       : scan_(db,
-              "SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1" +
+              "SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1 AND ts < ?4" +
                   RangeSql(range, 2) + " ORDER BY uid, ts",
               "conversion scan") {
-    scan_.q.Bind(1, name);
+    scan_.q.Bind(1, name).Bind(4, until_ms);
     BindRange(scan_.q, range, 2);
     scan_.Next();
   }
@@ -453,7 +453,7 @@ class ExposureCursor {
  public:
   ExposureCursor(sqlite3* db, const ReportQuery& query, const UidRange& range)
       : scan_(db, Sql(query.segment_attributes.size(), range), "exposure scan") {
-    scan_.q.Bind(1, query.experiment).Bind(2, query.since_ms);
+    scan_.q.Bind(1, query.experiment).Bind(2, query.since_ms).Bind(3, query.until_ms);
     BindRange(scan_.q, range, 10);
     attributes_ = query.segment_attributes;
     scan_.Next();
@@ -476,6 +476,7 @@ class ExposureCursor {
     variant_store_.clear();
     while (scan_.has && scan_.Text(0) == uid_) {
       variant_store_.emplace_back(scan_.Text(2));
+      latest_ = std::max(latest_, scan_.q.Int(1));
       scan_.Next();
     }
     variants_.assign(variant_store_.begin(), variant_store_.end());
@@ -485,18 +486,21 @@ class ExposureCursor {
   int64_t t0() const { return t0_; }
   const std::string& label() const { return label_; }
   const std::vector<std::string_view>& variants() const { return variants_; }
+  // The latest exposure of the users read so far (0: none).
+  int64_t latest() const { return latest_; }
 
  private:
   static std::string Sql(size_t attributes, const UidRange& range) {
     // attrs only when segmenting; parsed for the first exposure of each user only.
     return std::string("SELECT uid, ts, variant") + (attributes > 0 ? ", attrs" : "") +
-           " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2" + RangeSql(range, 10) +
-           " ORDER BY uid, ts";
+           " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 AND ts < ?3" +
+           RangeSql(range, 10) + " ORDER BY uid, ts";
   }
   RowScan scan_;
   std::vector<std::string> attributes_;
   std::string uid_, label_;
   int64_t t0_ = 0;
+  int64_t latest_ = 0;
   std::vector<std::string> variant_store_;
   std::vector<std::string_view> variants_;
 };
@@ -508,8 +512,9 @@ StatusOr<std::vector<UserHistory>> ReadHistories(sqlite3* db, const ReportQuery&
   ReportQuery plain;
   plain.experiment = query.experiment;
   plain.since_ms = query.since_ms;
+  plain.until_ms = query.until_ms;
   ExposureCursor users(db, plain, range);
-  EventCursor events(db, event, range);
+  EventCursor events(db, event, range, query.until_ms);
   std::vector<UserHistory> out;
   std::vector<ReportAccumulator::TimedValue> scratch;
   while (users.NextUser()) {
@@ -541,7 +546,7 @@ StatusOr<ReportAggregates> AggregateRange(sqlite3* db, const ReportQuery& query,
   ExposureCursor users(db, query, range);
   std::vector<std::unique_ptr<EventCursor>> cursors;
   for (const std::string& name : acc.EventNames()) {
-    cursors.push_back(std::make_unique<EventCursor>(db, name, range));
+    cursors.push_back(std::make_unique<EventCursor>(db, name, range, query.until_ms));
   }
   std::vector<std::vector<ReportAccumulator::TimedValue>> events(cursors.size());
   size_t ordinal = 0;
@@ -566,7 +571,9 @@ StatusOr<ReportAggregates> AggregateRange(sqlite3* db, const ReportQuery& query,
   for (const auto& c : cursors) {
     if (!c->status().ok()) return c->status();
   }
-  return acc.Finish();
+  ReportAggregates out = acc.Finish();
+  out.latest_exposure_ms = users.latest();
+  return out;
 }
 
 // Runs f(i) for i in [0, n) on n threads (the calling thread takes i = 0).
@@ -1012,12 +1019,12 @@ class SqliteStore final : public Store {
     // correct, only the balance depends on it.
     Stmt first(db,
                "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
-               "ORDER BY uid LIMIT 1");
+               "AND ts < ?3 ORDER BY uid LIMIT 1");
     Stmt last(db,
               "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
-              "ORDER BY uid DESC LIMIT 1");
-    first.Bind(1, query.experiment).Bind(2, query.since_ms);
-    last.Bind(1, query.experiment).Bind(2, query.since_ms);
+              "AND ts < ?3 ORDER BY uid DESC LIMIT 1");
+    first.Bind(1, query.experiment).Bind(2, query.since_ms).Bind(3, query.until_ms);
+    last.Bind(1, query.experiment).Bind(2, query.since_ms).Bind(3, query.until_ms);
     StatusOr<bool> has_first = first.One();
     if (!has_first.ok()) return has_first.status();
     StatusOr<bool> has_last = last.One();

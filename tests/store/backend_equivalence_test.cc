@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -158,6 +159,7 @@ void SameAggregates(const ReportAggregates& a, const ReportAggregates& b) {
   CHECK(a.override_users == b.override_users);
   CHECK(a.conversions_before_exposure == b.conversions_before_exposure);
   CHECK(a.latest_ms == b.latest_ms);
+  CHECK(a.latest_exposure_ms == b.latest_exposure_ms);
   SameTable(a.totals, b.totals, "totals");
   CHECK(a.first_day == b.first_day);
   REQUIRE(a.daily.size() == b.daily.size());
@@ -222,6 +224,18 @@ std::vector<ReportQuery> Queries(const Scenario& s) {
   ReportQuery empty = checkout;  // nobody exposed
   empty.experiment = "never-started";
   out.push_back(empty);
+  // As of a time (monitors): exposures and conversions before until_ms only.
+  ReportQuery as_of = out[0];
+  as_of.until_ms = kStart + 5 * kDay + 12'345'678;
+  out.push_back(as_of);
+  as_of.metrics.clear();  // counts only (the SRM and no-traffic monitors)
+  out.push_back(as_of);
+  ReportQuery pricing_as_of = pricing;
+  pricing_as_of.until_ms = s.phase2_ms + 2 * kDay + 1;
+  out.push_back(pricing_as_of);
+  ReportQuery before_any = out[0];  // before the first exposure
+  before_any.until_ms = kStart;
+  out.push_back(before_any);
   for (ReportQuery& q : out) {
     const std::vector<std::string> overrides = q.override_users;
     q.is_override = [overrides](std::string_view u) {
@@ -249,7 +263,14 @@ void SameReports(Store& reference, Store& other, const Scenario& scenario) {
     INFO(b.status().message());
     REQUIRE(b.ok());
     SameAggregates(*a, *b);
-    if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty()) {
+    CHECK(a->latest_exposure_ms < q.until_ms);
+    CHECK(a->latest_ms < q.until_ms);
+    if (q.until_ms == kStart) CHECK(a->unique_users == 0);
+    if (q.until_ms != kStart && q.experiment != "never-started") {
+      CHECK(a->latest_exposure_ms >= kStart);
+    }
+    if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty() &&
+        q.until_ms == std::numeric_limits<int64_t>::max()) {
       CHECK(a->multi_variant_users > 0);
       CHECK(a->unknown_variant_users > 0);
       CHECK(a->wrong_variant_users > 0);
