@@ -182,13 +182,6 @@ void ReadRollout(FieldReader& r, std::optional<app::RolloutPlan>* out) {
   if (r.ok()) *out = std::move(plan);
 }
 
-const std::initializer_list<std::pair<app::RolloutAction, const char*>> kRolloutActions = {
-    {app::RolloutAction::kHold, "hold"},
-    {app::RolloutAction::kAdvance, "advance"},
-    {app::RolloutAction::kComplete, "complete"},
-    {app::RolloutAction::kPause, "pause"},
-    {app::RolloutAction::kRollback, "rollback"}};
-
 Json EncodeRolloutState(const app::RolloutState& s) {
   Json history = Json::array();
   for (const auto& e : s.history) {
@@ -221,8 +214,10 @@ app::RolloutState DecodeRolloutState(const Json& j) {
     app::RolloutEvent ev;
     ev.at_ms = e.value("at_ms", int64_t{0});
     const std::string action = e.value("action", std::string("hold"));
-    for (const auto& [a, name] : kRolloutActions) {
-      if (action == name) ev.action = a;
+    for (auto a :
+         {app::RolloutAction::kHold, app::RolloutAction::kAdvance, app::RolloutAction::kComplete,
+          app::RolloutAction::kPause, app::RolloutAction::kRollback}) {
+      if (action == app::RolloutActionName(a)) ev.action = a;
     }
     ev.from_step = e.value("from_step", 0);
     ev.to_step = e.value("to_step", 0);

@@ -182,16 +182,20 @@ StatusOr<Experiment> ExperimentService::Patch(std::string_view key, const Experi
     x.phases.push_back({x.phase, *x.seed, now_ms});
     phase = store::PhaseRow{x.key, x.phase, *x.seed, now_ms};
   }
-  const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), x.phase, x.created_ms, now_ms};
-  if (Status s = store_->UpdateExperiment(row, phase ? &*phase : nullptr); !s.ok()) {
-    return KeyError(s);
-  }
+  if (Status s = UpdateLocked(x, phase ? &*phase : nullptr); !s.ok()) return s;
+  return x;
+}
+
+Status ExperimentService::UpdateLocked(const Experiment& x, const store::PhaseRow* new_phase) {
+  const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), x.phase, x.created_ms,
+                                 x.updated_ms};
+  if (Status s = store_->UpdateExperiment(row, new_phase); !s.ok()) return KeyError(s);
   {
     std::lock_guard lock(mu_);
     experiments_[x.key] = x;
   }
   PublishLocked();
-  return x;
+  return Status::Ok();
 }
 
 StatusOr<Experiment> ExperimentService::ApplyRollout(std::string_view key,
@@ -209,13 +213,7 @@ StatusOr<Experiment> ExperimentService::ApplyRollout(std::string_view key,
   if (decision.action == RolloutAction::kRollback) x.status = assign::ExperimentStatus::kStopped;
   if (Status s = NormalizeExperiment(&x); !s.ok()) return s;  // coverage follows the step
   x.updated_ms = now_ms;
-  const store::ExperimentRow row{x.key, codec_->EncodeExperiment(x), x.phase, x.created_ms, now_ms};
-  if (Status s = store_->UpdateExperiment(row, nullptr); !s.ok()) return KeyError(s);
-  {
-    std::lock_guard lock(mu_);
-    experiments_[x.key] = x;
-  }
-  PublishLocked();
+  if (Status s = UpdateLocked(x, nullptr); !s.ok()) return s;
   return x;
 }
 

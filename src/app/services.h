@@ -76,6 +76,8 @@ class ExperimentService {
 
  private:
   void PublishLocked();  // REQUIRES: write_mu_ held
+  // Stores x (and new_phase, if any) and publishes it. REQUIRES: write_mu_ held
+  Status UpdateLocked(const Experiment& x, const store::PhaseRow* new_phase);
   // A stored row decoded, with its phases up to row.phase.
   StatusOr<Experiment> Decode(const store::ExperimentRow& row) const;
   Status CheckMetricsExist(const Experiment& x) const;
