@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "api/http/log.h"
 #include "api/http/prometheus.h"
 #include "api/resources/alert_rules.h"
 #include "api/resources/alerts.h"
@@ -18,6 +19,7 @@
 #include "api/resources/lift.h"
 #include "api/resources/metric_series.h"
 #include "api/resources/metrics.h"
+#include "api/resources/monitors.h"
 #include "api/resources/pages.h"
 #include "api/resources/report.h"
 #include "api/resources/webhooks.h"
@@ -31,7 +33,11 @@ HandlerResult Healthz(Services& s, const Call&) {
   return RawBody{s.auth_required ? R"({"status":"ok","auth_required":true})"
                                  : R"({"status":"ok","auth_required":false})"};
 }
-HandlerResult Prometheus(Services& s, const Call&) {
+// GET /metrics is both Prometheus's scrape path and the metrics dashboard
+// (issue 21): a request that accepts text/html (a browser; Prometheus asks for
+// text/plain or OpenMetrics) gets the page, anything else the exposition text.
+HandlerResult Prometheus(Services& s, const Call& c) {
+  if (c.accept.find("text/html") != std::string::npos) return GetPage(s, c);
   return RawBody{s.metrics->RenderPrometheus(), "text/plain; version=0.0.4"};
 }
 
@@ -119,6 +125,14 @@ HandlerResult PostWebhookTest(Services& s, const Call& c) {
 }
 HandlerResult GetAlerts(Services& s, const Call& c) { return ListAlerts(*s.store, c.query); }
 
+// Monitor evaluation and experiment health (api/resources/monitors.h; docs/alerts.md).
+HandlerResult PostEvaluate(Services& s, const Call& c) {
+  return EvaluateMonitors(*s.monitors, c.query, c.body, NowMs());
+}
+HandlerResult GetHealth(Services& s, const Call& c) {
+  return ExperimentHealth(*s.store, s.experiments->experiments(), c.path[0], NowMs());
+}
+
 using enum Access;
 using enum Body;
 constexpr Query kNoQuery = Query::kNone;
@@ -163,6 +177,8 @@ constexpr std::array kRoutes = {
     RouteSpec{"DELETE", "/v1/webhooks/{id}", kAdmin, kNoQuery, kBytes, RemoveWebhook},
     RouteSpec{"POST", "/v1/webhooks/{id}/test", kAdmin, kNoQuery, kBytes, PostWebhookTest},
     RouteSpec{"GET", "/v1/alerts", kAdmin, kQuery, kNone, GetAlerts},
+    RouteSpec{"POST", "/v1/monitors/evaluate", kAdmin, kQuery, kBytes, PostEvaluate},
+    RouteSpec{"GET", "/v1/experiments/{key}/health", kAdmin, kNoQuery, kNone, GetHealth},
     RouteSpec{"GET", "/", kPublic, kNoQuery, kNone, GetPage},
     RouteSpec{"GET", "/experiments", kPublic, kNoQuery, kNone, GetPage},
     RouteSpec{"GET", "/experiments/{key}", kPublic, kNoQuery, kNone, GetPage},

@@ -84,6 +84,8 @@ std::optional<int> ServeFlag(int argc, char** argv, int* i, api::ServerOptions* 
     options->insecure_no_auth = true;
   } else if (a == "--access-log") {
     options->access_log = true;
+  } else if (a == "--no-monitor-scheduler") {
+    options->monitor_scheduler = false;
   } else if (a == "--config-poll-ms") {
     const char* v = Value(argc, argv, i);
     char* end = nullptr;

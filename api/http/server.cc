@@ -15,6 +15,7 @@
 #include "api/http/auth.h"
 #include "api/http/listen_backlog.h"
 #include "api/http/log.h"
+#include "api/http/monitor_runtime.h"
 #include "api/http/prometheus.h"
 #include "api/resources/events.h"
 #include "api/resources/experiments.h"
@@ -88,6 +89,9 @@ struct Server::Impl {
   // The outbox's sender, running while Run() serves, and the alerts that feed it.
   std::unique_ptr<notify::DeliveryWorker> deliveries;
   std::unique_ptr<app::AlertService> alerts;
+  // Rules, experiment monitors and rollouts, evaluated by the scheduler while Run()
+  // serves (options.monitor_scheduler) and by POST /v1/monitors/evaluate.
+  std::unique_ptr<MonitorRuntime> monitors;
   MetricsRegistry metrics;
   std::vector<std::pair<std::string, std::string>> initial_keys;
   httplib::Server http;
@@ -130,6 +134,14 @@ struct Server::Impl {
       }
       lock.lock();
     }
+  }
+
+  void ExposeDeliveryCounters() {
+    metrics.Expose("webhook_attempts_total", "Webhook delivery attempts.", &deliveries->attempts);
+    metrics.Expose("webhook_delivered_total", "Webhook deliveries acknowledged with a 2xx.",
+                   &deliveries->delivered);
+    metrics.Expose("webhook_failed_total", "Webhook deliveries given up after their retries.",
+                   &deliveries->failed);
   }
 
   void StartPolling() {
@@ -271,7 +283,8 @@ struct Server::Impl {
               req.body,
               nullptr,
               req.get_header_value("Content-Type"),
-              req.get_header_value("If-None-Match")};
+              req.get_header_value("If-None-Match"),
+              req.get_header_value("Accept")};
     for (size_t i = 1; i < req.matches.size(); ++i) call.path.push_back(req.matches[i].str());
     Json body;
     if (spec.body == Body::kJsonObject) {
@@ -399,9 +412,13 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   impl->alerts = std::make_unique<app::AlertService>(
       impl->store.get(),
       app::AlertService::Options{{}, [worker = impl->deliveries.get()] { worker->Wake(); }});
+  impl->ExposeDeliveryCounters();
+  impl->monitors = std::make_unique<MonitorRuntime>(impl->store.get(), impl->experiments.get(),
+                                                    impl->alerts.get(), &impl->metrics);
   impl->services = {impl->store.get(),         &impl->snapshots,   impl->experiments.get(),
                     impl->events.get(),        impl->keys.get(),   &impl->metrics,
-                    !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private};
+                    !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private,
+                    impl->monitors->service()};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -426,7 +443,9 @@ bool Server::Run() {
   }
   impl_->StartPolling();
   impl_->deliveries->Start();
+  if (o.monitor_scheduler) impl_->monitors->Start();
   bool ok = impl_->http.listen_after_bind();
+  impl_->monitors->Stop();
   impl_->deliveries->Stop();
   impl_->StopPolling();
   impl_->writer->Stop();  // commit whatever is queued before returning

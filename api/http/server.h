@@ -30,6 +30,10 @@ struct ServerOptions {
   // The webhook sender (notify/delivery_worker.h): back-off, poll interval, timeouts,
   // and allow_private (--allow-private-webhooks), also applied when webhooks are created.
   notify::DeliveryOptions webhooks;
+  // Evaluates alert rules every minute and experiment monitors and rollouts every
+  // 5 minutes at wall-clock time (app/monitor_scheduler.h); --no-monitor-scheduler
+  // turns it off (then only POST /v1/monitors/evaluate evaluates).
+  bool monitor_scheduler = true;
 };
 
 class Server {

@@ -40,11 +40,7 @@ HandlerResult PatchAlertRule(ExperimentService& experiments, std::string_view ke
 
 HandlerResult DeleteAlertRule(ExperimentService& experiments, std::string_view key,
                               std::string_view body) {
-  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {  // takes no member
-    Json parsed;
-    if (auto e = ParseJsonObject(body, &parsed)) return *e;
-    if (Status s = FieldReader(parsed).Finish(); !s.ok()) return s;
-  }
+  if (auto e = RefuseBodyMembers(body)) return *e;
   if (Status s = experiments.alert_rules().Delete(key); !s.ok()) return s;
   return Json{{"key", std::string(key)}, {"deleted", true}};
 }

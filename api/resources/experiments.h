@@ -56,6 +56,7 @@ class ExperimentService {
 
   // The typed services, for handlers that compose them (the report).
   const app::ExperimentService& experiments() const { return experiments_; }
+  app::ExperimentService& experiments() { return experiments_; }  // monitors apply rollouts
   app::MetricService& metrics() { return metrics_; }
   app::AlertRuleService& alert_rules() { return alert_rules_; }  // issue 21
   const assign::SnapshotHolder& snapshots() const { return experiments_.snapshots(); }

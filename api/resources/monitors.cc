@@ -34,8 +34,8 @@ Json RenderOutcome(const app::MonitorOutcome& o) {
 }
 
 Json RenderAlert(const store::AlertRow& a) {
-  Json j = {{"id", a.id},           {"kind", a.kind},   {"subject_kind", a.subject_kind},
-            {"subject", a.subject}, {"monitor", a.monitor}, {"state", a.state},
+  Json j = {{"id", a.id},           {"kind", a.kind},         {"subject_kind", a.subject_kind},
+            {"subject", a.subject}, {"monitor", a.monitor},   {"state", a.state},
             {"at_ms", a.at_ms},     {"at", IsoTime(a.at_ms)}, {"statistic", Detail(a.payload)}};
   j[a.subject_kind] = a.subject;
   return j;
@@ -53,7 +53,8 @@ Json RenderState(const store::MonitorStateRow& s) {
 }  // namespace
 
 HandlerResult EvaluateMonitors(app::MonitorService& monitors, const QueryParams& query,
-                               int64_t now_ms) {
+                               std::string_view body, int64_t now_ms) {
+  if (auto e = RefuseBodyMembers(body)) return *e;
   FieldReader r = FieldReader::Query(query);
   int64_t as_of = now_ms / app::kMinuteMs * app::kMinuteMs;
   app::MonitorRunOptions options;
@@ -80,9 +81,12 @@ HandlerResult EvaluateMonitors(app::MonitorService& monitors, const QueryParams&
                         {"applied", ro.applied}});
   }
   for (const auto& a : run->alerts) alerts.push_back(RenderAlert(a));
-  return Json{{"as_of_ms", run->as_of_ms}, {"as_of", IsoTime(run->as_of_ms)},
-              {"dry_run", run->dry_run},   {"monitors", std::move(outcomes)},
-              {"rollouts", std::move(rollouts)}, {"alerts", std::move(alerts)},
+  return Json{{"as_of_ms", run->as_of_ms},
+              {"as_of", IsoTime(run->as_of_ms)},
+              {"dry_run", run->dry_run},
+              {"monitors", std::move(outcomes)},
+              {"rollouts", std::move(rollouts)},
+              {"alerts", std::move(alerts)},
               {"errors", run->errors}};
 }
 

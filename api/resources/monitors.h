@@ -9,7 +9,7 @@
 namespace causeway::api {
 
 HandlerResult EvaluateMonitors(app::MonitorService& monitors, const QueryParams& query,
-                               int64_t now_ms);
+                               std::string_view body, int64_t now_ms);
 HandlerResult ExperimentHealth(store::Store& store, const app::ExperimentService& experiments,
                                std::string_view key, int64_t now_ms);
 

@@ -34,15 +34,6 @@ Status ReadKind(const Json& v, const std::string& path, std::vector<std::string>
   return Status::Ok();
 }
 
-// An empty body or {}: these POST and DELETE routes take no fields.
-std::optional<Status> RefuseBody(std::string_view body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
-  Json parsed;
-  if (auto e = ParseJsonObject(body, &parsed)) return *e;
-  if (Status s = FieldReader(parsed).Finish(); !s.ok()) return s;
-  return std::nullopt;
-}
-
 // The fields of POST /v1/webhooks, the URL checked (url_policy.h).
 StatusOr<store::WebhookRow> ReadWebhook(const Json& body, bool allow_private) {
   store::WebhookRow row;
@@ -107,7 +98,7 @@ HandlerResult ListWebhooks(store::Store& store) {
 }
 
 HandlerResult DeleteWebhook(store::Store& store, const std::string& id, std::string_view body) {
-  if (auto e = RefuseBody(body)) return *e;
+  if (auto e = RefuseBodyMembers(body)) return *e;
   if (Status s = store.DeleteWebhook(id); !s.ok()) return s;
   Log("info", "webhook deleted", {{"id", id}});
   return Json{{"id", id}, {"deleted", true}};
@@ -115,7 +106,7 @@ HandlerResult DeleteWebhook(store::Store& store, const std::string& id, std::str
 
 HandlerResult TestWebhook(store::Store& store, app::AlertService& alerts, const std::string& id,
                           std::string_view body) {
-  if (auto e = RefuseBody(body)) return *e;
+  if (auto e = RefuseBodyMembers(body)) return *e;
   StatusOr<store::AlertRow> alert = alerts.SendTest(id);
   if (!alert.ok()) return alert.status();
   StatusOr<std::vector<store::DeliveryRow>> deliveries = store.ListDeliveries(alert->id);

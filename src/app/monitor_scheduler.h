@@ -23,9 +23,9 @@ class MonitorScheduler {
  public:
   struct Options {
     int64_t rule_step_ms = kMinuteMs;
-    std::function<int64_t()> now_ms;                 // wall clock when empty
-    std::function<void(const MonitorRun&)> on_run;   // logging
-    std::function<void(const Status&)> on_error;     // logging
+    std::function<int64_t()> now_ms;                // wall clock when empty
+    std::function<void(const MonitorRun&)> on_run;  // logging
+    std::function<void(const Status&)> on_error;    // logging
   };
   MonitorScheduler(MonitorService* service, Options options);
   ~MonitorScheduler() { Stop(); }

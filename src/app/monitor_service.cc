@@ -141,7 +141,8 @@ std::string MonitorDetail(const MonitorEvaluation& e) {
   if (!s.counts.empty()) j.Raw("counts", IntegerArray(s.counts));
   if (!s.expected.empty()) j.Raw("expected", NumberArray(s.expected));
   if (e.kind == MonitorKind::kNoTraffic) j.Integer("last_exposure_ms", s.last_exposure_ms);
-  if (e.kind == MonitorKind::kMultiExposure) j.Integer("multi_variant_users", s.multi_variant_users);
+  if (e.kind == MonitorKind::kMultiExposure)
+    j.Integer("multi_variant_users", s.multi_variant_users);
   return j.Bool("evaluated", e.evaluated)
       .Bool("condition", e.condition)
       .String("reason", e.reason)
@@ -172,6 +173,7 @@ StatusOr<MonitorRun> MonitorService::Evaluate(int64_t as_of_ms, const MonitorRun
   if (as_of_ms < kMinAsOfMs || as_of_ms > kMaxAsOfMs) {
     return Status::InvalidArgument("as_of", "ms since the epoch between 2000 and 2200");
   }
+  std::lock_guard lock(mu_);
   auto stored = store_->ListMonitorStates("");
   if (!stored.ok()) return stored.status();
   MonitorRun run;
@@ -270,7 +272,8 @@ void MonitorService::EvaluateExperiment(const Experiment& x, int64_t as_of_ms,
   std::vector<MonitorState> previous;
   if (!later) {
     for (const auto& s : stored) {
-      if (s.subject == subject) previous.push_back({s.monitor, ParseAlertState(s.state), s.since_ms});
+      if (s.subject == subject)
+        previous.push_back({s.monitor, ParseAlertState(s.state), s.since_ms});
     }
   }
   const auto evaluations =

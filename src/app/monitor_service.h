@@ -6,6 +6,8 @@
 // the same states and the same alert ids); `POST /v1/monitors/evaluate?as_of=`
 // calls the same function with any as_of, so a fortnight replays in seconds.
 //
+// Thread-safe: evaluations run one at a time.
+//
 // Rules for the stored state:
 //   - A subject's previous state is its stored one when that was evaluated before
 //     as_of; otherwise it is not used, and nothing is written for that subject
@@ -21,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +110,7 @@ class MonitorService {
   const AlertRuleService* const rules_;
   AlertService* const alerts_;
   const ExperimentMonitorConfig config_;
+  std::mutex mu_;  // one evaluation at a time (the scheduler's and the endpoint's)
 };
 
 // A summary of one experiment's stored monitor states and recent alerts, for
