@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/experiment_monitors.h"
 #include "clickhouse_server.h"
 #include "store/clickhouse_store.h"
 #include "store/sqlite_store.h"
@@ -281,6 +282,80 @@ void SameReports(Store& reference, Store& other, const Scenario& scenario) {
   }
 }
 
+// A number both backends computed: equal within 1e-9 relative, or both NaN.
+void SameNumber(double a, double b, const std::string& what) {
+  if (std::isnan(a) || std::isnan(b)) {
+    INFO(what << ": " << a << " vs " << b);
+    CHECK(std::isnan(a) == std::isnan(b));
+    return;
+  }
+  Same(a, b, what);
+}
+
+// The experiment monitors (app/experiment_monitors.h) on each store's aggregates of
+// the checkout experiment at several as_of: the same statistics and conditions.
+// Returns the number of guardrail and SRM evaluations that had enough data.
+int SameMonitors(Store& reference, Store& other) {
+  using namespace causeway::app;
+  Experiment x;
+  x.key = "checkout";
+  x.status = assign::ExperimentStatus::kRunning;
+  x.variants.resize(2);
+  x.variants[0].key = "control";
+  x.variants[1].key = "treatment";
+  x.variants[0].weight = x.variants[1].weight = 0.5;
+  std::vector<MetricDefinition> guardrails(3);
+  guardrails[0].key = "purchase_rate";
+  guardrails[0].type = MetricType::kBinomial;
+  guardrails[0].event = "purchase";
+  guardrails[1].key = "revenue";
+  guardrails[1].type = MetricType::kMean;
+  guardrails[1].event = "purchase";
+  guardrails[2].key = "visits";
+  guardrails[2].type = MetricType::kCount;
+  guardrails[2].event = "visit";
+  for (const MetricDefinition& m : guardrails) x.guardrail_metrics.push_back({m.key, 0.01});
+  ExperimentMonitorConfig config;
+  config.srm.min_users = 20;
+  config.guardrail.min_users_per_variant = 20;
+  config.multi_exposure.min_users = 1;
+  int evaluated = 0;
+  for (int64_t as_of :
+       {kStart + kDay / 2, kStart + 3 * kDay + 1234, kStart + 9 * kDay, kStart + 30 * kDay}) {
+    INFO("as_of " << as_of);
+    const ReportQuery q = MonitorQuery(x, guardrails, as_of);
+    auto a = reference.AggregateReport(q);
+    auto b = other.AggregateReport(q);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    const auto ea = EvaluateExperimentMonitors(config, x, guardrails, *a, {}, as_of);
+    const auto eb = EvaluateExperimentMonitors(config, x, guardrails, *b, {}, as_of);
+    REQUIRE(ea.size() == eb.size());
+    for (size_t i = 0; i < ea.size(); ++i) {
+      const MonitorStatistic &s = ea[i].statistic, &t = eb[i].statistic;
+      INFO(ea[i].monitor);
+      CHECK(ea[i].monitor == eb[i].monitor);
+      CHECK(ea[i].evaluated == eb[i].evaluated);
+      CHECK(ea[i].condition == eb[i].condition);
+      CHECK(ea[i].reason == eb[i].reason);
+      CHECK(ea[i].state.state == eb[i].state.state);
+      SameNumber(s.estimate, t.estimate, "estimate");
+      SameNumber(s.std_error, t.std_error, "std_error");
+      SameNumber(s.p_value, t.p_value, "p_value");
+      SameNumber(s.e_value, t.e_value, "e_value");
+      SameNumber(s.bound, t.bound, "bound");
+      CHECK(s.variant == t.variant);
+      CHECK(s.users == t.users);
+      CHECK(s.counts == t.counts);
+      CHECK(s.last_exposure_ms == t.last_exposure_ms);
+      CHECK(s.multi_variant_users == t.multi_variant_users);
+      const bool tested = ea[i].kind == MonitorKind::kSrm || ea[i].kind == MonitorKind::kGuardrail;
+      evaluated += tested && ea[i].evaluated && ea[i].reason.empty();
+    }
+  }
+  return evaluated;
+}
+
 struct Backend {
   std::string name;
   std::unique_ptr<Store> store;
@@ -324,6 +399,7 @@ TEST_CASE("every backend gives the same report aggregates, exposures and lift st
     const Backend& other = backends[i];
     INFO(other.name << " against " << reference.name);
     SameReports(*reference.store, *other.store, scenario);
+    CHECK(SameMonitors(*reference.store, *other.store) >= 8);  // not only "not enough data"
     for (const auto& [experiment, since] :
          {std::pair<std::string, int64_t>{"checkout", 0}, {"pricing", scenario.phase2_ms}}) {
       // Sampled attributes: with a limit beyond every exposure, the same names.
