@@ -1010,6 +1010,7 @@
   function fmtSpan(ms) {
     if (!isNum(ms) || ms < 0) return DASH;
     const m = Math.round(ms / MINUTE);
+    if (m < 1) return "under a minute";
     if (m < 60) return `${m} min`;
     const h = Math.floor(m / 60);
     if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
@@ -1086,6 +1087,7 @@
       metrics: [],
       cards: new Map(),
       busy: false,
+      again: false,
     };
     const rangeSel = el("select", {id: "metrics-range", "aria-label": "Range"},
       RANGES.map((r) => el("option", {value: r.key}, r.label)));
@@ -1143,11 +1145,18 @@
         }));
     };
 
+    // One load at a time; a change made during one (range, metrics) loads again after it.
     const refresh = async () => {
-      if (state.busy) return;
+      if (state.busy) {
+        state.again = true;
+        return;
+      }
       state.busy = true;
       try {
-        await load();
+        do {
+          state.again = false;
+          await load();
+        } while (state.again && main.contains(grid));
       } catch (e) {
         if (handleAuth(e)) return;
         append(clear(updated), el("span.bad-text", `Refresh failed: ${e.message}`));
@@ -1334,7 +1343,7 @@
       marginTop: 14,
       x: {type: "utc", domain: [new Date(x0), new Date(x1)], label: null,
         tickFormat: spanDays > 1.5 ? "%b %-d" : "%H:%M", ticks: 6},
-      y: {label: null, grid: true, nice: true, zero: count, tickFormat: fmtNum, ...(nothing && !thresholds.length ? {domain: [0, 1]} : {})},
+      y: {label: null, grid: true, nice: true, zero: count, tickFormat: fmtNum, ...(nothing && !thresholds.length ? {domain: [0, 1], ticks: 1} : {})},
       marks: [
         Plot.rect(shaded, {x1: "x1", x2: "x2", fill: FIRING_COLOR, fillOpacity: 0.12, className: "firing-period",
           title: (p) => `${p.rule} firing ${fmtMs(p.from)} → ${p.open ? "now" : fmtMs(p.to)} (${fmtSpan(p.to - p.from)})`}),

@@ -179,11 +179,11 @@ async function seedAlerts(server) {
   await must(server, "POST", "/v1/metrics", server.admin, {key: "order_value", name: "Order value", type: "mean", event: "checkout"});
   const random = rng(2027);
   const T = Math.floor(Date.now() / MINUTE) * MINUTE;
-  // Per minute: 2–3 checkouts, 12 during the bursts [T−50, T−30) and [T−14, now).
+  // Per minute: 2–3 checkouts, 15 during the bursts [T−50, T−30) and [T−14, now).
   const events = [];
   for (let minute = T - 360 * MINUTE; minute <= T; minute += MINUTE) {
     const burst = (minute >= T - 50 * MINUTE && minute < T - 30 * MINUTE) || minute >= T - 14 * MINUTE;
-    const n = burst ? 12 : 2 + (random() < 0.5 ? 1 : 0);
+    const n = burst ? 15 : 2 + (random() < 0.5 ? 1 : 0);
     for (let k = 0; k < n; k++) {
       const ts = Math.min(minute + Math.floor(random() * MINUTE), Date.now() - 1);
       events.push({type: "conversion", id: `k${events.length}`, user: `k${Math.floor(random() * 500)}`, event: "checkout", value: 30 + 40 * random(), ts});
@@ -198,7 +198,6 @@ async function seedAlerts(server) {
   for (let at = T - 60 * MINUTE; at <= T; at += 5 * MINUTE) {
     const r = await evaluate(server, `as_of=${at}&subject=rule:checkout_spike`);
     states.push(r.monitors.map((m) => m.state).join());
-    if (process.env.DEBUG_RULES) console.log(JSON.stringify(r.monitors));
   }
 
   // 700 users in control and 300 in treatment of a 50/50 experiment: SRM.
