@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -123,10 +124,11 @@ std::string ConfigVersionTriggers() {
 // every open after kSchema (so existing files gain them: CREATE ... IF NOT EXISTS;
 // the rollup is filled from the stored events when it is created, kRollupBackfill).
 //  - event_minutes: per (conversion name, UTC minute) the events, sum and sum of
-//    squares of their values, kept by a trigger in the transaction of every event
-//    insert (INSERT OR IGNORE does not fire it for a duplicate), so every writer of
-//    the file keeps it, older binaries and sqlite3 by hand included. The series of
-//    minute-aligned ranges reads it: 30 days are 43 200 rows per name, not millions.
+//    squares of their values, kept by the event writer: one upsert per (name,
+//    minute) of each group commit, in its transaction, counting the inserts that
+//    stored a row (not duplicates). A trigger per insert cost ingestion 2-5x
+//    (docs/performance.md); rows written by hand (sqlite3) are not counted. The
+//    series of minute-aligned ranges reads it: 30 days are 43 200 rows per name.
 //  - events_conversion_time: conversions by (name, ts), for the series the rollup
 //    cannot answer (segmented by an attribute, or not aligned to minutes): a
 //    bucket is then one index range.
@@ -135,14 +137,7 @@ constexpr const char* kSeriesAndRulesSchema = R"sql(
 CREATE TABLE IF NOT EXISTS event_minutes(
   name TEXT NOT NULL, minute_ms INTEGER NOT NULL, events INTEGER NOT NULL,
   sum REAL NOT NULL, sum_squares REAL NOT NULL, PRIMARY KEY(name, minute_ms)) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS event_minutes_insert AFTER INSERT ON events WHEN NEW.type = 1
-BEGIN
-  INSERT INTO event_minutes(name, minute_ms, events, sum, sum_squares)
-  VALUES(NEW.name, NEW.ts - ((NEW.ts % 60000) + 60000) % 60000, 1, COALESCE(NEW.value, 0.0),
-         COALESCE(NEW.value, 0.0) * COALESCE(NEW.value, 0.0))
-  ON CONFLICT(name, minute_ms) DO UPDATE SET events = events + 1,
-    sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares;
-END;
+DROP TRIGGER IF EXISTS event_minutes_insert;
 CREATE INDEX IF NOT EXISTS events_conversion_time
   ON events(name, ts, value, type) WHERE type = 1;
 CREATE TABLE IF NOT EXISTS alert_rules(
@@ -589,6 +584,7 @@ class SqliteStore final : public Store {
  public:
   ~SqliteStore() override {
     insert_event_.reset();  // statements must be finalized before their connection closes
+    upsert_minute_.reset();
     sqlite3_close(outbox_);
     sqlite3_close(reader_);
     sqlite3_close(writer_);
@@ -604,12 +600,6 @@ class SqliteStore final : public Store {
     for (sqlite3** db : {&config_, &writer_, &reader_, &outbox_}) {
       Status s = OpenConnection(path, db);
       if (!s.ok()) return s;
-      // An event insert fires the rollup's trigger, so SQLite keeps a statement
-      // journal for it (one row each): in memory, not in a temporary file per
-      // statement, which cost ingestion about half its rate (docs/performance.md).
-      if (db == &writer_) {
-        if (s = Exec(writer_, "PRAGMA temp_store=MEMORY"); !s.ok()) return s;
-      }
       if (db == &config_) {
         if (s = Exec(config_, "BEGIN IMMEDIATE"); !s.ok()) return s;
         if (s = Exec(config_, kSchema); s.ok()) s = Exec(config_, ConfigVersionTriggers().c_str());
@@ -826,10 +816,12 @@ class SqliteStore final : public Store {
       return results;
     }
     Stmt& ins = *insert_event_;
+    MinuteRollup rollup, batch_rollup;  // the stored conversions' (name, minute) sums
     for (size_t b = 0; b < batches.size(); ++b) {
       // Each batch is all-or-nothing inside the group transaction.
       Exec(writer_, "SAVEPOINT batch");
       WriteResult& r = results[b];
+      batch_rollup.clear();
       for (const Event& e : *batches[b]) {
         ins.BindStatic(1, e.id).Bind(2, int64_t{static_cast<int>(e.type)});
         if (e.type == EventType::kExposure) {
@@ -851,22 +843,73 @@ class SqliteStore final : public Store {
         }
         if (sqlite3_changes(writer_) == 1) {
           ++r.accepted;
+          if (e.type == EventType::kConversion) AddToRollup(e, &batch_rollup);
         } else {
           ++r.duplicates;
         }
       }
       if (r.status.ok()) {
         Exec(writer_, "RELEASE batch");
+        for (const auto& [key, m] : batch_rollup) {
+          MinuteSums& into = rollup[key];
+          into.events += m.events;
+          into.sum += m.sum;
+          into.sum_squares += m.sum_squares;
+        }
       } else {
         Exec(writer_, "ROLLBACK TO batch; RELEASE batch");
         r.accepted = r.duplicates = 0;
       }
     }
-    if (Status s = Exec(writer_, "COMMIT"); !s.ok()) {
+    Status s = WriteRollup(rollup);
+    if (s.ok()) s = Exec(writer_, "COMMIT");
+    if (!s.ok()) {
       Exec(writer_, "ROLLBACK");
       for (auto& r : results) r = WriteResult{s, 0, 0};
     }
     return results;
+  }
+
+  // The per-minute rollup of the conversions a group commit stored (event_minutes).
+  struct MinuteSums {
+    int64_t events = 0;
+    double sum = 0.0, sum_squares = 0.0;
+  };
+  using MinuteRollup = std::map<std::pair<std::string, int64_t>, MinuteSums>;
+
+  static void AddToRollup(const Event& e, MinuteRollup* rollup) {
+    const int64_t minute = e.ts_ms - ((e.ts_ms % 60000) + 60000) % 60000;
+    MinuteSums& m = (*rollup)[{e.name, minute}];
+    ++m.events;
+    m.sum += e.value;
+    m.sum_squares += e.value * e.value;
+  }
+
+  // REQUIRES: writer_mu_ held, inside the group's transaction.
+  Status WriteRollup(const MinuteRollup& rollup) {
+    if (rollup.empty()) return Status::Ok();
+    if (!upsert_minute_) {
+      upsert_minute_ = std::make_unique<Stmt>(
+          writer_,
+          "INSERT INTO event_minutes(name, minute_ms, events, sum, sum_squares) "
+          "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name, minute_ms) DO UPDATE SET "
+          "events = events + excluded.events, sum = sum + excluded.sum, "
+          "sum_squares = sum_squares + excluded.sum_squares");
+    }
+    if (!upsert_minute_->valid()) {
+      Status s = Status::Internal(upsert_minute_->Error());
+      upsert_minute_.reset();
+      return s;
+    }
+    Stmt& up = *upsert_minute_;
+    for (const auto& [key, m] : rollup) {
+      up.BindStatic(1, key.first).Bind(2, key.second).Bind(3, m.events);
+      up.Bind(4, m.sum).Bind(5, m.sum_squares);
+      const int rc = up.Step();
+      up.Rewind();
+      if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(writer_));
+    }
+    return Status::Ok();
   }
 
   StatusOr<bool> HasEvent(std::string_view id) override {
@@ -1422,7 +1465,6 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-
   Status InsertPhase(const PhaseRow& p) {  // REQUIRES: config_mu_ held, in a transaction
     Stmt ins(config_,
              "INSERT INTO phases(experiment, phase, seed, started_ms) VALUES(?1, ?2, ?3, ?4)");
@@ -1490,8 +1532,9 @@ class SqliteStore final : public Store {
   std::mutex config_mu_;
   sqlite3* config_ = nullptr;  // GUARDED_BY(config_mu_)
   std::mutex writer_mu_;
-  sqlite3* writer_ = nullptr;           // GUARDED_BY(writer_mu_)
-  std::unique_ptr<Stmt> insert_event_;  // GUARDED_BY(writer_mu_)
+  sqlite3* writer_ = nullptr;            // GUARDED_BY(writer_mu_)
+  std::unique_ptr<Stmt> insert_event_;   // GUARDED_BY(writer_mu_)
+  std::unique_ptr<Stmt> upsert_minute_;  // GUARDED_BY(writer_mu_)
   std::mutex reader_mu_;
   sqlite3* reader_ = nullptr;  // GUARDED_BY(reader_mu_)
   // Monitor states, alerts, webhooks and deliveries: a connection of their own, so
