@@ -82,6 +82,10 @@ class SnapshotHolder;
 namespace causeway::store {
 class Store;
 }
+namespace causeway::app {
+class AlertService;
+class MonitorService;
+}  // namespace causeway::app
 
 namespace causeway::api {
 
@@ -119,6 +123,7 @@ struct Call {
   const Json* json = nullptr;  // Body::kJsonObject: the parsed body
   std::string content_type;    // Body::kPanel: "application/json" or "text/csv"
   std::string if_none_match;
+  std::string accept;  // the Accept header (GET /metrics: the page for a browser)
 };
 
 // The services handlers call; owned by the server, shared by every request.
@@ -129,7 +134,10 @@ struct Services {
   EventService* events = nullptr;
   KeyService* keys = nullptr;
   MetricsRegistry* metrics = nullptr;
-  bool auth_required = true;  // false with --insecure-no-auth
+  bool auth_required = true;                // false with --insecure-no-auth
+  app::AlertService* alerts = nullptr;      // records alerts; queues webhook deliveries
+  bool allow_private_webhooks = false;      // --allow-private-webhooks (notify/url_policy.h)
+  app::MonitorService* monitors = nullptr;  // rules, experiment monitors, rollouts
 };
 
 using Handler = HandlerResult (*)(Services&, const Call&);

@@ -4,7 +4,10 @@
 
 #include <array>
 
+#include "api/http/log.h"
 #include "api/http/prometheus.h"
+#include "api/resources/alert_rules.h"
+#include "api/resources/alerts.h"
 #include "api/resources/analyses_ab.h"
 #include "api/resources/analyses_attribution.h"
 #include "api/resources/analyses_did.h"
@@ -14,9 +17,12 @@
 #include "api/resources/experiments.h"
 #include "api/resources/keys.h"
 #include "api/resources/lift.h"
+#include "api/resources/metric_series.h"
 #include "api/resources/metrics.h"
+#include "api/resources/monitors.h"
 #include "api/resources/pages.h"
 #include "api/resources/report.h"
+#include "api/resources/webhooks.h"
 
 namespace causeway::api {
 namespace {
@@ -27,7 +33,11 @@ HandlerResult Healthz(Services& s, const Call&) {
   return RawBody{s.auth_required ? R"({"status":"ok","auth_required":true})"
                                  : R"({"status":"ok","auth_required":false})"};
 }
-HandlerResult Prometheus(Services& s, const Call&) {
+// GET /metrics is both Prometheus's scrape path and the metrics dashboard
+// (issue 21): a request that accepts text/html (a browser; Prometheus asks for
+// text/plain or OpenMetrics) gets the page, anything else the exposition text.
+HandlerResult Prometheus(Services& s, const Call& c) {
+  if (c.accept.find("text/html") != std::string::npos) return GetPage(s, c);
   return RawBody{s.metrics->RenderPrometheus(), "text/plain; version=0.0.4"};
 }
 
@@ -41,6 +51,24 @@ HandlerResult GetOneMetric(Services& s, const Call& c) {
   return GetMetric(*s.experiments, c.path[0]);
 }
 HandlerResult GetExposures(Services& s, const Call& c) { return s.events->Exposures(c.path[0]); }
+HandlerResult GetSeries(Services& s, const Call& c) {
+  return MetricSeries(*s.store, *s.experiments, c.path[0], c.query);
+}
+
+// Alert rules on metrics (api/resources/alert_rules.h; issue 21).
+HandlerResult PostAlertRule(Services& s, const Call& c) {
+  return CreateAlertRule(*s.experiments, *c.json);
+}
+HandlerResult GetAlertRules(Services& s, const Call&) { return ListAlertRules(*s.experiments); }
+HandlerResult GetOneAlertRule(Services& s, const Call& c) {
+  return GetAlertRule(*s.experiments, c.path[0]);
+}
+HandlerResult PatchOneAlertRule(Services& s, const Call& c) {
+  return PatchAlertRule(*s.experiments, c.path[0], *c.json);
+}
+HandlerResult DeleteOneAlertRule(Services& s, const Call& c) {
+  return DeleteAlertRule(*s.experiments, c.path[0], c.body);
+}
 
 // Experiments (api/resources/experiments.h).
 HandlerResult PostExperiment(Services& s, const Call& c) { return s.experiments->Create(*c.json); }
@@ -84,6 +112,27 @@ HandlerResult ListKeys(Services& s, const Call&) { return s.keys->List(); }
 HandlerResult PostKey(Services& s, const Call& c) { return s.keys->Create(*c.json); }
 HandlerResult RevokeKey(Services& s, const Call& c) { return s.keys->Revoke(c.path[0], c.body); }
 
+// Webhooks and the alert history (api/resources/webhooks.h, alerts.h; docs/alerts.md).
+HandlerResult PostWebhook(Services& s, const Call& c) {
+  return CreateWebhook(*s.store, s.allow_private_webhooks, *c.json);
+}
+HandlerResult GetWebhooks(Services& s, const Call&) { return ListWebhooks(*s.store); }
+HandlerResult RemoveWebhook(Services& s, const Call& c) {
+  return DeleteWebhook(*s.store, c.path[0], c.body);
+}
+HandlerResult PostWebhookTest(Services& s, const Call& c) {
+  return TestWebhook(*s.store, *s.alerts, c.path[0], c.body);
+}
+HandlerResult GetAlerts(Services& s, const Call& c) { return ListAlerts(*s.store, c.query); }
+
+// Monitor evaluation and experiment health (api/resources/monitors.h; docs/alerts.md).
+HandlerResult PostEvaluate(Services& s, const Call& c) {
+  return EvaluateMonitors(*s.monitors, c.query, c.body, NowMs());
+}
+HandlerResult GetHealth(Services& s, const Call& c) {
+  return ExperimentHealth(*s.store, s.experiments->experiments(), c.path[0], NowMs());
+}
+
 using enum Access;
 using enum Body;
 constexpr Query kNoQuery = Query::kNone;
@@ -103,6 +152,12 @@ constexpr std::array kRoutes = {
     RouteSpec{"POST", "/v1/metrics", kAdmin, kNoQuery, kJsonObject, PostMetric},
     RouteSpec{"GET", "/v1/metrics", kAdmin, kNoQuery, kNone, GetMetrics},
     RouteSpec{"GET", "/v1/metrics/{key}", kAdmin, kNoQuery, kNone, GetOneMetric},
+    RouteSpec{"GET", "/v1/metrics/{key}/series", kAdmin, kQuery, kNone, GetSeries},
+    RouteSpec{"POST", "/v1/alerts/rules", kAdmin, kNoQuery, kJsonObject, PostAlertRule},
+    RouteSpec{"GET", "/v1/alerts/rules", kAdmin, kNoQuery, kNone, GetAlertRules},
+    RouteSpec{"GET", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kNone, GetOneAlertRule},
+    RouteSpec{"PATCH", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kJsonObject, PatchOneAlertRule},
+    RouteSpec{"DELETE", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kBytes, DeleteOneAlertRule},
     RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
     RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
     RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},
@@ -117,6 +172,13 @@ constexpr std::array kRoutes = {
     RouteSpec{"GET", "/v1/keys", kAdmin, kNoQuery, kNone, ListKeys},
     RouteSpec{"POST", "/v1/keys", kAdmin, kNoQuery, kJsonObject, PostKey},
     RouteSpec{"POST", "/v1/keys/{id}/revoke", kAdmin, kNoQuery, kBytes, RevokeKey},
+    RouteSpec{"POST", "/v1/webhooks", kAdmin, kNoQuery, kJsonObject, PostWebhook},
+    RouteSpec{"GET", "/v1/webhooks", kAdmin, kNoQuery, kNone, GetWebhooks},
+    RouteSpec{"DELETE", "/v1/webhooks/{id}", kAdmin, kNoQuery, kBytes, RemoveWebhook},
+    RouteSpec{"POST", "/v1/webhooks/{id}/test", kAdmin, kNoQuery, kBytes, PostWebhookTest},
+    RouteSpec{"GET", "/v1/alerts", kAdmin, kQuery, kNone, GetAlerts},
+    RouteSpec{"POST", "/v1/monitors/evaluate", kAdmin, kQuery, kBytes, PostEvaluate},
+    RouteSpec{"GET", "/v1/experiments/{key}/health", kAdmin, kNoQuery, kNone, GetHealth},
     RouteSpec{"GET", "/", kPublic, kNoQuery, kNone, GetPage},
     RouteSpec{"GET", "/experiments", kPublic, kNoQuery, kNone, GetPage},
     RouteSpec{"GET", "/experiments/{key}", kPublic, kNoQuery, kNone, GetPage},

@@ -13,7 +13,9 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  causeway serve [--port N] [STORE] [--host H] [--threads N] [--insecure-no-auth]\n"
-    "                 [--access-log] [--config-poll-ms MS]\n"
+    "                 [--access-log] [--config-poll-ms MS] [--allow-private-webhooks]\n"
+    "                 [--webhook-retry-base-ms MS] [--webhook-retry-cap-ms MS]\n"
+    "                 [--webhook-poll-ms MS] [--webhook-timeout-ms MS] [--no-monitor-scheduler]\n"
     "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [STORE]\n"
     "  causeway keys list [STORE]\n"
     "  causeway keys revoke ID [STORE]\n"
@@ -30,7 +32,13 @@ constexpr const char* kUsage =
     "CAUSEWAY_CLICKHOUSE_CLUSTER (flags take precedence); CAUSEWAY_ADMIN_KEY for simulate\n"
     "(--key takes precedence)\n"
     "--config-poll-ms: how often serve reads the store's configuration version to follow\n"
-    "experiments, metrics and keys changed by other instances (default 1000; 0: never)\n";
+    "experiments, metrics and keys changed by other instances (default 1000; 0: never)\n"
+    "--allow-private-webhooks: let webhooks reach loopback, private and link-local addresses\n"
+    "(refused by default); --webhook-*: retry back-off base (5000) and cap (3600000), poll\n"
+    "interval (1000) and request timeout (10000) of webhook deliveries (docs/alerts.md)\n"
+    "--no-monitor-scheduler: do not evaluate alert rules (every minute) and experiment\n"
+    "monitors and rollouts (every 5 minutes) at wall-clock time; POST /v1/monitors/evaluate\n"
+    "still does\n";
 
 // http://HOST[:PORT][/]; HOST a name, an IPv4 address or [IPv6].
 bool ParseClickHouseUrl(const std::string& url, store::ch::Endpoint* endpoint, std::string* error) {

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -29,6 +30,41 @@ const char* Value(int argc, char** argv, int* i) {
   return argv[++*i];
 }
 
+// A number of milliseconds in [min, max] after argv[*i] into *out; false when there is none.
+bool Millis(int argc, char** argv, int* i, int64_t min, int64_t max, int64_t* out) {
+  const char* v = Value(argc, argv, i);
+  char* end = nullptr;
+  const long long ms = v ? std::strtoll(v, &end, 10) : -1;
+  if (!v || !*v || *end || ms < min || ms > max) return false;
+  *out = ms;
+  return true;
+}
+
+// Applies argv[*i] when it is a webhook option (docs/alerts.md, "Delivery"): true
+// when it was one; *status is then set when it was malformed.
+bool WebhookFlag(int argc, char** argv, int* i, notify::DeliveryOptions* o,
+                 std::optional<int>* status) {
+  const std::string a = argv[*i];
+  constexpr int64_t kHour = 3'600'000;
+  bool ok = true;
+  if (a == "--allow-private-webhooks") {
+    o->allow_private = true;
+  } else if (a == "--webhook-retry-base-ms") {
+    ok = Millis(argc, argv, i, 1, kHour, &o->retry.base_ms);
+  } else if (a == "--webhook-retry-cap-ms") {
+    ok = Millis(argc, argv, i, 1, 24 * kHour, &o->retry.cap_ms);
+  } else if (a == "--webhook-poll-ms") {
+    ok = Millis(argc, argv, i, 1, kHour, &o->poll_ms);
+  } else if (a == "--webhook-timeout-ms") {
+    ok = Millis(argc, argv, i, 1, 600'000, &o->timeout_ms);
+    o->connect_timeout_ms = std::min<int64_t>(o->timeout_ms, 5'000);
+  } else {
+    return false;
+  }
+  if (!ok) *status = Usage((a + " needs a number of milliseconds in range").c_str());
+  return true;
+}
+
 // Applies argv[*i], a serve option that is not a store option. nullopt when it
 // was applied; otherwise the exit status (a bad or unknown option, or --help).
 std::optional<int> ServeFlag(int argc, char** argv, int* i, api::ServerOptions* options) {
@@ -48,6 +84,8 @@ std::optional<int> ServeFlag(int argc, char** argv, int* i, api::ServerOptions* 
     options->insecure_no_auth = true;
   } else if (a == "--access-log") {
     options->access_log = true;
+  } else if (a == "--no-monitor-scheduler") {
+    options->monitor_scheduler = false;
   } else if (a == "--config-poll-ms") {
     const char* v = Value(argc, argv, i);
     char* end = nullptr;
@@ -79,7 +117,12 @@ std::optional<int> ParseServeFlags(int argc, char** argv, api::ServerOptions* op
       if (f < 0) return Usage(problem.c_str());
       continue;
     }
-    if (auto status = ServeFlag(argc, argv, &i, options)) return status;
+    std::optional<int> status;
+    if (WebhookFlag(argc, argv, &i, &options->webhooks, &status)) {
+      if (status) return status;
+      continue;
+    }
+    if (auto bad = ServeFlag(argc, argv, &i, options)) return bad;
   }
   if (std::string error; !store.Resolve(store_options, &error)) {
     std::fprintf(stderr, "causeway: %s\n", error.c_str());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies a Causeway SQLite database (events, experiments with their phases,
-# metrics, API keys) into Causeway's tables on ClickHouse (docs/clickhouse.md).
+# metrics, API keys, alert rules) into Causeway's tables on ClickHouse (docs/clickhouse.md).
 #
 #   scripts/sqlite-to-clickhouse.sh SQLITE_DB http://HOST:8123 [DATABASE]
 #
@@ -62,6 +62,9 @@ copy experiments "SELECT $(esc key), 0, $(esc config), phase, '', created_ms, up
 copy metrics "SELECT $(esc key), $(esc config), created_ms, 1 FROM metrics"
 copy api_keys "SELECT $(esc id), $(esc hash), $(esc prefix), scope, $(esc "COALESCE(name, '')"), created_ms,
   COALESCE(expires_ms, '\\N'), COALESCE(revoked_ms, '\\N'), 1 FROM api_keys"
+if [[ "$(sqlite3 -readonly "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alert_rules'")" == 1 ]]; then
+  copy alert_rules "SELECT $(esc key), $(esc config), created_ms, updated_ms, 0, 1 FROM alert_rules"
+fi
 copy events "SELECT type, $(esc "CASE WHEN type = 0 THEN experiment ELSE name END"), $(esc uid), ts,
   $(esc id), $(esc "COALESCE(variant, '')"), CASE WHEN type = 0 THEN 0 ELSE printf('%!.17g', value) END,
   $(esc "COALESCE(attrs, '')") FROM events"

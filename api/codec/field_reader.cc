@@ -1,5 +1,7 @@
 #include "api/codec/field_reader.h"
 
+#include "api/codec/json_util.h"
+
 #include <charconv>
 #include <cmath>
 
@@ -152,6 +154,14 @@ Status FieldReader::Finish() const {
     }
   }
   return status_;
+}
+
+std::optional<Status> RefuseBodyMembers(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
+  Json parsed;
+  if (auto e = ParseJsonObject(body, &parsed)) return *e;
+  if (Status s = FieldReader(parsed).Finish(); !s.ok()) return s;
+  return std::nullopt;
 }
 
 }  // namespace causeway::api

@@ -150,4 +150,8 @@ class FieldReader {
   Status status_;
 };
 
+// For POST and DELETE routes that take no fields: nothing for an empty body or {},
+// else the parser's error or the first member named as unknown.
+std::optional<Status> RefuseBodyMembers(std::string_view body);
+
 }  // namespace causeway::api

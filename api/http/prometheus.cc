@@ -26,6 +26,14 @@ std::atomic<uint64_t>* MetricsRegistry::Counter(const std::string& name, const s
   return &c.value;
 }
 
+void MetricsRegistry::Expose(const std::string& name, const std::string& help,
+                             const std::atomic<uint64_t>* value) {
+  std::lock_guard lock(mu_);
+  auto& c = counters_[name];
+  c.help = help;
+  c.source = value;
+}
+
 std::string MetricsRegistry::RenderPrometheus() const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -71,7 +79,7 @@ std::string MetricsRegistry::RenderPrometheus() const {
                   name.c_str(), c.help.c_str(), name.c_str());
     out += buf;
     std::snprintf(buf, sizeof buf, "causeway_%s %llu\n", name.c_str(),
-                  static_cast<unsigned long long>(c.value.load()));
+                  static_cast<unsigned long long>(c.source ? c.source->load() : c.value.load()));
     out += buf;
   }
   return out;

@@ -37,12 +37,15 @@ class MetricsRegistry {
   RouteMetrics* Route(const std::string& method, const std::string& path);
   // Counter for a named event (e.g. events_accepted_total). Stable pointer.
   std::atomic<uint64_t>* Counter(const std::string& name, const std::string& help);
+  // A counter another component owns (the webhook sender's); `value` outlives the registry's use.
+  void Expose(const std::string& name, const std::string& help, const std::atomic<uint64_t>* value);
   std::string RenderPrometheus() const;
 
  private:
   struct NamedCounter {
     std::string help;
     std::atomic<uint64_t> value{0};
+    const std::atomic<uint64_t>* source = nullptr;  // Expose: read instead of value
   };
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, RouteMetrics> routes_;  // GUARDED_BY(mu_)

@@ -15,12 +15,15 @@
 #include "api/http/auth.h"
 #include "api/http/listen_backlog.h"
 #include "api/http/log.h"
+#include "api/http/monitor_runtime.h"
 #include "api/http/prometheus.h"
 #include "api/resources/events.h"
 #include "api/resources/experiments.h"
 #include "api/resources/keys.h"
 #include "api/routes.h"
+#include "app/alerts.h"
 #include "assign/engine.h"
+#include "notify/delivery_worker.h"
 #include "store/event_writer.h"
 #include "store/open_store.h"
 
@@ -83,6 +86,12 @@ struct Server::Impl {
   std::unique_ptr<ExperimentService> experiments;
   std::unique_ptr<EventService> events;
   std::unique_ptr<KeyAuthenticator> auth;
+  // The outbox's sender, running while Run() serves, and the alerts that feed it.
+  std::unique_ptr<notify::DeliveryWorker> deliveries;
+  std::unique_ptr<app::AlertService> alerts;
+  // Rules, experiment monitors and rollouts, evaluated by the scheduler while Run()
+  // serves (options.monitor_scheduler) and by POST /v1/monitors/evaluate.
+  std::unique_ptr<MonitorRuntime> monitors;
   MetricsRegistry metrics;
   std::vector<std::pair<std::string, std::string>> initial_keys;
   httplib::Server http;
@@ -125,6 +134,14 @@ struct Server::Impl {
       }
       lock.lock();
     }
+  }
+
+  void ExposeDeliveryCounters() {
+    metrics.Expose("webhook_attempts_total", "Webhook delivery attempts.", &deliveries->attempts);
+    metrics.Expose("webhook_delivered_total", "Webhook deliveries acknowledged with a 2xx.",
+                   &deliveries->delivered);
+    metrics.Expose("webhook_failed_total", "Webhook deliveries given up after their retries.",
+                   &deliveries->failed);
   }
 
   void StartPolling() {
@@ -266,7 +283,8 @@ struct Server::Impl {
               req.body,
               nullptr,
               req.get_header_value("Content-Type"),
-              req.get_header_value("If-None-Match")};
+              req.get_header_value("If-None-Match"),
+              req.get_header_value("Accept")};
     for (size_t i = 1; i < req.matches.size(); ++i) call.path.push_back(req.matches[i].str());
     Json body;
     if (spec.body == Body::kJsonObject) {
@@ -390,9 +408,17 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   if (!impl->CreateFirstKeys(error)) return nullptr;
   impl->ConfigureHttp();
   impl->keys = std::make_unique<KeyService>(impl->store.get(), impl->auth.get());
-  impl->services = {impl->store.get(),        &impl->snapshots, impl->experiments.get(),
-                    impl->events.get(),       impl->keys.get(), &impl->metrics,
-                    !options.insecure_no_auth};
+  impl->deliveries = std::make_unique<notify::DeliveryWorker>(impl->store.get(), options.webhooks);
+  impl->alerts = std::make_unique<app::AlertService>(
+      impl->store.get(),
+      app::AlertService::Options{{}, [worker = impl->deliveries.get()] { worker->Wake(); }});
+  impl->ExposeDeliveryCounters();
+  impl->monitors = std::make_unique<MonitorRuntime>(impl->store.get(), impl->experiments.get(),
+                                                    impl->alerts.get(), &impl->metrics);
+  impl->services = {impl->store.get(),         &impl->snapshots,   impl->experiments.get(),
+                    impl->events.get(),        impl->keys.get(),   &impl->metrics,
+                    !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private,
+                    impl->monitors->service()};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -416,7 +442,11 @@ bool Server::Run() {
     Log("info", "serving", {{"db", o.db_path}, {"auth", !o.insecure_no_auth}});
   }
   impl_->StartPolling();
+  impl_->deliveries->Start();
+  if (o.monitor_scheduler) impl_->monitors->Start();
   bool ok = impl_->http.listen_after_bind();
+  impl_->monitors->Stop();
+  impl_->deliveries->Stop();
   impl_->StopPolling();
   impl_->writer->Stop();  // commit whatever is queued before returning
   return ok;

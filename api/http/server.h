@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "notify/delivery_worker.h"
 #include "store/open_store.h"
 
 namespace causeway::api {
@@ -26,6 +27,13 @@ struct ServerOptions {
   // metrics and keys changed by other instances on the same store
   // (docs/architecture.md, "Several instances"); 0: never (a single instance).
   int config_poll_ms = 1000;
+  // The webhook sender (notify/delivery_worker.h): back-off, poll interval, timeouts,
+  // and allow_private (--allow-private-webhooks), also applied when webhooks are created.
+  notify::DeliveryOptions webhooks;
+  // Evaluates alert rules every minute and experiment monitors and rollouts every
+  // 5 minutes at wall-clock time (app/monitor_scheduler.h); --no-monitor-scheduler
+  // turns it off (then only POST /v1/monitors/evaluate evaluates).
+  bool monitor_scheduler = true;
 };
 
 class Server {

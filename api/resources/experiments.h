@@ -10,8 +10,10 @@
 #include <variant>
 #include <vector>
 
+#include "api/codec/alert_rule_codec.h"
 #include "api/codec/config_codec.h"
 #include "api/handler.h"
+#include "app/alert_rule_service.h"
 #include "app/config_refresher.h"
 #include "app/services.h"
 #include "assign/engine.h"
@@ -24,7 +26,8 @@ class ExperimentService {
   ExperimentService(store::Store* store, assign::SnapshotHolder* snapshots)
       : experiments_(store, snapshots, &codec_),
         metrics_(store, &codec_),
-        refresher_(store, &metrics_, &experiments_) {
+        refresher_(store, &metrics_, &experiments_),
+        alert_rules_(store, &metrics_, &rule_codec_) {
     experiments_.SetMetricCatalog(&metrics_);
   }
 
@@ -53,7 +56,9 @@ class ExperimentService {
 
   // The typed services, for handlers that compose them (the report).
   const app::ExperimentService& experiments() const { return experiments_; }
+  app::ExperimentService& experiments() { return experiments_; }  // monitors apply rollouts
   app::MetricService& metrics() { return metrics_; }
+  app::AlertRuleService& alert_rules() { return alert_rules_; }  // issue 21
   const assign::SnapshotHolder& snapshots() const { return experiments_.snapshots(); }
 
  private:
@@ -61,6 +66,8 @@ class ExperimentService {
   app::ExperimentService experiments_;
   app::MetricService metrics_;
   app::ConfigRefresher refresher_;
+  JsonAlertRuleCodec rule_codec_;
+  app::AlertRuleService alert_rules_;
 };
 
 }  // namespace causeway::api

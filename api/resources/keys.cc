@@ -103,11 +103,7 @@ HandlerResult KeyService::Create(const Json& body) {
 }
 
 HandlerResult KeyService::Revoke(const std::string& id, std::string_view body) {
-  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    Json parsed;
-    if (auto e = ParseJsonObject(body, &parsed)) return *e;
-    if (Status s = FieldReader(parsed).Finish(); !s.ok()) return s;
-  }
+  if (auto e = RefuseBodyMembers(body)) return *e;
   const int64_t now_ms = NowMs();
   auto row = store_->RevokeApiKey(id, now_ms);
   if (!row.ok()) return row.status();

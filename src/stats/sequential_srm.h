@@ -10,8 +10,10 @@
 // one-step posterior-predictive ratios, so BF_t is a nonnegative H0-martingale and
 // by Ville's inequality P(sup_t BF_t >= 1/alpha) <= alpha. The anytime-valid
 // p-value is the running minimum p_t = min(p_{t-1}, 1/BF_t); reject when p_t <= alpha.
-// Assumes independent assignment of users. Default k = 10000 (NOT verified against
-// the ssrm source in this change).
+// Assumes independent assignment of users. Default k = 10000 and prior mean p0:
+// Optimizely's ssrm defaults (dirichlet_concentration = 10000,
+// dirichlet_probability = the null probabilities), checked against its source
+// and its numbers (tests/reference/stats/ssrm_crosscheck.py, docs/statistics.md).
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -102,16 +103,28 @@ void AddUserCore(const ReportQuery& q, Levels* l) {
   l->Add(5, "if(st = 0, ex_i[1] - 1, 0)", "vi");
 }
 
+// " AND ts < until_ms" when the query has an upper bound, else "".
+std::string UntilSql(const ReportQuery& q) {
+  return q.until_ms == std::numeric_limits<int64_t>::max()
+             ? std::string()
+             : " AND ts < " + std::to_string(q.until_ms);
+}
+
+// The experiment's exposures in the query's time bounds.
+std::string ExposuresWhere(const ReportQuery& q) {
+  return "type = 0 AND key = " + Quote(q.experiment) + " AND ts >= " + std::to_string(q.since_ms) +
+         UntilSql(q);
+}
+
 std::string Where(const ReportQuery& q, const std::vector<std::string>& names) {
-  std::string w = "(type = 0 AND key = " + Quote(q.experiment) +
-                  " AND ts >= " + std::to_string(q.since_ms) + ")";
+  std::string w = "(" + ExposuresWhere(q) + ")";
   if (!names.empty()) {
     w += " OR (type = 1 AND key IN (";
     for (size_t k = 0; k < names.size(); ++k) {
       if (k > 0) w += ", ";
       w += Quote(names[k]);
     }
-    w += "))";
+    w += ")" + UntilSql(q) + ")";
   }
   return w;
 }
@@ -409,15 +422,14 @@ ReportSql ReportQueries(const ReportQuery& q, std::string_view table,
     Levels l(6);
     AddUserCore(q, &l);
     l.Add(1, OverrideExpr(q), "ov");
-    const std::string source = std::string(table) +
-                               " WHERE type = 0 AND key = " + Quote(q.experiment) +
-                               " AND ts >= " + std::to_string(q.since_ms);
+    l.Add(0, "max(ts)", "t_last");  // the source is exposures only
+    const std::string source = std::string(table) + " WHERE " + ExposuresWhere(q);
     out.users = "SELECT st, vi, " + day0 + " AS day, count(), sum(length(ex_i)), sum(ov), max(t0)";
     for (size_t v = 0; v < q.variants.size(); ++v) {
       out.users +=
           ", sum(countEqual(ex_i, " + Str(v + 1) + ")), sum(has(ex_i, " + Str(v + 1) + "))";
     }
-    out.users += " FROM (" + l.Sql(source) + ") GROUP BY st, vi, day";
+    out.users += ", max(t_last) FROM (" + l.Sql(source) + ") GROUP BY st, vi, day";
   }
   if (names.empty()) return out;
 
@@ -456,8 +468,7 @@ std::string HistoryUsersSql(const ReportQuery& q, std::string_view table,
 std::string AnalysedUsersSql(const ReportQuery& q, std::string_view table, int64_t every) {
   Levels l(6);
   AddUserCore(q, &l);
-  std::string source = std::string(table) + " WHERE type = 0 AND key = " + Quote(q.experiment) +
-                       " AND ts >= " + std::to_string(q.since_ms);
+  std::string source = std::string(table) + " WHERE " + ExposuresWhere(q);
   if (every > 1) source += " AND cityHash64(uid) % " + std::to_string(every) + " = 0";
   return "SELECT uid, vi FROM (" + l.Sql(source) + ") WHERE st = 0";
 }
@@ -478,18 +489,20 @@ StatusOr<ReportAggregates> ReadReportRows(const ReportQuery& q, const ReportRows
   auto in_range = [&](int64_t v) { return v >= 0 && static_cast<size_t>(v) < nv; };
   std::vector<double> vals;
   // Users: st, vi, day, users, exposures, overrides, max t0, per variant
-  // (exposures, users).
+  // (exposures, users), the latest exposure.
   for (const auto& r : rows.users) {
-    int64_t st, v, day, n, lat;
-    if (r.size() != 7 + 2 * nv || !ParseInt(r[0], &st) || !ParseInt(r[1], &v) ||
-        !ParseInt(r[2], &day) || !ParseInt(r[3], &n) || !ParseInt(r[6], &lat)) {
+    int64_t st, v, day, n, lat, last_exposure;
+    if (r.size() != 8 + 2 * nv || !ParseInt(r[0], &st) || !ParseInt(r[1], &v) ||
+        !ParseInt(r[2], &day) || !ParseInt(r[3], &n) || !ParseInt(r[6], &lat) ||
+        !ParseInt(r.back(), &last_exposure)) {
       return bad;
     }
     if (!in_range(v)) return out_of_range;
     vals.assign(r.size(), 0.0);
-    for (size_t i = 4; i < r.size(); ++i) {
+    for (size_t i = 4; i + 1 < r.size(); ++i) {
       if (i != 6 && !ParseDouble(r[i], &vals[i])) return bad;
     }
+    out.latest_exposure_ms = std::max(out.latest_exposure_ms, last_exposure);
     out.unique_users += n;
     out.total_exposures += std::llround(vals[4]);
     out.override_users += std::llround(vals[5]);

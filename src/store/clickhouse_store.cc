@@ -12,6 +12,9 @@
 //   metrics      ReplacingMergeTree(version) ordered by key
 //   api_keys     ReplacingMergeTree(version) ordered by id; a revocation inserts
 //                the key again with revoked_ms and a higher version
+//   monitor_states, alerts, webhooks, deliveries  ReplacingMergeTree(version):
+//                the outbox (issue 21); CommitMonitorChanges explains its order of
+//                writes, since no transaction spans tables
 // Config reads use FINAL (the newest version of each key); those tables hold
 // hundreds of rows, not millions.
 //
@@ -30,6 +33,7 @@
 // accepted again (finding it would cost a lookup per event), stored as a second
 // identical row that ReplacingMergeTree merges collapse, and never counted twice
 // because every count and report reads distinct event ids.
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -39,6 +43,7 @@
 
 #include "store/clickhouse_client.h"
 #include "store/clickhouse_report.h"
+#include "store/clickhouse_series.h"
 #include "store/clickhouse_store.h"
 #include "store/store.h"
 
@@ -68,6 +73,12 @@ constexpr const char* kApiKeysTable =
     "(id String, hash String, prefix String, scope String, name String, created_ms Int64, "
     "expires_ms Nullable(Int64), revoked_ms Nullable(Int64), version UInt64) "
     "ENGINE = ReplacingMergeTree(version) ORDER BY id";
+
+// Alert rules (issue 21): a deletion inserts the key again with deleted = 1 and a
+// higher version, so FINAL shows it gone and ConfigVersion moves.
+constexpr const char* kAlertRulesTable =
+    "(key String, config String, created_ms Int64, updated_ms Int64, deleted UInt8, "
+    "version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY key";
 
 // CREATE ... IF NOT EXISTS run by two processes at once can still fail in the
 // loser with "already exists" (ClickHouse checks, then creates): that is success.
@@ -163,6 +174,86 @@ std::string PhaseLine(const PhaseRow& p, uint64_t version) {
               std::to_string(version));
 }
 
+// ---- Alerts, webhooks and the outbox (issue 21 part 5; docs/clickhouse.md) ----
+// Every table a ReplacingMergeTree(version) read with FINAL, as the config tables:
+// an update or a deletion inserts the row again with a higher version.
+constexpr const char* kMonitorStatesTable =
+    "(subject String, monitor String, state String, since_ms Int64, evaluated_ms Int64, "
+    "detail String, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY (subject, "
+    "monitor)";
+constexpr const char* kAlertsTable =
+    "(id String, kind String, subject_kind String, subject String, monitor String, state String, "
+    "at_ms Int64, created_ms Int64, payload String, version UInt64) "
+    "ENGINE = ReplacingMergeTree(version) ORDER BY id";
+constexpr const char* kWebhooksTable =
+    "(id String, url String, kinds String, format String, secret String, description String, "
+    "created_ms Int64, deleted UInt8, version UInt64) "
+    "ENGINE = ReplacingMergeTree(version) ORDER BY id";
+constexpr const char* kDeliveriesTable =
+    "(alert_id String, webhook_id String, status String, attempts Int32, next_attempt_ms Int64, "
+    "last_attempt_ms Int64, last_http_status Int32, last_error String, delivered_ms Int64, "
+    "version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY (alert_id, webhook_id)";
+
+constexpr const char* kSelectAlerts =
+    "SELECT id, kind, subject_kind, subject, monitor, state, at_ms, created_ms, payload "
+    "FROM alerts FINAL ";
+// A pending delivery of a deleted webhook is dropped: hidden here (SQLite deletes it).
+constexpr const char* kSelectDeliveries =
+    "SELECT alert_id, webhook_id, status, attempts, next_attempt_ms, last_attempt_ms, "
+    "last_http_status, last_error, delivered_ms FROM deliveries FINAL WHERE (status != 'pending' "
+    "OR webhook_id IN (SELECT id FROM webhooks FINAL WHERE deleted = 0)) ";
+
+AlertRow ReadAlert(const std::vector<std::string>& f) {  // a row of kSelectAlerts
+  AlertRow a;
+  a.id = f[0];
+  a.kind = f[1];
+  a.subject_kind = f[2];
+  a.subject = f[3];
+  a.monitor = f[4];
+  a.state = f[5];
+  a.at_ms = ToInt(f[6]);
+  a.created_ms = ToInt(f[7]);
+  a.payload = f[8];
+  return a;
+}
+
+DeliveryRow ReadDelivery(const std::vector<std::string>& f) {  // a row of kSelectDeliveries
+  return DeliveryRow{f[0],
+                     f[1],
+                     f[2],
+                     static_cast<int>(ToInt(f[3])),
+                     ToInt(f[4]),
+                     ToInt(f[5]),
+                     static_cast<int>(ToInt(f[6])),
+                     f[7],
+                     ToInt(f[8])};
+}
+
+std::string DeliveryLine(const DeliveryRow& d, uint64_t version) {
+  return Line(EscapeTsv(d.alert_id), EscapeTsv(d.webhook_id), EscapeTsv(d.status),
+              Tsv(int64_t{d.attempts}), Tsv(d.next_attempt_ms), Tsv(d.last_attempt_ms),
+              Tsv(int64_t{d.last_http_status}), EscapeTsv(d.last_error), Tsv(d.delivered_ms),
+              std::to_string(version));
+}
+
+std::string JoinKinds(const std::vector<std::string>& kinds) {
+  std::string out;
+  for (const std::string& k : kinds) out += (out.empty() ? "" : ",") + k;
+  return out;
+}
+
+std::vector<std::string> SplitKinds(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 class ClickHouseStore final : public Store {
  public:
   explicit ClickHouseStore(const ClickHouseOptions& options)
@@ -181,7 +272,10 @@ class ClickHouseStore final : public Store {
     if (Status s = Create(bootstrap, "CREATE DATABASE IF NOT EXISTS " + db); !s.ok()) return s;
     for (const auto& [table, spec] :
          {std::pair{"experiments", kExperimentsTable}, std::pair{"metrics", kMetricsTable},
-          std::pair{"api_keys", kApiKeysTable}}) {
+          std::pair{"api_keys", kApiKeysTable}, std::pair{"alert_rules", kAlertRulesTable},
+          std::pair{"monitor_states", kMonitorStatesTable},
+          std::pair{"alerts", kAlertsTable}, std::pair{"webhooks", kWebhooksTable},
+          std::pair{"deliveries", kDeliveriesTable}}) {
       if (Status s = Create(
               client_, std::string("CREATE TABLE IF NOT EXISTS ") + db + "." + table + " " + spec);
           !s.ok()) {
@@ -398,8 +492,9 @@ class ClickHouseStore final : public Store {
   StatusOr<int64_t> ConfigVersion() override {
     StatusOr<Rows> rows = Select(
         "SELECT (SELECT sum(version) FROM experiments FINAL), "
-        "(SELECT sum(version) FROM metrics FINAL), (SELECT sum(version) FROM api_keys FINAL)",
-        3);
+        "(SELECT sum(version) FROM metrics FINAL), (SELECT sum(version) FROM api_keys FINAL), "
+        "(SELECT sum(version) FROM alert_rules FINAL)",
+        4);
     if (!rows.ok()) return rows.status();
     if (rows->size() != 1) return Status::Internal("clickhouse: no configuration version");
     uint64_t sum = 0;
@@ -481,6 +576,220 @@ class ClickHouseStore final : public Store {
     return ClickHouseAggregateReport(shards_, query);
   }
 
+  // ------------------------------------------------------------ metric series (issue 21)
+
+  StatusOr<std::vector<SeriesRow>> EventSeries(const SeriesQuery& query) override {
+    return ClickHouseEventSeries(shards_, query);
+  }
+
+  // ------------------------------------------------------------ alert rules (issue 21)
+
+  Status CreateAlertRule(const AlertRuleRow& row) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(row.key);
+    if (!old.ok()) return old.status();
+    if (*old) return Status::AlreadyExists("alert rule exists: " + row.key, "key");
+    return Insert("alert_rules", AlertRuleLine(row, false));
+  }
+
+  Status UpdateAlertRule(const AlertRuleRow& row) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(row.key);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::NotFound("no alert rule with key " + row.key, "key");
+    AlertRuleRow updated = row;
+    updated.created_ms = (*old)->created_ms;  // as SQLite: created_ms never changes
+    return Insert("alert_rules", AlertRuleLine(updated, false));
+  }
+
+  Status DeleteAlertRule(std::string_view key) override {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(key);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::NotFound("no alert rule with key " + std::string(key), "key");
+    return Insert("alert_rules", AlertRuleLine(**old, true));
+  }
+
+  StatusOr<AlertRuleRow> GetAlertRule(std::string_view key) override {
+    StatusOr<std::optional<AlertRuleRow>> row = FindAlertRule(key);
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no alert rule with key " + std::string(key), "key");
+    return **row;
+  }
+
+  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
+    StatusOr<Rows> rows = Select(std::string(kSelectAlertRules) + "ORDER BY key", 4);
+    if (!rows.ok()) return rows.status();
+    std::vector<AlertRuleRow> out;
+    for (const auto& f : *rows) out.push_back(AlertRuleRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+    return out;
+  }
+
+  // ---- Alerts, webhooks and the outbox (issue 21 part 5) ----
+
+  // No transaction spans tables here, so the writes go in the order that makes a
+  // crash between them harmless: the deliveries of the new alerts, then the alerts,
+  // then the states. A crash before the states leaves the old states, so the next
+  // evaluation raises the same transitions with the same deterministic alert ids:
+  // the alerts are found stored (no second delivery) and the states are written.
+  // A crash after the deliveries and before their alert leaves deliveries that the
+  // worker finds without an alert and retries until the alert is written
+  // (docs/clickhouse.md).
+  Status CommitMonitorChanges(const std::vector<MonitorStateRow>& states,
+                              const std::vector<AlertRow>& alerts) override {
+    std::lock_guard lock(outbox_mu_);
+    std::vector<const AlertRow*> fresh;
+    if (!alerts.empty()) {
+      std::string ids;
+      for (const AlertRow& a : alerts) ids += (ids.empty() ? "" : ", ") + Quote(a.id);
+      StatusOr<Rows> stored = Select("SELECT DISTINCT id FROM alerts WHERE id IN (" + ids + ")", 1);
+      if (!stored.ok()) return stored.status();
+      std::unordered_set<std::string> known;
+      for (const auto& f : *stored) known.insert(f[0]);
+      for (const AlertRow& a : alerts) {
+        if (known.insert(a.id).second) fresh.push_back(&a);  // also drops repeats in the call
+      }
+    }
+    const uint64_t v = NextVersion();
+    if (!fresh.empty()) {
+      StatusOr<std::vector<WebhookRow>> webhooks = ListWebhooks();
+      if (!webhooks.ok()) return webhooks.status();
+      std::string deliveries, rows;
+      for (const AlertRow* a : fresh) {
+        for (const WebhookRow& w : *webhooks) {
+          const bool wanted = a->target_webhook.empty()
+                                  ? w.kinds.empty() || std::find(w.kinds.begin(), w.kinds.end(),
+                                                                 a->kind) != w.kinds.end()
+                                  : w.id == a->target_webhook;
+          if (!wanted) continue;
+          deliveries +=
+              DeliveryLine(DeliveryRow{a->id, w.id, "pending", 0, a->created_ms, 0, 0, "", 0}, v);
+        }
+        rows += Line(EscapeTsv(a->id), EscapeTsv(a->kind), EscapeTsv(a->subject_kind),
+                     EscapeTsv(a->subject), EscapeTsv(a->monitor), EscapeTsv(a->state),
+                     Tsv(a->at_ms), Tsv(a->created_ms), EscapeTsv(a->payload), std::to_string(v));
+      }
+      if (!deliveries.empty()) {
+        if (Status s = Insert("deliveries", deliveries); !s.ok()) return s;
+      }
+      if (Status s = Insert("alerts", rows); !s.ok()) return s;
+    }
+    if (states.empty()) return Status::Ok();
+    std::string rows;
+    for (const MonitorStateRow& m : states) {
+      rows += Line(EscapeTsv(m.subject), EscapeTsv(m.monitor), EscapeTsv(m.state), Tsv(m.since_ms),
+                   Tsv(m.evaluated_ms), EscapeTsv(m.detail), std::to_string(v));
+    }
+    return Insert("monitor_states", rows);
+  }
+
+  StatusOr<std::vector<MonitorStateRow>> ListMonitorStates(
+      std::string_view subject_prefix) override {
+    StatusOr<Rows> rows = Select(
+        "SELECT subject, monitor, state, since_ms, evaluated_ms, detail FROM monitor_states FINAL "
+        "WHERE startsWith(subject, " +
+            Quote(subject_prefix) + ") ORDER BY subject, monitor",
+        6);
+    if (!rows.ok()) return rows.status();
+    std::vector<MonitorStateRow> out;
+    for (const auto& f : *rows) {
+      out.push_back(MonitorStateRow{f[0], f[1], f[2], ToInt(f[3]), ToInt(f[4]), f[5]});
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<AlertRow>> ListAlerts(int64_t since_ms, int64_t limit) override {
+    StatusOr<Rows> rows =
+        Select(std::string(kSelectAlerts) + "WHERE at_ms >= " + std::to_string(since_ms) +
+                   " ORDER BY at_ms, id LIMIT " + std::to_string(std::max<int64_t>(limit, 0)),
+               9);
+    if (!rows.ok()) return rows.status();
+    std::vector<AlertRow> out;
+    for (const auto& f : *rows) out.push_back(ReadAlert(f));
+    return out;
+  }
+
+  StatusOr<AlertRow> GetAlert(std::string_view id) override {
+    StatusOr<Rows> rows = Select(std::string(kSelectAlerts) + "WHERE id = " + Quote(id), 9);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Status::NotFound("no alert with id " + std::string(id), "id");
+    return ReadAlert(rows->front());
+  }
+
+  Status CreateWebhook(const WebhookRow& row) override {
+    std::lock_guard lock(outbox_mu_);
+    StatusOr<int64_t> found =
+        Count("SELECT count() FROM webhooks FINAL WHERE id = " + Quote(row.id));
+    if (!found.ok()) return found.status();
+    if (*found > 0) return Status::AlreadyExists("webhook exists: " + row.id, "id");
+    return Insert("webhooks", WebhookLine(row, false, NextVersion()));
+  }
+
+  StatusOr<std::vector<WebhookRow>> ListWebhooks() override {
+    StatusOr<Rows> rows = Select(
+        "SELECT id, url, kinds, format, secret, description, created_ms FROM webhooks FINAL "
+        "WHERE deleted = 0 ORDER BY created_ms, id",
+        7);
+    if (!rows.ok()) return rows.status();
+    std::vector<WebhookRow> out;
+    for (const auto& f : *rows) {
+      out.push_back(WebhookRow{f[0], f[1], SplitKinds(f[2]), f[3], f[4], f[5], ToInt(f[6])});
+    }
+    return out;
+  }
+
+  // A tombstone (deleted = 1, a higher version); its pending deliveries are hidden
+  // by every read of deliveries from then on.
+  Status DeleteWebhook(std::string_view id) override {
+    std::lock_guard lock(outbox_mu_);
+    StatusOr<std::vector<WebhookRow>> all = ListWebhooks();
+    if (!all.ok()) return all.status();
+    for (const WebhookRow& w : *all) {
+      if (w.id == id) return Insert("webhooks", WebhookLine(w, true, NextVersion()));
+    }
+    return Status::NotFound("no webhook with id " + std::string(id), "id");
+  }
+
+  StatusOr<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms, int64_t limit) override {
+    StatusOr<Rows> rows =
+        Select(std::string(kSelectDeliveries) +
+                   "AND status = 'pending' AND next_attempt_ms <= " + std::to_string(now_ms) +
+                   " ORDER BY next_attempt_ms, alert_id, webhook_id LIMIT " +
+                   std::to_string(std::max<int64_t>(limit, 0)),
+               9);
+    if (!rows.ok()) return rows.status();
+    std::vector<DeliveryRow> out;
+    for (const auto& f : *rows) out.push_back(ReadDelivery(f));
+    return out;
+  }
+
+  // A new version of the row; nothing when the delivery is not stored (or dropped).
+  Status RecordDeliveryAttempt(const DeliveryRow& row) override {
+    StatusOr<int64_t> found = Count("SELECT count() FROM (" + std::string(kSelectDeliveries) +
+                                    "AND alert_id = " + Quote(row.alert_id) +
+                                    " AND webhook_id = " + Quote(row.webhook_id) + ")");
+    if (!found.ok()) return found.status();
+    if (*found == 0) return Status::Ok();
+    return Insert("deliveries", DeliveryLine(row, NextVersion()));
+  }
+
+  StatusOr<std::vector<DeliveryRow>> ListDeliveries(std::string_view alert_id) override {
+    StatusOr<Rows> rows = Select(std::string(kSelectDeliveries) +
+                                     "AND alert_id = " + Quote(alert_id) + " ORDER BY webhook_id",
+                                 9);
+    if (!rows.ok()) return rows.status();
+    std::vector<DeliveryRow> out;
+    for (const auto& f : *rows) out.push_back(ReadDelivery(f));
+    return out;
+  }
+
+ private:
+  static std::string WebhookLine(const WebhookRow& w, bool deleted, uint64_t version) {
+    return Line(EscapeTsv(w.id), EscapeTsv(w.url), EscapeTsv(JoinKinds(w.kinds)),
+                EscapeTsv(w.format), EscapeTsv(w.secret), EscapeTsv(w.description),
+                Tsv(w.created_ms), std::string(deleted ? "1" : "0"), std::to_string(version));
+  }
+
  private:
   Status Insert(const std::string& table, const std::string& tsv) {
     StatusOr<std::string> r = client_.Query("INSERT INTO " + table + " FORMAT TabSeparated", tsv);
@@ -527,11 +836,28 @@ class ClickHouseStore final : public Store {
     return ReadExperiment(rows->front());
   }
 
+  static constexpr const char* kSelectAlertRules =
+      "SELECT key, config, created_ms, updated_ms FROM alert_rules FINAL WHERE deleted = 0 ";
+
+  StatusOr<std::optional<AlertRuleRow>> FindAlertRule(std::string_view key) {
+    StatusOr<Rows> rows = Select(kSelectAlertRules + ("AND key = " + Quote(key)), 4);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<AlertRuleRow>();
+    const auto& f = rows->front();
+    return std::optional<AlertRuleRow>(AlertRuleRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+  }
+
+  static std::string AlertRuleLine(const AlertRuleRow& r, bool deleted) {
+    return Line(EscapeTsv(r.key), EscapeTsv(r.config), Tsv(r.created_ms), Tsv(r.updated_ms),
+                std::string(deleted ? "1" : "0"), std::to_string(NextVersion()));
+  }
+
   const ClickHouseOptions options_;
   Client client_;  // thread-safe; the configured database on the server we talk to
   std::vector<std::unique_ptr<Client>> shard_clients_;  // cluster mode: one per shard
   std::vector<Shard> shards_;                           // where the events live
   std::mutex config_mu_;  // serialises this process's config writes (check, then insert)
+  std::mutex outbox_mu_;  // serialises this process's alert and webhook writes
 };
 
 }  // namespace

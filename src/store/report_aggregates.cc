@@ -412,6 +412,7 @@ void MergeAggregates(ReportAggregates* total, ReportAggregates&& part) {
     total->conversions_before_exposure[m] += part.conversions_before_exposure[m];
   }
   total->latest_ms = std::max(total->latest_ms, part.latest_ms);
+  total->latest_exposure_ms = std::max(total->latest_exposure_ms, part.latest_exposure_ms);
   add(&total->totals, part.totals);
   if (!part.daily.empty()) {
     if (total->daily.empty()) {

@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,6 +107,10 @@ using HistorySegmenter =
 struct ReportQuery {
   std::string experiment;
   int64_t since_ms = 0;
+  // Upper bound (exclusive) on the time of every event read, exposures and
+  // conversions alike: the data as it stood at `until_ms` (monitors evaluate "as
+  // of" a time, src/app/experiment_monitors.h). Default: no bound.
+  int64_t until_ms = std::numeric_limits<int64_t>::max();
   std::vector<std::string> variants;  // the experiment's, control first
   std::vector<AggregateMetric> metrics;
 
@@ -153,6 +158,9 @@ struct ReportAggregates {
   int64_t override_users = 0;
   std::vector<int64_t> conversions_before_exposure;  // per metric (numerator event)
   int64_t latest_ms = 0;                             // latest event read (exposure or conversion)
+  // The latest exposure read (any user, any variant, at or after since_ms and
+  // before until_ms); 0 when there is none (the no-traffic monitor reads it).
+  int64_t latest_exposure_ms = 0;
 
   // [metric][variant]; every analysed user counted once.
   std::vector<std::vector<UserMoments>> totals;

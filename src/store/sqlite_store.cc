@@ -6,19 +6,21 @@
 // (api/event_writer) into one transaction per many requests, so the fsync is
 // paid once per group, not per event.
 //
-// Connections: three, each with its own mutex: config_ (experiments, metrics,
-// keys), writer_ (events), reader_ (aggregates). WAL lets readers run while the
-// writer commits.
+// Connections: four, each with its own mutex: config_ (experiments, metrics,
+// keys), writer_ (events), reader_ (aggregates), outbox_ (monitor states, alerts,
+// webhooks and their deliveries). WAL lets readers run while a writer commits.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "store/event_series.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 
@@ -56,6 +58,52 @@ DROP INDEX IF EXISTS events_exposure;
 DROP INDEX IF EXISTS events_conversion;
 )sql";
 
+// ---- Alerts, webhooks and the outbox (issue 21 part 5; docs/alerts.md) ----
+// Created by every Open (IF NOT EXISTS), so a database from before them gains them.
+constexpr const char* kOutboxSchema = R"sql(
+CREATE TABLE IF NOT EXISTS monitor_states(
+  subject TEXT NOT NULL, monitor TEXT NOT NULL, state TEXT NOT NULL, since_ms INTEGER NOT NULL,
+  evaluated_ms INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(subject, monitor)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts(
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,
+  monitor TEXT NOT NULL, state TEXT NOT NULL, at_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  payload TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alerts_at ON alerts(at_ms, id);
+CREATE TABLE IF NOT EXISTS webhooks(
+  id TEXT PRIMARY KEY, url TEXT NOT NULL, kinds TEXT NOT NULL, format TEXT NOT NULL,
+  secret TEXT NOT NULL, description TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries(
+  alert_id TEXT NOT NULL, webhook_id TEXT NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL, last_attempt_ms INTEGER NOT NULL,
+  last_http_status INTEGER NOT NULL, last_error TEXT NOT NULL, delivered_ms INTEGER NOT NULL,
+  PRIMARY KEY(alert_id, webhook_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_ms) WHERE status = 'pending';
+)sql";
+
+// Webhook kinds are stored as one comma-separated text (kinds are names without commas).
+std::string JoinKinds(const std::vector<std::string>& kinds) {
+  std::string out;
+  for (const std::string& k : kinds) out += (out.empty() ? "" : ",") + k;
+  return out;
+}
+
+std::vector<std::string> SplitKinds(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool WebhookWants(const std::vector<std::string>& kinds, const AlertRow& alert) {
+  if (!alert.target_webhook.empty()) return false;  // a targeted alert goes to its target only
+  return kinds.empty() || std::find(kinds.begin(), kinds.end(), alert.kind) != kinds.end();
+}
+
 // Store::ConfigVersion: triggers raise counters.config_version in the statement
 // (so the transaction) of every insert, update or delete of a configuration row.
 // They live in the file, so every process writing it (an older binary, the
@@ -71,6 +119,46 @@ std::string ConfigVersionTriggers() {
   }
   return sql;
 }
+
+// Issue 21: the metric series' rollup and index and the alert rules table, run at
+// every open after kSchema (so existing files gain them: CREATE ... IF NOT EXISTS;
+// the rollup is filled from the stored events when it is created, kRollupBackfill).
+//  - event_minutes: per (conversion name, UTC minute) the events, sum and sum of
+//    squares of their values, kept by the event writer: one upsert per (name,
+//    minute) of each group commit, in its transaction, counting the inserts that
+//    stored a row (not duplicates). A trigger per insert cost ingestion 2-5x
+//    (docs/performance.md); rows written by hand (sqlite3) are not counted. The
+//    series of minute-aligned ranges reads it: 30 days are 43 200 rows per name.
+//  - events_conversion_time: conversions by (name, ts), for the series the rollup
+//    cannot answer (segmented by an attribute, or not aligned to minutes): a
+//    bucket is then one index range.
+//  - alert_rules: configuration, so its triggers raise config_version.
+constexpr const char* kSeriesAndRulesSchema = R"sql(
+CREATE TABLE IF NOT EXISTS event_minutes(
+  name TEXT NOT NULL, minute_ms INTEGER NOT NULL, events INTEGER NOT NULL,
+  sum REAL NOT NULL, sum_squares REAL NOT NULL, PRIMARY KEY(name, minute_ms)) WITHOUT ROWID;
+DROP TRIGGER IF EXISTS event_minutes_insert;
+CREATE INDEX IF NOT EXISTS events_conversion_time
+  ON events(name, ts, value, type) WHERE type = 1;
+CREATE TABLE IF NOT EXISTS alert_rules(
+  key TEXT PRIMARY KEY, config TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS config_version_alert_rules_INSERT AFTER INSERT ON alert_rules
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
+CREATE TRIGGER IF NOT EXISTS config_version_alert_rules_UPDATE AFTER UPDATE ON alert_rules
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
+CREATE TRIGGER IF NOT EXISTS config_version_alert_rules_DELETE AFTER DELETE ON alert_rules
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
+)sql";
+
+// Fills event_minutes from the stored conversions; run in the transaction that
+// creates the table, so a file's events are counted once.
+constexpr const char* kRollupBackfill = R"sql(
+INSERT INTO event_minutes(name, minute_ms, events, sum, sum_squares)
+  SELECT name, ts - ((ts % 60000) + 60000) % 60000 AS m, count(*), total(value),
+         total(value * value)
+  FROM events WHERE type = 1 GROUP BY name, m;
+)sql";
 
 // RAII prepared statement.
 class Stmt {
@@ -201,10 +289,79 @@ Status MigrateApiKeys(sqlite3* db) {
   )sql");
 }
 
+// The series' rollup, index and the alert rules (kSeriesAndRulesSchema); a new
+// rollup is filled from the events already stored. REQUIRES: inside the open's
+// write transaction.
+Status MigrateSeries(sqlite3* db) {
+  Stmt q(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_minutes'");
+  StatusOr<bool> row = q.One();
+  if (!row.ok()) return row.status();
+  const bool had_rollup = *row && q.Int(0) > 0;
+  if (Status s = Exec(db, kSeriesAndRulesSchema); !s.ok()) return s;
+  return had_rollup ? Status::Ok() : Exec(db, kRollupBackfill);
+}
+
 // "SELECT <the columns ReadApiKey reads> FROM api_keys <rest>".
 std::string SelectApiKeys(std::string_view rest) {
   return "SELECT id, hash, prefix, scope, name, created_ms, expires_ms, revoked_ms FROM api_keys " +
          std::string(rest);
+}
+
+// ------------------------------------------------------------ metric series
+
+// Store::EventSeries from the rollup (event_minutes): one GROUP BY over the
+// minutes of the range. REQUIRES: from, to and step whole minutes.
+Status SqliteSeriesFromMinutes(sqlite3* db, const SeriesQuery& query, const std::string& event,
+                               SeriesMerger* out) {
+  Stmt q(db,
+         "SELECT ?2 + ((minute_ms - ?2) / ?4) * ?4 AS b, sum(events), total(sum), "
+         "total(sum_squares) FROM event_minutes WHERE name = ?1 AND minute_ms >= ?2 AND "
+         "minute_ms < ?3 GROUP BY b ORDER BY b");
+  q.Bind(1, event).Bind(2, query.from_ms).Bind(3, query.to_ms).Bind(4, query.step_ms);
+  return q.Each([&] {
+    if (q.Int(1) > 0) out->Add(q.Int(0), event, std::string(), q.Int(1), q.Real(2), q.Real(3));
+  });
+}
+
+// Store::EventSeries from the events (segmented, or not aligned to minutes): one
+// aggregate per (event name, bucket) along events_conversion_time, a range of the
+// index each, so nothing is sorted but a bucket's segment levels (a single GROUP BY
+// over the bucket expression would sort every event first).
+Status SqliteSeriesFromEvents(sqlite3* db, const SeriesQuery& query, const std::string& event,
+                              SeriesMerger* out) {
+  const bool segmented = !query.segment.empty();
+  const std::string sql =
+      segmented
+          ? "SELECT CASE WHEN attrs IS NULL OR attrs = '' THEN NULL ELSE attrs -> ?4 END AS s, "
+            "count(*), total(value), total(value * value) FROM events "
+            "INDEXED BY events_conversion_time WHERE type = 1 AND name = ?1 AND ts >= ?2 AND "
+            "ts < ?3 GROUP BY s"
+          : "SELECT NULL, count(*), total(value), total(value * value) FROM events "
+            "INDEXED BY events_conversion_time WHERE type = 1 AND name = ?1 AND ts >= ?2 "
+            "AND ts < ?3";
+  Stmt q(db, sql.c_str());
+  const std::string path = "$.\"" + query.segment + "\"";
+  for (int64_t start = query.from_ms; start < query.to_ms; start += query.step_ms) {
+    q.Rewind();
+    q.Bind(1, event).Bind(2, start).Bind(3, std::min(start + query.step_ms, query.to_ms));
+    if (segmented) q.Bind(4, path);
+    Status s = q.Each([&] {
+      const int64_t n = q.Int(1);
+      if (n == 0) return;
+      out->Add(start, event, segmented ? SegmentLabel(q.Text(0)) : std::string(), n, q.Real(2),
+               q.Real(3));
+    });
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// Whether the rollup answers the query (bench/store/metric_series_bench.cc
+// measures both paths).
+bool RollupAnswers(const SeriesQuery& q) {
+  constexpr int64_t kMinute = 60'000;
+  return q.segment.empty() && q.from_ms % kMinute == 0 && q.to_ms % kMinute == 0 &&
+         q.step_ms % kMinute == 0;
 }
 
 // ------------------------------------------------------------ report pass
@@ -262,12 +419,12 @@ class RowScan {
 
 class EventCursor {
  public:
-  EventCursor(sqlite3* db, const std::string& name, const UidRange& range)
+  EventCursor(sqlite3* db, const std::string& name, const UidRange& range, int64_t until_ms)
       : scan_(db,
-              "SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1" +
+              "SELECT uid, ts, value FROM events WHERE type = 1 AND name = ?1 AND ts < ?4" +
                   RangeSql(range, 2) + " ORDER BY uid, ts",
               "conversion scan") {
-    scan_.q.Bind(1, name);
+    scan_.q.Bind(1, name).Bind(4, until_ms);
     BindRange(scan_.q, range, 2);
     scan_.Next();
   }
@@ -291,7 +448,7 @@ class ExposureCursor {
  public:
   ExposureCursor(sqlite3* db, const ReportQuery& query, const UidRange& range)
       : scan_(db, Sql(query.segment_attributes.size(), range), "exposure scan") {
-    scan_.q.Bind(1, query.experiment).Bind(2, query.since_ms);
+    scan_.q.Bind(1, query.experiment).Bind(2, query.since_ms).Bind(3, query.until_ms);
     BindRange(scan_.q, range, 10);
     attributes_ = query.segment_attributes;
     scan_.Next();
@@ -314,6 +471,7 @@ class ExposureCursor {
     variant_store_.clear();
     while (scan_.has && scan_.Text(0) == uid_) {
       variant_store_.emplace_back(scan_.Text(2));
+      latest_ = std::max(latest_, scan_.q.Int(1));
       scan_.Next();
     }
     variants_.assign(variant_store_.begin(), variant_store_.end());
@@ -323,18 +481,21 @@ class ExposureCursor {
   int64_t t0() const { return t0_; }
   const std::string& label() const { return label_; }
   const std::vector<std::string_view>& variants() const { return variants_; }
+  // The latest exposure of the users read so far (0: none).
+  int64_t latest() const { return latest_; }
 
  private:
   static std::string Sql(size_t attributes, const UidRange& range) {
     // attrs only when segmenting; parsed for the first exposure of each user only.
     return std::string("SELECT uid, ts, variant") + (attributes > 0 ? ", attrs" : "") +
-           " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2" + RangeSql(range, 10) +
-           " ORDER BY uid, ts";
+           " FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 AND ts < ?3" +
+           RangeSql(range, 10) + " ORDER BY uid, ts";
   }
   RowScan scan_;
   std::vector<std::string> attributes_;
   std::string uid_, label_;
   int64_t t0_ = 0;
+  int64_t latest_ = 0;
   std::vector<std::string> variant_store_;
   std::vector<std::string_view> variants_;
 };
@@ -346,8 +507,9 @@ StatusOr<std::vector<UserHistory>> ReadHistories(sqlite3* db, const ReportQuery&
   ReportQuery plain;
   plain.experiment = query.experiment;
   plain.since_ms = query.since_ms;
+  plain.until_ms = query.until_ms;
   ExposureCursor users(db, plain, range);
-  EventCursor events(db, event, range);
+  EventCursor events(db, event, range, query.until_ms);
   std::vector<UserHistory> out;
   std::vector<ReportAccumulator::TimedValue> scratch;
   while (users.NextUser()) {
@@ -379,7 +541,7 @@ StatusOr<ReportAggregates> AggregateRange(sqlite3* db, const ReportQuery& query,
   ExposureCursor users(db, query, range);
   std::vector<std::unique_ptr<EventCursor>> cursors;
   for (const std::string& name : acc.EventNames()) {
-    cursors.push_back(std::make_unique<EventCursor>(db, name, range));
+    cursors.push_back(std::make_unique<EventCursor>(db, name, range, query.until_ms));
   }
   std::vector<std::vector<ReportAccumulator::TimedValue>> events(cursors.size());
   size_t ordinal = 0;
@@ -404,7 +566,9 @@ StatusOr<ReportAggregates> AggregateRange(sqlite3* db, const ReportQuery& query,
   for (const auto& c : cursors) {
     if (!c->status().ok()) return c->status();
   }
-  return acc.Finish();
+  ReportAggregates out = acc.Finish();
+  out.latest_exposure_ms = users.latest();
+  return out;
 }
 
 // Runs f(i) for i in [0, n) on n threads (the calling thread takes i = 0).
@@ -420,6 +584,8 @@ class SqliteStore final : public Store {
  public:
   ~SqliteStore() override {
     insert_event_.reset();  // statements must be finalized before their connection closes
+    upsert_minute_.reset();
+    sqlite3_close(outbox_);
     sqlite3_close(reader_);
     sqlite3_close(writer_);
     sqlite3_close(config_);
@@ -431,13 +597,15 @@ class SqliteStore final : public Store {
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) return Status::Internal("cannot create " + parent.string() + ": " + ec.message());
-    for (sqlite3** db : {&config_, &writer_, &reader_}) {
+    for (sqlite3** db : {&config_, &writer_, &reader_, &outbox_}) {
       Status s = OpenConnection(path, db);
       if (!s.ok()) return s;
       if (db == &config_) {
         if (s = Exec(config_, "BEGIN IMMEDIATE"); !s.ok()) return s;
         if (s = Exec(config_, kSchema); s.ok()) s = Exec(config_, ConfigVersionTriggers().c_str());
         if (s.ok()) s = MigrateApiKeys(config_);
+        if (s.ok()) s = MigrateSeries(config_);
+        if (s.ok()) s = Exec(config_, kOutboxSchema);
         if (!s.ok()) {
           Exec(config_, "ROLLBACK");
           return s;
@@ -648,10 +816,12 @@ class SqliteStore final : public Store {
       return results;
     }
     Stmt& ins = *insert_event_;
+    MinuteRollup rollup, batch_rollup;  // the stored conversions' (name, minute) sums
     for (size_t b = 0; b < batches.size(); ++b) {
       // Each batch is all-or-nothing inside the group transaction.
       Exec(writer_, "SAVEPOINT batch");
       WriteResult& r = results[b];
+      batch_rollup.clear();
       for (const Event& e : *batches[b]) {
         ins.BindStatic(1, e.id).Bind(2, int64_t{static_cast<int>(e.type)});
         if (e.type == EventType::kExposure) {
@@ -673,22 +843,73 @@ class SqliteStore final : public Store {
         }
         if (sqlite3_changes(writer_) == 1) {
           ++r.accepted;
+          if (e.type == EventType::kConversion) AddToRollup(e, &batch_rollup);
         } else {
           ++r.duplicates;
         }
       }
       if (r.status.ok()) {
         Exec(writer_, "RELEASE batch");
+        for (const auto& [key, m] : batch_rollup) {
+          MinuteSums& into = rollup[key];
+          into.events += m.events;
+          into.sum += m.sum;
+          into.sum_squares += m.sum_squares;
+        }
       } else {
         Exec(writer_, "ROLLBACK TO batch; RELEASE batch");
         r.accepted = r.duplicates = 0;
       }
     }
-    if (Status s = Exec(writer_, "COMMIT"); !s.ok()) {
+    Status s = WriteRollup(rollup);
+    if (s.ok()) s = Exec(writer_, "COMMIT");
+    if (!s.ok()) {
       Exec(writer_, "ROLLBACK");
       for (auto& r : results) r = WriteResult{s, 0, 0};
     }
     return results;
+  }
+
+  // The per-minute rollup of the conversions a group commit stored (event_minutes).
+  struct MinuteSums {
+    int64_t events = 0;
+    double sum = 0.0, sum_squares = 0.0;
+  };
+  using MinuteRollup = std::map<std::pair<std::string, int64_t>, MinuteSums>;
+
+  static void AddToRollup(const Event& e, MinuteRollup* rollup) {
+    const int64_t minute = e.ts_ms - ((e.ts_ms % 60000) + 60000) % 60000;
+    MinuteSums& m = (*rollup)[{e.name, minute}];
+    ++m.events;
+    m.sum += e.value;
+    m.sum_squares += e.value * e.value;
+  }
+
+  // REQUIRES: writer_mu_ held, inside the group's transaction.
+  Status WriteRollup(const MinuteRollup& rollup) {
+    if (rollup.empty()) return Status::Ok();
+    if (!upsert_minute_) {
+      upsert_minute_ = std::make_unique<Stmt>(
+          writer_,
+          "INSERT INTO event_minutes(name, minute_ms, events, sum, sum_squares) "
+          "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name, minute_ms) DO UPDATE SET "
+          "events = events + excluded.events, sum = sum + excluded.sum, "
+          "sum_squares = sum_squares + excluded.sum_squares");
+    }
+    if (!upsert_minute_->valid()) {
+      Status s = Status::Internal(upsert_minute_->Error());
+      upsert_minute_.reset();
+      return s;
+    }
+    Stmt& up = *upsert_minute_;
+    for (const auto& [key, m] : rollup) {
+      up.BindStatic(1, key.first).Bind(2, key.second).Bind(3, m.events);
+      up.Bind(4, m.sum).Bind(5, m.sum_squares);
+      const int rc = up.Step();
+      up.Rewind();
+      if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(writer_));
+    }
+    return Status::Ok();
   }
 
   StatusOr<bool> HasEvent(std::string_view id) override {
@@ -841,12 +1062,12 @@ class SqliteStore final : public Store {
     // correct, only the balance depends on it.
     Stmt first(db,
                "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
-               "ORDER BY uid LIMIT 1");
+               "AND ts < ?3 ORDER BY uid LIMIT 1");
     Stmt last(db,
               "SELECT uid FROM events WHERE type = 0 AND experiment = ?1 AND ts >= ?2 "
-              "ORDER BY uid DESC LIMIT 1");
-    first.Bind(1, query.experiment).Bind(2, query.since_ms);
-    last.Bind(1, query.experiment).Bind(2, query.since_ms);
+              "AND ts < ?3 ORDER BY uid DESC LIMIT 1");
+    first.Bind(1, query.experiment).Bind(2, query.since_ms).Bind(3, query.until_ms);
+    last.Bind(1, query.experiment).Bind(2, query.since_ms).Bind(3, query.until_ms);
     StatusOr<bool> has_first = first.One();
     if (!has_first.ok()) return has_first.status();
     StatusOr<bool> has_last = last.One();
@@ -941,7 +1162,309 @@ class SqliteStore final : public Store {
     return total;
   }
 
+  // ---- Alerts, webhooks and the outbox (issue 21 part 5) ----
+
+  Status CommitMonitorChanges(const std::vector<MonitorStateRow>& states,
+                              const std::vector<AlertRow>& alerts) override {
+    std::lock_guard lock(outbox_mu_);
+    if (Status s = Exec(outbox_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status s = CommitInTransaction(states, alerts);
+    if (s.ok()) s = Exec(outbox_, "COMMIT");
+    if (!s.ok()) Exec(outbox_, "ROLLBACK");
+    return s;
+  }
+
+  StatusOr<std::vector<MonitorStateRow>> ListMonitorStates(
+      std::string_view subject_prefix) override {
+    std::lock_guard lock(outbox_mu_);
+    // substr rather than LIKE, whose wildcards the prefix may hold; the table is small.
+    Stmt q(outbox_,
+           "SELECT subject, monitor, state, since_ms, evaluated_ms, detail FROM monitor_states "
+           "WHERE substr(subject, 1, length(?1)) = ?1 ORDER BY subject, monitor");
+    q.Bind(1, subject_prefix);
+    std::vector<MonitorStateRow> out;
+    Status s = q.Each([&] {
+      out.push_back(
+          MonitorStateRow{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5)});
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  StatusOr<std::vector<AlertRow>> ListAlerts(int64_t since_ms, int64_t limit) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_,
+           (std::string(kSelectAlerts) + "WHERE at_ms >= ?1 ORDER BY at_ms, id LIMIT ?2").c_str());
+    q.Bind(1, since_ms).Bind(2, limit);
+    std::vector<AlertRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadAlert(q)); }); !s.ok()) return s;
+    return out;
+  }
+
+  StatusOr<AlertRow> GetAlert(std::string_view id) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_, (std::string(kSelectAlerts) + "WHERE id = ?1").c_str());
+    q.Bind(1, id);
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no alert with id " + std::string(id), "id");
+    return ReadAlert(q);
+  }
+
+  Status CreateWebhook(const WebhookRow& row) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt ins(outbox_,
+             "INSERT INTO webhooks(id, url, kinds, format, secret, description, created_ms) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    ins.Bind(1, row.id).Bind(2, row.url).Bind(3, JoinKinds(row.kinds)).Bind(4, row.format);
+    ins.Bind(5, row.secret).Bind(6, row.description).Bind(7, row.created_ms);
+    const int rc = ins.Step();
+    if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("webhook exists: " + row.id, "id");
+    if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<WebhookRow>> ListWebhooks() override {
+    std::lock_guard lock(outbox_mu_);
+    return ListWebhooksLocked();
+  }
+
+  Status DeleteWebhook(std::string_view id) override {
+    std::lock_guard lock(outbox_mu_);
+    if (Status s = Exec(outbox_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    Stmt del(outbox_, "DELETE FROM webhooks WHERE id = ?1");
+    del.Bind(1, id);
+    Status s = del.Step() == SQLITE_DONE ? Status::Ok() : Status::Internal(del.Error());
+    if (s.ok() && sqlite3_changes(outbox_) == 0) {
+      s = Status::NotFound("no webhook with id " + std::string(id), "id");
+    }
+    if (s.ok()) {
+      Stmt drop(outbox_, "DELETE FROM deliveries WHERE webhook_id = ?1 AND status = 'pending'");
+      drop.Bind(1, id);
+      if (drop.Step() != SQLITE_DONE) s = Status::Internal(drop.Error());
+    }
+    if (s.ok()) s = Exec(outbox_, "COMMIT");
+    if (!s.ok()) Exec(outbox_, "ROLLBACK");
+    return s;
+  }
+
+  StatusOr<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms, int64_t limit) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_, (std::string(kSelectDeliveries) +
+                     "WHERE status = 'pending' AND next_attempt_ms <= ?1 "
+                     "ORDER BY next_attempt_ms, alert_id, webhook_id LIMIT ?2")
+                        .c_str());
+    q.Bind(1, now_ms).Bind(2, limit);
+    std::vector<DeliveryRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadDelivery(q)); }); !s.ok()) return s;
+    return out;
+  }
+
+  Status RecordDeliveryAttempt(const DeliveryRow& row) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt up(outbox_,
+            "UPDATE deliveries SET status = ?3, attempts = ?4, next_attempt_ms = ?5, "
+            "last_attempt_ms = ?6, last_http_status = ?7, last_error = ?8, delivered_ms = ?9 "
+            "WHERE alert_id = ?1 AND webhook_id = ?2");
+    up.Bind(1, row.alert_id).Bind(2, row.webhook_id).Bind(3, row.status);
+    up.Bind(4, int64_t{row.attempts}).Bind(5, row.next_attempt_ms).Bind(6, row.last_attempt_ms);
+    up.Bind(7, int64_t{row.last_http_status}).Bind(8, row.last_error).Bind(9, row.delivered_ms);
+    if (up.Step() != SQLITE_DONE) return Status::Internal(up.Error());
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<DeliveryRow>> ListDeliveries(std::string_view alert_id) override {
+    std::lock_guard lock(outbox_mu_);
+    Stmt q(outbox_,
+           (std::string(kSelectDeliveries) + "WHERE alert_id = ?1 ORDER BY webhook_id").c_str());
+    q.Bind(1, alert_id);
+    std::vector<DeliveryRow> out;
+    if (Status s = q.Each([&] { out.push_back(ReadDelivery(q)); }); !s.ok()) return s;
+    return out;
+  }
+
+  // ---- metric series (issue 21) ----
+
+  StatusOr<std::vector<SeriesRow>> EventSeries(const SeriesQuery& query) override {
+    if (Status s = CheckSeriesQuery(query); !s.ok()) return s;
+    // A read-only connection of its own, as the report's pass: a 30-day series
+    // reads millions of index entries and must not hold up the shared reader.
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      return Status::Internal("cannot open " + path_ + ": " + m);
+    }
+    struct Closer {
+      sqlite3* db;
+      ~Closer() { sqlite3_close(db); }
+    } closer{db};
+    sqlite3_busy_timeout(db, 10000);
+    if (Status s = Exec(db, "PRAGMA cache_size=-16384; BEGIN"); !s.ok()) return s;
+    SeriesMerger merged;
+    for (const std::string& event : query.events) {
+      Status s = RollupAnswers(query) ? SqliteSeriesFromMinutes(db, query, event, &merged)
+                                      : SqliteSeriesFromEvents(db, query, event, &merged);
+      if (!s.ok()) {
+        Exec(db, "ROLLBACK");
+        return s;
+      }
+    }
+    Exec(db, "COMMIT");
+    return merged.Rows();
+  }
+
+  // ---- alert rules (issue 21) ----
+
+  Status CreateAlertRule(const AlertRuleRow& row) override {
+    std::lock_guard lock(config_mu_);
+    Stmt ins(config_,
+             "INSERT INTO alert_rules(key, config, created_ms, updated_ms) VALUES(?1, ?2, ?3, ?4)");
+    ins.Bind(1, row.key).Bind(2, row.config).Bind(3, row.created_ms).Bind(4, row.updated_ms);
+    const int rc = ins.Step();
+    if (rc == SQLITE_CONSTRAINT) {
+      return Status::AlreadyExists("alert rule exists: " + row.key, "key");
+    }
+    if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
+    return Status::Ok();
+  }
+
+  // created_ms is kept as first stored.
+  Status UpdateAlertRule(const AlertRuleRow& row) override {
+    std::lock_guard lock(config_mu_);
+    Stmt up(config_, "UPDATE alert_rules SET config = ?2, updated_ms = ?3 WHERE key = ?1");
+    up.Bind(1, row.key).Bind(2, row.config).Bind(3, row.updated_ms);
+    if (up.Step() != SQLITE_DONE) return Status::Internal(up.Error());
+    if (sqlite3_changes(config_) == 0) {
+      return Status::NotFound("no alert rule with key " + row.key, "key");
+    }
+    return Status::Ok();
+  }
+
+  Status DeleteAlertRule(std::string_view key) override {
+    std::lock_guard lock(config_mu_);
+    Stmt del(config_, "DELETE FROM alert_rules WHERE key = ?1");
+    del.Bind(1, key);
+    if (del.Step() != SQLITE_DONE) return Status::Internal(del.Error());
+    if (sqlite3_changes(config_) == 0) {
+      return Status::NotFound("no alert rule with key " + std::string(key), "key");
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<AlertRuleRow> GetAlertRule(std::string_view key) override {
+    std::lock_guard lock(config_mu_);
+    Stmt q(config_, "SELECT key, config, created_ms, updated_ms FROM alert_rules WHERE key = ?1");
+    q.Bind(1, key);
+    StatusOr<bool> row = q.One();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no alert rule with key " + std::string(key), "key");
+    return AlertRuleRow{q.Text(0), q.Text(1), q.Int(2), q.Int(3)};
+  }
+
+  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
+    std::lock_guard lock(config_mu_);
+    Stmt q(config_, "SELECT key, config, created_ms, updated_ms FROM alert_rules ORDER BY key");
+    std::vector<AlertRuleRow> out;
+    Status s = q.Each([&] {
+      out.push_back(AlertRuleRow{q.Text(0), q.Text(1), q.Int(2), q.Int(3)});
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
  private:
+  static constexpr const char* kSelectAlerts =
+      "SELECT id, kind, subject_kind, subject, monitor, state, at_ms, created_ms, payload "
+      "FROM alerts ";
+  static constexpr const char* kSelectDeliveries =
+      "SELECT alert_id, webhook_id, status, attempts, next_attempt_ms, last_attempt_ms, "
+      "last_http_status, last_error, delivered_ms FROM deliveries ";
+
+  static AlertRow ReadAlert(Stmt& q) {  // a row of kSelectAlerts
+    AlertRow a;
+    a.id = q.Text(0);
+    a.kind = q.Text(1);
+    a.subject_kind = q.Text(2);
+    a.subject = q.Text(3);
+    a.monitor = q.Text(4);
+    a.state = q.Text(5);
+    a.at_ms = q.Int(6);
+    a.created_ms = q.Int(7);
+    a.payload = q.Text(8);
+    return a;
+  }
+
+  static DeliveryRow ReadDelivery(Stmt& q) {  // a row of kSelectDeliveries
+    return DeliveryRow{q.Text(0),
+                       q.Text(1),
+                       q.Text(2),
+                       static_cast<int>(q.Int(3)),
+                       q.Int(4),
+                       q.Int(5),
+                       static_cast<int>(q.Int(6)),
+                       q.Text(7),
+                       q.Int(8)};
+  }
+
+  StatusOr<std::vector<WebhookRow>> ListWebhooksLocked() {  // REQUIRES: outbox_mu_ held
+    Stmt q(outbox_,
+           "SELECT id, url, kinds, format, secret, description, created_ms FROM webhooks "
+           "ORDER BY created_ms, id");
+    std::vector<WebhookRow> out;
+    Status s = q.Each([&] {
+      out.push_back(WebhookRow{q.Text(0), q.Text(1), SplitKinds(q.Text(2)), q.Text(3), q.Text(4),
+                               q.Text(5), q.Int(6)});
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  // REQUIRES: outbox_mu_ held, in a write transaction.
+  Status CommitInTransaction(const std::vector<MonitorStateRow>& states,
+                             const std::vector<AlertRow>& alerts) {
+    Stmt up(outbox_,
+            "INSERT INTO monitor_states(subject, monitor, state, since_ms, evaluated_ms, detail) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(subject, monitor) DO UPDATE SET "
+            "state = excluded.state, since_ms = excluded.since_ms, "
+            "evaluated_ms = excluded.evaluated_ms, detail = excluded.detail");
+    for (const MonitorStateRow& m : states) {
+      up.Bind(1, m.subject).Bind(2, m.monitor).Bind(3, m.state).Bind(4, m.since_ms);
+      up.Bind(5, m.evaluated_ms).Bind(6, m.detail);
+      const int rc = up.Step();
+      up.Rewind();
+      if (rc != SQLITE_DONE) return Status::Internal(up.Error());
+    }
+    if (alerts.empty()) return Status::Ok();
+    StatusOr<std::vector<WebhookRow>> webhooks = ListWebhooksLocked();
+    if (!webhooks.ok()) return webhooks.status();
+    Stmt ins(outbox_,
+             "INSERT OR IGNORE INTO alerts(id, kind, subject_kind, subject, monitor, state, "
+             "at_ms, created_ms, payload) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    Stmt pending(outbox_,
+                 "INSERT OR IGNORE INTO deliveries(alert_id, webhook_id, status, attempts, "
+                 "next_attempt_ms, last_attempt_ms, last_http_status, last_error, delivered_ms) "
+                 "VALUES(?1, ?2, 'pending', 0, ?3, 0, 0, '', 0)");
+    for (const AlertRow& a : alerts) {
+      ins.Bind(1, a.id).Bind(2, a.kind).Bind(3, a.subject_kind).Bind(4, a.subject);
+      ins.Bind(5, a.monitor).Bind(6, a.state).Bind(7, a.at_ms).Bind(8, a.created_ms);
+      ins.Bind(9, a.payload);
+      const int rc = ins.Step();
+      ins.Rewind();
+      if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
+      if (sqlite3_changes(outbox_) == 0) continue;  // stored before: no new deliveries
+      for (const WebhookRow& w : *webhooks) {
+        if (w.id != a.target_webhook && !WebhookWants(w.kinds, a)) continue;
+        pending.Bind(1, a.id).Bind(2, w.id).Bind(3, a.created_ms);
+        const int prc = pending.Step();
+        pending.Rewind();
+        if (prc != SQLITE_DONE) return Status::Internal(pending.Error());
+      }
+    }
+    return Status::Ok();
+  }
+
   Status InsertPhase(const PhaseRow& p) {  // REQUIRES: config_mu_ held, in a transaction
     Stmt ins(config_,
              "INSERT INTO phases(experiment, phase, seed, started_ms) VALUES(?1, ?2, ?3, ?4)");
@@ -1009,10 +1532,15 @@ class SqliteStore final : public Store {
   std::mutex config_mu_;
   sqlite3* config_ = nullptr;  // GUARDED_BY(config_mu_)
   std::mutex writer_mu_;
-  sqlite3* writer_ = nullptr;           // GUARDED_BY(writer_mu_)
-  std::unique_ptr<Stmt> insert_event_;  // GUARDED_BY(writer_mu_)
+  sqlite3* writer_ = nullptr;            // GUARDED_BY(writer_mu_)
+  std::unique_ptr<Stmt> insert_event_;   // GUARDED_BY(writer_mu_)
+  std::unique_ptr<Stmt> upsert_minute_;  // GUARDED_BY(writer_mu_)
   std::mutex reader_mu_;
   sqlite3* reader_ = nullptr;  // GUARDED_BY(reader_mu_)
+  // Monitor states, alerts, webhooks and deliveries: a connection of their own, so
+  // the delivery worker's polls never wait behind configuration or key lookups.
+  std::mutex outbox_mu_;
+  sqlite3* outbox_ = nullptr;  // GUARDED_BY(outbox_mu_)
   std::string path_;
 };
 

@@ -13,6 +13,9 @@ Status NotImplemented(const char* what) {
 
 }  // namespace
 
+StatusOr<std::vector<SeriesRow>> Store::EventSeries(const SeriesQuery&) {
+  return NotImplemented("metric series");
+}
 Status Store::CommitMonitorChanges(const std::vector<MonitorStateRow>&,
                                    const std::vector<AlertRow>&) {
   return NotImplemented("monitor states");
@@ -23,6 +26,7 @@ StatusOr<std::vector<MonitorStateRow>> Store::ListMonitorStates(std::string_view
 StatusOr<std::vector<AlertRow>> Store::ListAlerts(int64_t, int64_t) {
   return NotImplemented("alerts");
 }
+StatusOr<AlertRow> Store::GetAlert(std::string_view) { return NotImplemented("alerts"); }
 Status Store::CreateAlertRule(const AlertRuleRow&) { return NotImplemented("alert rules"); }
 Status Store::UpdateAlertRule(const AlertRuleRow&) { return NotImplemented("alert rules"); }
 Status Store::DeleteAlertRule(std::string_view) { return NotImplemented("alert rules"); }

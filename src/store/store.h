@@ -119,6 +119,34 @@ struct VariantRatioStats {
   double numerator_denominator_sum_product = 0.0;
 };
 
+// ---- Metric series (issue 21 part 1, docs/alerts.md) ----
+
+// Conversion events of some names per time bucket, optionally per level of one
+// attribute of the events' `attributes`. Bucket k starts at from_ms + k * step_ms
+// and holds the events with ts in [start, start + step_ms); events outside
+// [from_ms, to_ms) are not read.
+struct SeriesQuery {
+  std::vector<std::string> events;  // conversion event names (distinct)
+  int64_t from_ms = 0;              // inclusive
+  int64_t to_ms = 0;                // exclusive
+  int64_t step_ms = 60'000;         // > 0
+  std::string segment;              // attribute name; "" for no segments
+};
+
+// One (bucket, event name, segment level) with at least one event.
+struct SeriesRow {
+  int64_t bucket_ms = 0;  // the bucket's start
+  std::string event;
+  // The attribute's value as text (a JSON string unquoted, a number or boolean as
+  // written); kNoSegmentValue when the event lacks it; "" when not segmented.
+  std::string segment;
+  int64_t events = 0;
+  double sum = 0.0;          // of the events' values
+  double sum_squares = 0.0;  // of the values squared
+};
+
+inline constexpr const char* kNoSegmentValue = "(none)";
+
 // ---- Monitors, alerts and webhooks (issue 21, docs/alerts.md) ----
 
 // The stored state of one monitor of one subject: a metric alert rule
@@ -148,13 +176,16 @@ struct AlertRow {
   int64_t at_ms = 0;         // event time: the as_of of the evaluation
   int64_t created_ms = 0;    // wall-clock time of the write
   std::string payload;       // opaque JSON text: the statistic that fired it, ...
+  // Not stored: when set, CommitMonitorChanges gives the new alert one delivery, to
+  // this webhook only, whatever its kinds (POST /v1/webhooks/{id}/test).
+  std::string target_webhook;
 };
 
 // A webhook endpoint. The secret is kept (HMAC needs it) and shown once at creation.
 struct WebhookRow {
   std::string id;  // "wh_" + hex
   std::string url;
-  std::vector<std::string> kinds;  // alert kinds delivered; empty: all
+  std::vector<std::string> kinds;  // alert kinds delivered; empty: every kind
   std::string format;              // "standard" or "slack"
   std::string secret;              // "whsec_" + base64 (Standard Webhooks)
   std::string description;
@@ -258,6 +289,12 @@ class Store {
   // consistent snapshot of the data.
   virtual StatusOr<ReportAggregates> AggregateReport(const ReportQuery& query) = 0;
 
+  // Per (bucket, event, segment) sums of the conversion events the query names,
+  // aggregated where the data lives, ordered by bucket, event, segment; each event
+  // id counted once. InvalidArgument naming "segment" for an attribute name outside
+  // [A-Za-z0-9_.-]{1,128}. Default body: Internal (not implemented).
+  virtual StatusOr<std::vector<SeriesRow>> EventSeries(const SeriesQuery& query);
+
   // ---- Monitors, alerts and webhooks (issue 21). Default bodies answer
   // Unimplemented until a backend implements them. ----
 
@@ -270,6 +307,8 @@ class Store {
   virtual StatusOr<std::vector<MonitorStateRow>> ListMonitorStates(std::string_view subject_prefix);
   // Alerts with at_ms >= since_ms, oldest first, at most `limit`.
   virtual StatusOr<std::vector<AlertRow>> ListAlerts(int64_t since_ms, int64_t limit);
+  // The alert `id` (NotFound when absent): what a delivery sends.
+  virtual StatusOr<AlertRow> GetAlert(std::string_view id);
 
   // Alert rules (configuration: raises ConfigVersion like metrics).
   virtual Status CreateAlertRule(const AlertRuleRow& row);
@@ -281,11 +320,14 @@ class Store {
   // Webhooks and the outbox.
   virtual Status CreateWebhook(const WebhookRow& row);
   virtual StatusOr<std::vector<WebhookRow>> ListWebhooks();
-  virtual Status DeleteWebhook(
-      std::string_view id);  // NotFound if absent; pending deliveries dropped
+  // NotFound if absent; its pending deliveries are dropped (the delivered and
+  // failed ones stay, as history).
+  virtual Status DeleteWebhook(std::string_view id);
   // Pending deliveries with next_attempt_ms <= now_ms, soonest first, at most `limit`.
   virtual StatusOr<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms, int64_t limit);
-  // Replaces the delivery (alert_id, webhook_id) with `row` (after an attempt).
+  // Replaces the delivery (alert_id, webhook_id) with `row` (after an attempt, or
+  // to lease it before one). A delivery that is no longer stored (its webhook was
+  // deleted) stays absent; that is not an error.
   virtual Status RecordDeliveryAttempt(const DeliveryRow& row);
   virtual StatusOr<std::vector<DeliveryRow>> ListDeliveries(std::string_view alert_id);
 };

@@ -804,3 +804,157 @@ TEST_CASE("the web page: public HTML with a self-only policy; embedded files rev
   CheckError(s.Get("/static/..%2Fsecret", ""), 404, "");
   CheckError(s.Get("/experiments?key=cw_admin_x", ""), 400, "key");
 }
+
+// ---- issue 21: metric series and alert rules ----
+
+TEST_CASE("metric series: per bucket from ingested events, segments, validation") {
+  TestServer s;
+  const int64_t hour = 3'600'000;
+  const int64_t t0 = (NowMs() / hour - 3) * hour;  // three whole hours ago
+  Json events = Json::array();
+  for (int i = 0; i < 40; ++i) {
+    const bool click = i % 4 == 0;
+    events.push_back({{"type", "conversion"},
+                      {"id", "s" + std::to_string(i)},
+                      {"user", "u" + std::to_string(i % 5)},
+                      {"event", click ? "click" : "impression"},
+                      {"ts", t0 + (i % 2) * hour + i},
+                      {"attributes", {{"platform", i % 3 == 0 ? "ios" : "web"}}}});
+  }
+  REQUIRE(s.Post("/v1/events", s.sdk_key, {{"events", events}}).status == 200);
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "ctr"},
+                  {"type", "ratio"},
+                  {"event", "click"},
+                  {"denominator_event", "impression"}})
+              .status == 201);
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "converted"}, {"type", "binomial"}, {"event", "click"}})
+              .status == 201);
+  const std::string range =
+      "from=" + std::to_string(t0) + "&to=" + std::to_string(t0 + 3 * hour) + "&step=1h";
+  auto r = s.Get("/v1/metrics/ctr/series?" + range, s.admin_key);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["type"] == "ratio");
+  CHECK(r.body["step"] == "1h");
+  REQUIRE(r.body["points"].size() == 3);
+  const Json& p0 = r.body["points"][0];
+  CHECK(p0["start_ms"] == t0);
+  CHECK(p0["events"] == 10);              // every click is at an even i: hour 0
+  CHECK(p0["denominator_events"] == 10);  // impressions at i % 4 == 2
+  CHECK(p0["value"].get<double>() == Approx(1.0));
+  CHECK(r.body["points"][1]["value"] == 0.0);     // 20 impressions, no click
+  CHECK(r.body["points"][2]["value"].is_null());  // nothing in the third hour
+  CHECK(r.body["segments"].is_null());
+
+  auto seg = s.Get("/v1/metrics/ctr/series?" + range + "&segment=platform", s.admin_key);
+  REQUIRE(seg.status == 200);
+  CHECK(seg.body["segments"]["by"] == "platform");
+  REQUIRE(seg.body["segments"]["levels"].size() == 2);
+  CHECK(seg.body["segments"]["levels"][0]["segment"] == "ios");
+  // ISO times are accepted too.
+  CHECK(s.Get("/v1/metrics/ctr/series?from=2026-01-01T00:00:00Z&to=2026-01-02&step=1h", s.admin_key)
+            .status == 200);
+
+  CheckError(s.Get("/v1/metrics/ctr/series?" + range + "&bogus=1", s.admin_key), 400, "bogus");
+  CheckError(s.Get("/v1/metrics/ctr/series?from=1&to=0&step=1h", s.admin_key), 400, "to");
+  CheckError(s.Get("/v1/metrics/ctr/series?from=x&to=0&step=1h", s.admin_key), 400, "from");
+  CheckError(s.Get("/v1/metrics/ctr/series?to=5", s.admin_key), 400, "from");
+  CheckError(s.Get("/v1/metrics/ctr/series?from=0&to=5&step=2h", s.admin_key), 400, "step");
+  CheckError(s.Get("/v1/metrics/ctr/series?from=0&to=86400000&step=1m&segment=a%20b", s.admin_key),
+             400, "segment");
+  // 30 days at 1m is 43 200 buckets: refused, naming step.
+  CheckError(s.Get("/v1/metrics/ctr/series?from=0&to=2592000000&step=1m", s.admin_key), 400,
+             "step");
+  CheckError(s.Get("/v1/metrics/converted/series?" + range, s.admin_key), 400, "key");
+  CheckError(s.Get("/v1/metrics/nope/series?" + range, s.admin_key), 404, "key");
+  CheckError(s.Get("/v1/metrics/ctr/series?" + range, s.sdk_key), 403, "Authorization");
+}
+
+TEST_CASE("alert rules: create with defaults, list, get, patch, delete, validation") {
+  TestServer s;
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "cvr"},
+                  {"type", "ratio"},
+                  {"event", "purchase"},
+                  {"denominator_event", "session"}})
+              .status == 201);
+  REQUIRE(s.Post("/v1/metrics", s.admin_key,
+                 {{"key", "order_value"}, {"type", "mean"}, {"event", "purchase"}})
+              .status == 201);
+  auto c = s.Post("/v1/alerts/rules", s.admin_key, {{"key", "cvr_change"}, {"metric", "cvr"}});
+  INFO(c.raw);
+  REQUIRE(c.status == 201);
+  CHECK(c.body["window"] == "15m");
+  CHECK(c.body["for"] == "10m");
+  CHECK(c.body["enabled"] == true);
+  CHECK(c.body["metric_kind"] == "proportion");
+  CHECK(c.body["condition"] == Json{{"type", "change"},
+                                    {"baseline", "same_time_days"},
+                                    {"baseline_windows", 7},
+                                    {"direction", "both"},
+                                    {"alpha", 0.005},
+                                    {"min_volume", 2000.0}});
+  CHECK(c.body["created_ms"].is_number_integer());
+  CHECK(c.body["updated_ms"] == c.body["created_ms"]);
+  CheckError(s.Post("/v1/alerts/rules", s.admin_key, {{"key", "cvr_change"}, {"metric", "cvr"}}),
+             409, "key");
+
+  Json threshold = {{"key", "aov_low"},
+                    {"metric", "order_value"},
+                    {"window", "1h"},
+                    {"for", "0m"},
+                    {"condition", {{"type", "threshold"}, {"op", "below"}, {"value", 20}}}};
+  auto t = s.Post("/v1/alerts/rules", s.admin_key, threshold);
+  INFO(t.raw);
+  REQUIRE(t.status == 201);
+  CHECK(t.body["condition"]["min_volume"] == 0.0);
+  CHECK(t.body["window"] == "1h");
+  CHECK(s.Get("/v1/alerts/rules", s.admin_key).body["rules"].size() == 2);
+  CHECK(s.Get("/v1/alerts/rules/aov_low", s.admin_key).body["metric"] == "order_value");
+
+  auto p =
+      s.Patch("/v1/alerts/rules/cvr_change", s.admin_key,
+              {{"enabled", false},
+               {"condition", {{"type", "change"}, {"baseline", "week"}, {"direction", "drop"}}}});
+  INFO(p.raw);
+  REQUIRE(p.status == 200);
+  CHECK(p.body["enabled"] == false);
+  CHECK(p.body["condition"]["baseline"] == "week");
+  CHECK_FALSE(p.body["condition"].contains("baseline_windows"));
+  CHECK(p.body["window"] == "15m");  // kept
+  CHECK(s.Get("/v1/alerts/rules/cvr_change", s.admin_key).body["condition"]["direction"] == "drop");
+
+  auto post = [&](Json body) { return s.Post("/v1/alerts/rules", s.admin_key, body); };
+  CheckError(post({{"key", "x"}, {"metric", "cvr"}, {"windw", "5m"}}), 400, "windw");
+  CheckError(post({{"key", "x"}, {"metric", "missing"}}), 400, "metric");
+  CheckError(post({{"metric", "cvr"}}), 400, "key");
+  CheckError(post({{"key", "x"}, {"metric", "cvr"}, {"window", "15 minutes"}}), 400, "window");
+  CheckError(post({{"key", "x"}, {"metric", "cvr"}, {"window", "90s"}}), 400, "window");
+  CheckError(post({{"key", "x"}, {"metric", "order_value"}}), 400, "condition.type");
+  CheckError(post({{"key", "x"}, {"metric", "cvr"}, {"condition", {{"type", "spike"}}}}), 400,
+             "condition.type");
+  CheckError(post({{"key", "x"},
+                   {"metric", "cvr"},
+                   {"condition", {{"type", "threshold"}, {"op", "above"}, {"alpha", 0.1}}}}),
+             400, "condition.alpha");  // not a threshold's member
+  CheckError(
+      post({{"key", "x"},
+            {"metric", "cvr"},
+            {"condition", {{"type", "change"}, {"baseline", "day"}, {"baseline_windows", 3}}}}),
+      400, "condition.baseline_windows");
+  CheckError(
+      post({{"key", "x"}, {"metric", "cvr"}, {"condition", {{"type", "change"}, {"alpha", 2}}}}),
+      400, "condition.alpha");
+  CheckError(s.Patch("/v1/alerts/rules/cvr_change", s.admin_key, {{"key", "other"}}), 400, "key");
+  CheckError(s.Patch("/v1/alerts/rules/nope", s.admin_key, {{"enabled", true}}), 404, "key");
+  CheckError(s.Get("/v1/alerts/rules", s.sdk_key), 403, "Authorization");
+
+  auto d = s.Delete("/v1/alerts/rules/cvr_change", s.admin_key);
+  REQUIRE(d.status == 200);
+  CHECK(d.body["deleted"] == true);
+  CheckError(s.Delete("/v1/alerts/rules/cvr_change", s.admin_key), 404, "key");
+  CheckError(s.Get("/v1/alerts/rules/cvr_change", s.admin_key), 404, "key");
+  CHECK(s.Get("/v1/alerts/rules", s.admin_key).body["rules"].size() == 1);
+}

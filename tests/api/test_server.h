@@ -64,9 +64,10 @@ class TestServer {
     httplib::Client c = Client();
     httplib::Headers h;
     if (!key.empty()) h.emplace("Authorization", "Bearer " + key);
-    httplib::Result r = method == "GET"    ? c.Get(path, h)
-                        : method == "POST" ? c.Post(path, h, body, type)
-                                           : c.Patch(path, h, body, type);
+    httplib::Result r = method == "GET"      ? c.Get(path, h)
+                        : method == "POST"   ? c.Post(path, h, body, type)
+                        : method == "DELETE" ? c.Delete(path, h, body, type)
+                                             : c.Patch(path, h, body, type);
     Reply out;
     if (!r) return out;
     out.status = r->status;
@@ -83,6 +84,9 @@ class TestServer {
   }
   Reply Patch(const std::string& path, const std::string& key, const Json& body) const {
     return Call("PATCH", path, key, body.dump());
+  }
+  Reply Delete(const std::string& path, const std::string& key) const {
+    return Call("DELETE", path, key);
   }
 
   // The database file, for a second Store on it (as `causeway keys` opens it).

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/alert_rule_service.h"
 #include "app/services.h"
 
 namespace causeway::app {
@@ -48,6 +49,29 @@ class FakeCodec : public ConfigCodec {
   mutable std::mutex mu_;
   mutable std::map<std::string, Experiment> experiments_;    // GUARDED_BY(mu_)
   mutable std::map<std::string, MetricDefinition> metrics_;  // GUARDED_BY(mu_)
+};
+
+// Keeps the typed rules and writes a handle (one per encoding), so no JSON.
+class FakeRuleCodec : public AlertRuleCodec {
+ public:
+  std::string EncodeAlertRule(const AlertRuleConfig& r) const override {
+    std::lock_guard lock(mu_);
+    const std::string handle = "r:" + std::to_string(rules_.size());
+    rules_[handle] = r;
+    return handle;
+  }
+  StatusOr<AlertRuleConfig> DecodeAlertRule(std::string_view text) const override {
+    std::lock_guard lock(mu_);
+    auto it = rules_.find(std::string(text));
+    if (it == rules_.end()) return Status::Internal("unknown handle");
+    AlertRuleConfig r = it->second;
+    r.rule.kind = MetricKind::kMean;  // the service must resolve it from the metric
+    return r;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::map<std::string, AlertRuleConfig> rules_;
 };
 
 }  // namespace causeway::app

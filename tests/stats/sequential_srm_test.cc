@@ -29,6 +29,29 @@ TEST_CASE("Sequential SRM log Bayes factor matches the reference script",
   }
 }
 
+TEST_CASE("Sequential SRM along 5-minute looks matches the reference script's paths",
+          "[stats][sequential_srm]") {
+  // Cumulative counts at successive looks: the log Bayes factor at each and the
+  // running-minimum p-value (sequential_srm.py; ssrm agrees to 1e-9,
+  // ssrm_crosscheck.py and docs/statistics.md).
+  for (const auto& path : testing::LoadFixture("sequential_srm.json")["paths"]) {
+    CAPTURE(path["name"].get<std::string>());
+    SequentialSrmState state;
+    int look = 0;
+    for (const auto& step : path["looks"]) {
+      CAPTURE(look++);
+      SequentialSrmInput in;
+      in.counts = step["counts"].get<std::vector<int64_t>>();
+      in.weights = path["weights"].get<std::vector<double>>();
+      in.concentration = path["concentration"];
+      const auto r = state.Update(in);
+      REQUIRE(r.valid);
+      CHECK(r.log_bayes_factor == Approx(step["log_bf"].get<double>()).epsilon(1e-9).margin(1e-9));
+      CHECK(r.p_value == Approx(step["p_value"].get<double>()).epsilon(1e-9).margin(1e-12));
+    }
+  }
+}
+
 TEST_CASE("Sequential SRM p-value is a running minimum; bad input is invalid",
           "[stats][sequential_srm]") {
   SequentialSrmState s;

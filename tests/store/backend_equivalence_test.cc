@@ -12,12 +12,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "app/experiment_monitors.h"
 #include "clickhouse_server.h"
 #include "store/clickhouse_store.h"
 #include "store/sqlite_store.h"
@@ -158,6 +160,7 @@ void SameAggregates(const ReportAggregates& a, const ReportAggregates& b) {
   CHECK(a.override_users == b.override_users);
   CHECK(a.conversions_before_exposure == b.conversions_before_exposure);
   CHECK(a.latest_ms == b.latest_ms);
+  CHECK(a.latest_exposure_ms == b.latest_exposure_ms);
   SameTable(a.totals, b.totals, "totals");
   CHECK(a.first_day == b.first_day);
   REQUIRE(a.daily.size() == b.daily.size());
@@ -222,6 +225,18 @@ std::vector<ReportQuery> Queries(const Scenario& s) {
   ReportQuery empty = checkout;  // nobody exposed
   empty.experiment = "never-started";
   out.push_back(empty);
+  // As of a time (monitors): exposures and conversions before until_ms only.
+  ReportQuery as_of = out[0];
+  as_of.until_ms = kStart + 5 * kDay + 12'345'678;
+  out.push_back(as_of);
+  as_of.metrics.clear();  // counts only (the SRM and no-traffic monitors)
+  out.push_back(as_of);
+  ReportQuery pricing_as_of = pricing;
+  pricing_as_of.until_ms = s.phase2_ms + 2 * kDay + 1;
+  out.push_back(pricing_as_of);
+  ReportQuery before_any = out[0];  // before the first exposure
+  before_any.until_ms = kStart;
+  out.push_back(before_any);
   for (ReportQuery& q : out) {
     const std::vector<std::string> overrides = q.override_users;
     q.is_override = [overrides](std::string_view u) {
@@ -249,7 +264,14 @@ void SameReports(Store& reference, Store& other, const Scenario& scenario) {
     INFO(b.status().message());
     REQUIRE(b.ok());
     SameAggregates(*a, *b);
-    if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty()) {
+    CHECK(a->latest_exposure_ms < q.until_ms);
+    CHECK(a->latest_ms < q.until_ms);
+    if (q.until_ms == kStart) CHECK(a->unique_users == 0);
+    if (q.until_ms != kStart && q.experiment != "never-started") {
+      CHECK(a->latest_exposure_ms >= kStart);
+    }
+    if (q.experiment == "checkout" && q.metrics.size() == 4 && q.segment_attributes.empty() &&
+        q.until_ms == std::numeric_limits<int64_t>::max()) {
       CHECK(a->multi_variant_users > 0);
       CHECK(a->unknown_variant_users > 0);
       CHECK(a->wrong_variant_users > 0);
@@ -258,6 +280,80 @@ void SameReports(Store& reference, Store& other, const Scenario& scenario) {
       CHECK(a->daily.size() > 5);
     }
   }
+}
+
+// A number both backends computed: equal within 1e-9 relative, or both NaN.
+void SameNumber(double a, double b, const std::string& what) {
+  if (std::isnan(a) || std::isnan(b)) {
+    INFO(what << ": " << a << " vs " << b);
+    CHECK(std::isnan(a) == std::isnan(b));
+    return;
+  }
+  Same(a, b, what);
+}
+
+// The experiment monitors (app/experiment_monitors.h) on each store's aggregates of
+// the checkout experiment at several as_of: the same statistics and conditions.
+// Returns the number of guardrail and SRM evaluations that had enough data.
+int SameMonitors(Store& reference, Store& other) {
+  using namespace causeway::app;
+  Experiment x;
+  x.key = "checkout";
+  x.status = assign::ExperimentStatus::kRunning;
+  x.variants.resize(2);
+  x.variants[0].key = "control";
+  x.variants[1].key = "treatment";
+  x.variants[0].weight = x.variants[1].weight = 0.5;
+  std::vector<MetricDefinition> guardrails(3);
+  guardrails[0].key = "purchase_rate";
+  guardrails[0].type = MetricType::kBinomial;
+  guardrails[0].event = "purchase";
+  guardrails[1].key = "revenue";
+  guardrails[1].type = MetricType::kMean;
+  guardrails[1].event = "purchase";
+  guardrails[2].key = "visits";
+  guardrails[2].type = MetricType::kCount;
+  guardrails[2].event = "visit";
+  for (const MetricDefinition& m : guardrails) x.guardrail_metrics.push_back({m.key, 0.01});
+  ExperimentMonitorConfig config;
+  config.srm.min_users = 20;
+  config.guardrail.min_users_per_variant = 20;
+  config.multi_exposure.min_users = 1;
+  int evaluated = 0;
+  for (int64_t as_of :
+       {kStart + kDay / 2, kStart + 3 * kDay + 1234, kStart + 9 * kDay, kStart + 30 * kDay}) {
+    INFO("as_of " << as_of);
+    const ReportQuery q = MonitorQuery(x, guardrails, as_of);
+    auto a = reference.AggregateReport(q);
+    auto b = other.AggregateReport(q);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    const auto ea = EvaluateExperimentMonitors(config, x, guardrails, *a, {}, as_of);
+    const auto eb = EvaluateExperimentMonitors(config, x, guardrails, *b, {}, as_of);
+    REQUIRE(ea.size() == eb.size());
+    for (size_t i = 0; i < ea.size(); ++i) {
+      const MonitorStatistic &s = ea[i].statistic, &t = eb[i].statistic;
+      INFO(ea[i].monitor);
+      CHECK(ea[i].monitor == eb[i].monitor);
+      CHECK(ea[i].evaluated == eb[i].evaluated);
+      CHECK(ea[i].condition == eb[i].condition);
+      CHECK(ea[i].reason == eb[i].reason);
+      CHECK(ea[i].state.state == eb[i].state.state);
+      SameNumber(s.estimate, t.estimate, "estimate");
+      SameNumber(s.std_error, t.std_error, "std_error");
+      SameNumber(s.p_value, t.p_value, "p_value");
+      SameNumber(s.e_value, t.e_value, "e_value");
+      SameNumber(s.bound, t.bound, "bound");
+      CHECK(s.variant == t.variant);
+      CHECK(s.users == t.users);
+      CHECK(s.counts == t.counts);
+      CHECK(s.last_exposure_ms == t.last_exposure_ms);
+      CHECK(s.multi_variant_users == t.multi_variant_users);
+      const bool tested = ea[i].kind == MonitorKind::kSrm || ea[i].kind == MonitorKind::kGuardrail;
+      evaluated += tested && ea[i].evaluated && ea[i].reason.empty();
+    }
+  }
+  return evaluated;
 }
 
 struct Backend {
@@ -303,6 +399,7 @@ TEST_CASE("every backend gives the same report aggregates, exposures and lift st
     const Backend& other = backends[i];
     INFO(other.name << " against " << reference.name);
     SameReports(*reference.store, *other.store, scenario);
+    CHECK(SameMonitors(*reference.store, *other.store) >= 8);  // not only "not enough data"
     for (const auto& [experiment, since] :
          {std::pair<std::string, int64_t>{"checkout", 0}, {"pricing", scenario.phase2_ms}}) {
       // Sampled attributes: with a limit beyond every exposure, the same names.
@@ -427,6 +524,131 @@ void SameConfiguration(Store& a, Store& b) {
 
 }  // namespace
 
+// ---- issue 21: metric series ----
+
+namespace {
+
+// Conversions of three names over three days with attributes of every kind
+// (escapes, numbers, booleans, null, absent, no attributes at all) and retries.
+std::vector<std::vector<Event>> SeriesScenario(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](double a, double b) {
+    return std::uniform_real_distribution<double>(a, b)(rng);
+  };
+  const std::vector<std::string> attrs = {"",
+                                          R"({"platform":"web","country":"US"})",
+                                          R"({"platform":"ios","country":"DE"})",
+                                          R"({"platform":"a \"q\" \u00e9","country":"FR"})",
+                                          R"({"platform":3})",
+                                          R"({"platform":true,"country":"US"})",
+                                          R"({"platform":null})",
+                                          R"({"country":"DE"})"};
+  const std::vector<std::string> names = {"view", "click", "purchase"};
+  std::vector<Event> all;
+  for (int i = 0; i < 6000; ++i) {
+    Event e;
+    e.type = EventType::kConversion;
+    e.id = "s" + std::to_string(i);
+    e.user = "user-" + std::to_string(i % 613);
+    e.name = names[static_cast<size_t>(uniform(0, 1) < 0.7 ? 0 : uniform(0, 1) < 0.8 ? 1 : 2)];
+    e.value = e.name == "purchase" ? std::round(uniform(1, 80) * 100) / 100 : 1.0;
+    e.ts_ms = kStart + static_cast<int64_t>(uniform(-0.5, 3) * kDay);
+    e.attributes = attrs[static_cast<size_t>(uniform(0, static_cast<double>(attrs.size())))];
+    all.push_back(e);
+  }
+  std::vector<std::vector<Event>> batches;
+  for (size_t i = 0; i < all.size(); i += 700) {
+    batches.emplace_back(all.begin() + static_cast<long>(i),
+                         all.begin() + static_cast<long>(std::min(all.size(), i + 700)));
+    if (uniform(0, 1) < 0.4) batches.push_back(batches.back());  // a client's retry
+  }
+  return batches;
+}
+
+}  // namespace
+
+TEST_CASE("every backend gives the same metric series (Store::EventSeries)") {
+  CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
+  const auto batches = SeriesScenario(20261207);
+  // The cluster's shards keep their events in fixed databases (cw_shard1, cw_shard2)
+  // shared with the other cluster tests of this process: start from empty ones,
+  // and leave them empty.
+  auto drop_shards = [&] {
+    for (const char* shard : {"cw_shard1", "cw_shard2"}) {
+      REQUIRE(ch::Client(server->endpoint())
+                  .Query(std::string("DROP DATABASE IF EXISTS ") + shard)
+                  .ok());
+    }
+  };
+  drop_shards();
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("causeway_series_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string error;
+  std::vector<Backend> backends;
+  backends.push_back({"sqlite", OpenSqliteStore((dir / "db.sqlite").string(), &error)});
+  REQUIRE(backends.back().store);
+  for (const bool cluster : {false, true}) {
+    ClickHouseOptions options;
+    options.endpoint = server->endpoint(cluster ? "series_cluster" : "series_single");
+    if (cluster) options.cluster = testing::TestClickHouse::kCluster;
+    backends.push_back(
+        {cluster ? "clickhouse cluster" : "clickhouse", OpenClickHouseStore(options, &error)});
+    INFO(error);
+    REQUIRE(backends.back().store);
+  }
+  for (Backend& b : backends) {
+    for (const auto& batch : batches) REQUIRE(b.store->WriteEventBatches({&batch})[0].status.ok());
+  }
+  std::vector<SeriesQuery> queries;
+  for (const bool aligned : {true, false}) {  // SQLite: its rollup, or the events
+    for (const auto& [step, segment] :
+         std::vector<std::pair<int64_t, std::string>>{{60'000, ""},
+                                                      {300'000, "platform"},
+                                                      {3'600'000, ""},
+                                                      {3'600'000, "country"},
+                                                      {kDay, "platform"},
+                                                      {kDay, "absent"},
+                                                      {kDay, ""}}) {
+      SeriesQuery q;
+      q.events = {"click", "view", "purchase"};
+      // Not aligned: buckets count from from_ms.
+      q.from_ms = aligned ? kStart - kDay : kStart - 7'200'000 + 13;
+      q.to_ms = aligned ? kStart + 2 * kDay : kStart + 2 * kDay + 1;
+      q.step_ms = step;
+      q.segment = segment;
+      queries.push_back(q);
+    }
+  }
+  for (const SeriesQuery& q : queries) {
+    INFO("from " << q.from_ms << " step " << q.step_ms << " segment " << q.segment);
+    auto expected = backends[0].store->EventSeries(q);
+    REQUIRE(expected.ok());
+    int64_t total = 0;
+    for (const SeriesRow& r : *expected) total += r.events;
+    CHECK(total > 3000);
+    for (size_t i = 1; i < backends.size(); ++i) {
+      INFO(backends[i].name);
+      auto got = backends[i].store->EventSeries(q);
+      REQUIRE(got.ok());
+      REQUIRE(got->size() == expected->size());
+      for (size_t k = 0; k < got->size(); ++k) {
+        const SeriesRow &a = (*expected)[k], &b = (*got)[k];
+        INFO("row " << k << " " << a.bucket_ms << " " << a.event << " " << a.segment);
+        CHECK(a.bucket_ms == b.bucket_ms);
+        CHECK(a.event == b.event);
+        CHECK(a.segment == b.segment);
+        CHECK(a.events == b.events);
+        Same(a.sum, b.sum, "sum");
+        Same(a.sum_squares, b.sum_squares, "sum_squares");
+      }
+    }
+  }
+  backends.clear();
+  drop_shards();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE(
     "scripts/sqlite-to-clickhouse.sh moves a SQLite store across and a rerun changes nothing") {
   CAUSEWAY_CLICKHOUSE_OR_SKIP(server);
@@ -466,6 +688,7 @@ TEST_CASE(
   REQUIRE(sqlite->UpdateExperiment({"pricing", "{\"p\":2}", 2, 7, 8}, &second).ok());
   REQUIRE(sqlite->CreateMetric({"revenue", odd, 11}).ok());
   REQUIRE(sqlite->CreateMetric({"visits", "{}", 12}).ok());
+  REQUIRE(sqlite->CreateAlertRule({"rule", odd, 13, 14}).ok());
   ApiKeyRow admin{"key_000000000001", std::string(64, 'a'), "cw_adm", KeyScope::kAdmin, odd, 21,
                   std::nullopt,       std::nullopt};
   ApiKeyRow sdk{"key_000000000002",         std::string(64, 'b'), "cw_sdk", KeyScope::kSdk, "", 22,
@@ -489,6 +712,11 @@ TEST_CASE(
     REQUIRE(std::system(command.c_str()) == 0);
 
     SameConfiguration(*sqlite, *clickhouse);
+    auto rules = clickhouse->ListAlertRules();
+    REQUIRE(rules.ok());
+    REQUIRE(rules->size() == 1);
+    CHECK((*rules)[0].config == odd);
+    CHECK((*rules)[0].updated_ms == 14);
     for (const Event& e : odd_events) {
       auto has = clickhouse->HasEvent(e.id);
       REQUIRE(has.ok());

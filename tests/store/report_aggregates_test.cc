@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -418,4 +419,63 @@ TEST_CASE("FlatJsonKeys lists a flat object's member names in order", "[store][r
   CHECK(FlatJsonKeys("[1]").empty());
   CHECK(FlatJsonKeys(R"({"a":1,"b":{"c":2}})") == V{"a"});  // up to the malformed part
   CHECK(FlatJsonKeys(R"({"a":1,"b")") == V{"a"});
+}
+
+TEST_CASE("AggregateReport with until_ms reads the data as it stood then", "[store][report]") {
+  // The query bounded by until_ms over all the events equals the unbounded query
+  // over the events before until_ms only: exposures and conversions alike.
+  const Data data = MakeData(13);
+  for (const int64_t until : {kT + 4 * kDay + 3'600'000, kT + 9 * kDay, kT, kT + 30 * kDay}) {
+    INFO("until " << until - kT);
+    TempDb all_db, cut_db;
+    auto all = OpenSqliteStore(all_db.path(), nullptr);
+    auto cut = OpenSqliteStore(cut_db.path(), nullptr);
+    REQUIRE(all);
+    REQUIRE(cut);
+    std::vector<Event> before;
+    int64_t latest_exposure = 0;
+    for (const Event& e : data.events) {
+      if (e.ts_ms >= until) continue;
+      before.push_back(e);
+      if (e.type == EventType::kExposure) latest_exposure = std::max(latest_exposure, e.ts_ms);
+    }
+    REQUIRE(all->WriteEventBatches({&data.events})[0].status.ok());
+    if (!before.empty()) REQUIRE(cut->WriteEventBatches({&before})[0].status.ok());
+    ReportQuery bounded = Query();
+    bounded.until_ms = until;
+    bounded.segment_attributes = {"country"};
+    ReportQuery unbounded = bounded;
+    unbounded.until_ms = std::numeric_limits<int64_t>::max();
+    for (const bool single : {true, false}) {
+      bounded.single_threaded = unbounded.single_threaded = single;
+      auto a = all->AggregateReport(bounded);
+      auto b = cut->AggregateReport(unbounded);
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      CHECK(a->latest_exposure_ms == latest_exposure);
+      CHECK(b->latest_exposure_ms == latest_exposure);
+      CHECK(a->unique_users == b->unique_users);
+      CHECK(a->total_exposures == b->total_exposures);
+      CHECK(a->multi_variant_users == b->multi_variant_users);
+      CHECK(a->latest_ms == b->latest_ms);
+      CHECK(a->conversions_before_exposure == b->conversions_before_exposure);
+      REQUIRE(a->variants.size() == b->variants.size());
+      for (size_t v = 0; v < a->variants.size(); ++v) {
+        CHECK(a->variants[v].users == b->variants[v].users);
+        CHECK(a->variants[v].exposures == b->variants[v].exposures);
+      }
+      REQUIRE(a->totals.size() == b->totals.size());
+      for (size_t m = 0; m < a->totals.size(); ++m) {
+        for (size_t v = 0; v < 2; ++v) CheckMoments(a->totals[m][v], b->totals[m][v]);
+      }
+      CHECK(a->daily.size() == b->daily.size());
+      CHECK(a->segments.size() == b->segments.size());
+      if (until == kT) CHECK(a->unique_users == 0);
+      if (until == kT + 30 * kDay) {
+        auto c = all->AggregateReport(unbounded);
+        REQUIRE(c.ok());
+        CHECK(c->unique_users == a->unique_users);
+      }
+    }
+  }
 }

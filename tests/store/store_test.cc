@@ -1,6 +1,7 @@
 // Store contract tests. The backend-independent cases run against every Store
 // implementation (SQLite, and ClickHouse on a server of the test's own: see
 // Backend below); cases about SQLite files stay SQLite-only.
+#include <algorithm>
 #include <sqlite3.h>
 #include <catch2/catch.hpp>
 
@@ -601,4 +602,384 @@ TEST_CASE("api keys: a file from before key ids is migrated, once, keeping its k
   REQUIRE(s->RevokeApiKey(first[1].id, 100).ok());
   CHECK(*s->ApiKeyRevocations() == 1);
   CHECK(s->FindApiKey("h2")->revoked_ms == 100);
+}
+
+// ---- issue 21: metric series and alert rules ----
+
+namespace {
+
+Event Named(std::string id, std::string name, double value, int64_t ts, std::string attrs = "") {
+  Event e = Conversion(std::move(id), "u-" + std::to_string(ts % 7), value, ts);
+  e.name = std::move(name);
+  e.attributes = std::move(attrs);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("event series: sums per bucket, event and segment, each id once") {
+  FOR_EACH_BACKEND(backend);
+  auto s = backend.Open();
+  const int64_t t0 = 1'800'000'000'000;  // a multiple of 60 000
+  const int64_t m = 60'000;
+  std::vector<Event> events = {
+      Named("a1", "click", 1.0, t0, R"({"platform":"web"})"),
+      Named("a2", "click", 2.0, t0 + 59'999, R"({"platform":"ios","n":3})"),
+      Named("a3", "click", 4.0, t0 + m, R"({"platform":"web"})"),
+      Named("a4", "view", 1.0, t0 + m + 5, ""),
+      Named("a5", "view", 1.0, t0 + 3 * m, R"({"platform":null})"),
+      Named("a6", "click", 8.0, t0 + 3 * m, R"({"platform":"w\"eb"})"),
+      Named("a7", "click", 16.0, t0 - 1, R"({"platform":"web"})"),      // before from
+      Named("a8", "click", 32.0, t0 + 4 * m, R"({"platform":"web"})"),  // at to: excluded
+      Named("a9", "other", 1.0, t0, ""),                                // not asked
+  };
+  Event exposure = Exposure("x1", "u1", "control", t0);
+  events.push_back(exposure);
+  REQUIRE(s->WriteEventBatches({&events})[0].status.ok());
+  std::vector<Event> retry(events.begin(), events.begin() + 3);
+  REQUIRE(s->WriteEventBatches({&retry})[0].status.ok());  // ClickHouse stores them twice
+
+  SeriesQuery q;
+  q.events = {"click", "view"};
+  q.from_ms = t0;
+  q.to_ms = t0 + 4 * m;
+  q.step_ms = m;
+  auto rows = s->EventSeries(q);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 5);
+  CHECK((*rows)[0].bucket_ms == t0);
+  CHECK((*rows)[0].event == "click");
+  CHECK((*rows)[0].segment.empty());
+  CHECK((*rows)[0].events == 2);
+  CHECK((*rows)[0].sum == 3.0);
+  CHECK((*rows)[0].sum_squares == 5.0);
+  CHECK((*rows)[1].bucket_ms == t0 + m);
+  CHECK((*rows)[1].event == "click");
+  CHECK((*rows)[1].events == 1);
+  CHECK((*rows)[2].event == "view");
+  CHECK((*rows)[2].bucket_ms == t0 + m);
+  CHECK((*rows)[3].bucket_ms == t0 + 3 * m);
+  CHECK((*rows)[3].event == "click");
+  CHECK((*rows)[3].sum == 8.0);
+  CHECK((*rows)[4].event == "view");
+
+  q.segment = "platform";
+  auto seg = s->EventSeries(q);
+  REQUIRE(seg.ok());
+  std::vector<std::tuple<int64_t, std::string, std::string, int64_t>> got;
+  for (const SeriesRow& r : *seg) got.emplace_back(r.bucket_ms - t0, r.event, r.segment, r.events);
+  using T = std::tuple<int64_t, std::string, std::string, int64_t>;
+  CHECK(got == std::vector<T>{T{0, "click", "ios", 1}, T{0, "click", "web", 1},
+                              T{m, "click", "web", 1}, T{m, "view", "(none)", 1},
+                              T{3 * m, "click", "w\"eb", 1}, T{3 * m, "view", "(none)", 1}});
+  q.segment = "n";  // a number, as written
+  seg = s->EventSeries(q);
+  REQUIRE(seg.ok());
+  CHECK((*seg)[0].segment == "(none)");
+  CHECK((*seg)[1].segment == "3");
+
+  // The same sums from the events when the range is not whole minutes (SQLite reads
+  // its rollup for whole minutes, the events otherwise).
+  SeriesQuery odd = q;
+  odd.segment.clear();
+  odd.to_ms = q.to_ms - 1;
+  auto from_events = s->EventSeries(odd);
+  REQUIRE(from_events.ok());
+  REQUIRE(from_events->size() == rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    CHECK((*from_events)[i].events == (*rows)[i].events);
+    CHECK((*from_events)[i].sum == (*rows)[i].sum);
+  }
+
+  q.segment = "bad name'";
+  CHECK(s->EventSeries(q).status().code() == StatusCode::kInvalidArgument);
+  CHECK(s->EventSeries(q).status().field() == "segment");
+}
+
+TEST_CASE("event series: SQLite's rollup and (name, ts) index, added to old files") {
+  TempDb db;
+  std::string error;
+  {
+    auto s = OpenSqliteStore(db.path(), &error);
+    REQUIRE(s);
+    std::vector<Event> events = {Named("o1", "click", 2.0, 120'000),
+                                 Named("o2", "click", 3.0, 150'000),
+                                 Named("o3", "view", 1.0, 60'000)};
+    REQUIRE(s->WriteEventBatches({&events})[0].status.ok());
+  }
+  // A file from before the rollup, the index and the alert rules table, with the
+  // per-insert trigger an unreleased build kept the rollup with (dropped at open, or
+  // the writes below would count twice).
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw,
+                       "DROP INDEX events_conversion_time; DROP TABLE alert_rules; "
+                       "DROP TABLE event_minutes; CREATE TRIGGER event_minutes_insert AFTER "
+                       "INSERT ON events WHEN NEW.type = 1 BEGIN INSERT INTO event_minutes "
+                       "VALUES(NEW.name, NEW.ts - NEW.ts % 60000, 1, NEW.value, 0) ON "
+                       "CONFLICT DO UPDATE SET events = events + 1; END;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  // The rollup is filled from the events already there, once (reopening adds nothing),
+  // and kept by the event writer from then on.
+  s.reset();
+  s = OpenSqliteStore(db.path(), &error);
+  REQUIRE(s);
+  std::vector<Event> later = {Named("o4", "click", 4.0, 170'000),
+                              Named("o1", "click", 2.0, 120'000)};
+  REQUIRE(s->WriteEventBatches({&later})[0].status.ok());  // o1 again: a duplicate
+  SeriesQuery all;
+  all.events = {"click", "view"};
+  all.from_ms = 0;
+  all.to_ms = 600'000;
+  all.step_ms = 600'000;
+  auto rows = s->EventSeries(all);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].events == 3);
+  CHECK((*rows)[0].sum == 9.0);
+  CHECK((*rows)[0].sum_squares == 29.0);
+  CHECK((*rows)[1].events == 1);
+  REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw,
+                             "EXPLAIN QUERY PLAN SELECT count(*), total(value) FROM events "
+                             "INDEXED BY events_conversion_time WHERE type = 1 AND name = 'x' "
+                             "AND ts >= 0 AND ts < 10",
+                             -1, &q, nullptr) == SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(q) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(q, 3));
+  sqlite3_finalize(q);
+  sqlite3_close(raw);
+  INFO(plan);
+  CHECK(plan.find("COVERING INDEX events_conversion_time (name=? AND ts>? AND ts<?)") !=
+        std::string::npos);
+  CHECK(s->CreateAlertRule({"r", "{}", 1, 1}).ok());
+}
+
+TEST_CASE("alert rules: create, duplicate, get, list, update, delete; the config version moves") {
+  FOR_EACH_BACKEND(backend);
+  auto a = backend.Open();
+  auto b = backend.Open();
+  int64_t last = *b->ConfigVersion();
+  auto changed = [&] {
+    const int64_t now = *b->ConfigVersion();
+    const bool moved = now != last;
+    last = now;
+    return moved;
+  };
+  REQUIRE(a->CreateAlertRule({"r2", "{\"v\":1}", 10, 10}).ok());
+  CHECK(changed());
+  REQUIRE(a->CreateAlertRule({"r1", "{}", 11, 11}).ok());
+  CHECK(changed());
+  const Status dup = a->CreateAlertRule({"r1", "{}", 12, 12});
+  CHECK(dup.code() == StatusCode::kAlreadyExists);
+  CHECK(dup.field() == "key");
+  CHECK_FALSE(changed());
+  auto list = b->ListAlertRules();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].key == "r1");
+  CHECK((*list)[1].config == "{\"v\":1}");
+  REQUIRE(a->UpdateAlertRule({"r2", "{\"v\":2}", 99, 20}).ok());
+  CHECK(changed());
+  auto r2 = b->GetAlertRule("r2");
+  REQUIRE(r2.ok());
+  CHECK(r2->config == "{\"v\":2}");
+  CHECK(r2->created_ms == 10);  // kept
+  CHECK(r2->updated_ms == 20);
+  CHECK(a->UpdateAlertRule({"nope", "{}", 1, 1}).code() == StatusCode::kNotFound);
+  CHECK(a->GetAlertRule("nope").status().code() == StatusCode::kNotFound);
+  REQUIRE(a->DeleteAlertRule("r2").ok());
+  CHECK(changed());
+  CHECK(a->DeleteAlertRule("r2").code() == StatusCode::kNotFound);
+  CHECK(b->GetAlertRule("r2").status().code() == StatusCode::kNotFound);
+  REQUIRE(b->ListAlertRules()->size() == 1);
+  // A deleted key can be created again.
+  REQUIRE(a->CreateAlertRule({"r2", "{\"v\":3}", 30, 30}).ok());
+  CHECK(b->GetAlertRule("r2")->config == "{\"v\":3}");
+}
+
+// ---- Alerts, webhooks and the outbox (issue 21 part 5) ----
+
+namespace {
+
+WebhookRow Hook(std::string id, std::vector<std::string> kinds, int64_t created_ms) {
+  return WebhookRow{std::move(id),    "https://hooks.example/" + std::to_string(created_ms),
+                    std::move(kinds), "standard",
+                    "whsec_c2VjcmV0", "a\twebhook\nwith 'quotes'",
+                    created_ms};
+}
+
+AlertRow Alert(std::string id, std::string kind, int64_t at_ms) {
+  AlertRow a;
+  a.id = std::move(id);
+  a.kind = std::move(kind);
+  a.subject_kind = "experiment";
+  a.subject = "checkout";
+  a.monitor = a.kind;
+  a.state = "firing";
+  a.at_ms = at_ms;
+  a.created_ms = at_ms + 5;
+  a.payload = R"({"e_value":25.5,"note":"tab\there"})";
+  return a;
+}
+
+std::vector<std::string> WebhooksOf(const std::vector<DeliveryRow>& rows) {
+  std::vector<std::string> out;
+  for (const DeliveryRow& d : rows) out.push_back(d.webhook_id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("outbox: states, alerts once by id, and a delivery per matching webhook") {
+  FOR_EACH_BACKEND(backend);
+  auto store = backend.Open();
+  REQUIRE(store->CreateWebhook(Hook("wh_all", {}, 1)).ok());
+  REQUIRE(store->CreateWebhook(Hook("wh_srm", {"srm", "guardrail"}, 2)).ok());
+  REQUIRE(store->CreateWebhook(Hook("wh_rule", {"rule"}, 3)).ok());
+  CHECK(store->CreateWebhook(Hook("wh_all", {}, 4)).code() == StatusCode::kAlreadyExists);
+  auto hooks = *store->ListWebhooks();
+  REQUIRE(hooks.size() == 3);
+  CHECK(hooks[1].id == "wh_srm");
+  CHECK(hooks[1].kinds == std::vector<std::string>{"srm", "guardrail"});
+  CHECK(hooks[0].kinds.empty());
+  CHECK(hooks[0].description == "a\twebhook\nwith 'quotes'");
+  CHECK(hooks[0].secret == "whsec_c2VjcmV0");
+
+  MonitorStateRow state{"experiment:checkout", "srm", "firing", 1000, 1000, R"({"p":0.001})"};
+  REQUIRE(store->CommitMonitorChanges({state}, {Alert("alt_1", "srm", 1000)}).ok());
+  CHECK(WebhooksOf(*store->ListDeliveries("alt_1")) ==
+        std::vector<std::string>{"wh_all", "wh_srm"});
+  const DeliveryRow d = store->ListDeliveries("alt_1")->front();
+  CHECK(d.status == "pending");
+  CHECK(d.attempts == 0);
+  CHECK(d.next_attempt_ms == 1005);  // due at once: the alert's created_ms
+
+  // The same alert again (a replayed evaluation): stored once, no new deliveries;
+  // the state is replaced.
+  state.evaluated_ms = 2000;
+  AlertRow again = Alert("alt_1", "srm", 1000);
+  again.payload = "{}";
+  REQUIRE(store->CommitMonitorChanges({state}, {again, Alert("alt_2", "rule", 1500)}).ok());
+  CHECK(store->ListDeliveries("alt_1")->size() == 2);
+  CHECK(store->GetAlert("alt_1")->payload == R"({"e_value":25.5,"note":"tab\there"})");
+  CHECK(WebhooksOf(*store->ListDeliveries("alt_2")) ==
+        std::vector<std::string>{"wh_all", "wh_rule"});
+  auto states = *store->ListMonitorStates("experiment:");
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].evaluated_ms == 2000);
+  CHECK(states[0].detail == R"({"p":0.001})");
+  CHECK(store->ListMonitorStates("rule:")->empty());
+  CHECK(store->ListMonitorStates("")->size() == 1);
+
+  // A targeted (test) alert goes to its webhook only, whatever its kinds.
+  AlertRow test = Alert("alt_test", "test", 1700);
+  test.target_webhook = "wh_rule";
+  REQUIRE(store->CommitMonitorChanges({}, {test}).ok());
+  CHECK(WebhooksOf(*store->ListDeliveries("alt_test")) == std::vector<std::string>{"wh_rule"});
+
+  auto alerts = *store->ListAlerts(0, 10);
+  REQUIRE(alerts.size() == 3);
+  CHECK(alerts[0].id == "alt_1");
+  CHECK(alerts[2].id == "alt_test");
+  CHECK(alerts[1].subject_kind == "experiment");
+  CHECK(store->ListAlerts(1500, 10)->size() == 2);
+  CHECK(store->ListAlerts(0, 1)->size() == 1);
+  CHECK(store->GetAlert("alt_nope").status().code() == StatusCode::kNotFound);
+
+  // Due deliveries, soonest first; an attempt reschedules one, a success ends it.
+  auto due = *store->DueDeliveries(1600, 100);
+  REQUIRE(due.size() == 4);
+  CHECK(due[0].alert_id == "alt_1");
+  CHECK(store->DueDeliveries(1600, 2)->size() == 2);
+  CHECK(store->DueDeliveries(1000, 100)->empty());
+  DeliveryRow retry = due[0];
+  retry.attempts = 1;
+  retry.last_attempt_ms = 1600;
+  retry.next_attempt_ms = 9000;
+  retry.last_http_status = 503;
+  retry.last_error = "HTTP 503";
+  REQUIRE(store->RecordDeliveryAttempt(retry).ok());
+  DeliveryRow done = due[1];
+  done.status = "delivered";
+  done.attempts = 1;
+  done.delivered_ms = 1601;
+  done.last_http_status = 204;
+  REQUIRE(store->RecordDeliveryAttempt(done).ok());
+  CHECK(store->DueDeliveries(1600, 100)->size() == 2);
+  auto later = *store->DueDeliveries(9000, 100);
+  REQUIRE(later.size() == 4);
+  CHECK(later.back().alert_id == "alt_1");
+  CHECK(later.back().last_error == "HTTP 503");
+  CHECK(later.back().attempts == 1);
+
+  // Deleting a webhook drops its pending deliveries and keeps the delivered ones.
+  REQUIRE(store->DeleteWebhook(done.webhook_id).ok());
+  CHECK(store->DeleteWebhook(done.webhook_id).code() == StatusCode::kNotFound);
+  REQUIRE(store->DeleteWebhook("wh_rule").ok());
+  CHECK(store->ListWebhooks()->size() == 1);
+  CHECK(store->ListDeliveries("alt_test")->empty());
+  CHECK(store->ListDeliveries("alt_2")->size() == 1);
+  auto kept = *store->ListDeliveries(done.alert_id);
+  CHECK(std::count_if(kept.begin(), kept.end(),
+                      [](const DeliveryRow& r) { return r.status == "delivered"; }) == 1);
+  // An attempt recorded for a dropped delivery does not bring it back.
+  DeliveryRow dropped = store->DueDeliveries(9000, 100)->front();
+  REQUIRE(store->DeleteWebhook(dropped.webhook_id).ok());
+  REQUIRE(store->RecordDeliveryAttempt(dropped).ok());
+  CHECK(store->DueDeliveries(9000, 100)->empty());
+
+  // Another process sees it all.
+  auto other = backend.Open();
+  CHECK(other->ListAlerts(0, 10)->size() == 3);
+  CHECK(other->ListMonitorStates("")->size() == 1);
+}
+
+TEST_CASE("outbox: a state change and its alerts commit together or not at all (SQLite)") {
+  TempDb db;
+  std::string error;
+  auto store = OpenSqliteStore(db.path(), &error);
+  REQUIRE(store);
+  REQUIRE(store->CreateWebhook(Hook("wh_all", {}, 1)).ok());
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TRIGGER refuse AFTER INSERT ON deliveries "
+                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  MonitorStateRow state{"experiment:checkout", "srm", "firing", 1000, 1000, "{}"};
+  Status s = store->CommitMonitorChanges({state}, {Alert("alt_1", "srm", 1000)});
+  CHECK(s.code() == StatusCode::kInternal);
+  CHECK(store->ListMonitorStates("")->empty());
+  CHECK(store->ListAlerts(0, 10)->empty());
+}
+
+TEST_CASE("outbox: a database from before the outbox gains its tables on open (SQLite)") {
+  TempDb db;
+  std::filesystem::create_directories(std::filesystem::path(db.path()).parent_path());
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TABLE metrics(key TEXT PRIMARY KEY, config TEXT NOT NULL, "
+                         "created_ms INTEGER NOT NULL);"
+                         "INSERT INTO metrics VALUES('m', '{}', 5);",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  std::string error;
+  auto store = OpenSqliteStore(db.path(), &error);
+  REQUIRE(store);
+  CHECK(store->ListMetrics()->size() == 1);
+  REQUIRE(store->CreateWebhook(Hook("wh_all", {}, 1)).ok());
+  REQUIRE(store->CommitMonitorChanges({}, {Alert("alt_1", "srm", 1000)}).ok());
+  CHECK(store->DueDeliveries(2000, 10)->size() == 1);
 }

@@ -137,6 +137,7 @@
     append(clear(container), el("section.card.callout.bad", el("h2", title), el("p", err.message || String(err))));
   }
   function keyForm(message) {
+    stopRefresh();
     document.getElementById("session").hidden = true;
     const form = document.getElementById("key-form").content.cloneNode(true);
     clear(main).append(form);
@@ -195,6 +196,36 @@
     return {cls: "good", text: "Healthy", title: srm.valid ? `SRM p = ${fmtP(srm.p_value)}` : ""};
   }
 
+  // The monitors' verdict (GET /v1/experiments/{key}/health): "unknown" means the
+  // monitors have not evaluated the experiment yet, and reads neutrally.
+  const MONITOR_HEALTH = {
+    healthy: {cls: "good", label: "Monitors OK"},
+    warning: {cls: "warn", label: "Warning"},
+    unhealthy: {cls: "bad", label: "Alert"},
+    unknown: {cls: "neutral", label: "Not evaluated"},
+  };
+  function monitorName(m) {
+    const s = String(m || "");
+    if (s.startsWith("guardrail:")) return `guardrail ${s.slice(10)}`;
+    return {srm: "SRM", no_traffic: "no traffic", multi_exposure: "multiple exposures"}[s] || words(s);
+  }
+  function monitorBadge(h) {
+    if (h instanceof Error) {
+      return el("span.badge.neutral.monitor-health", {dataset: {status: "error"}, title: h.message}, DASH);
+    }
+    const status = MONITOR_HEALTH[h && h.status] ? h.status : "unknown";
+    const k = MONITOR_HEALTH[status];
+    const monitors = (h && Array.isArray(h.monitors)) ? h.monitors : [];
+    const firing = monitors.filter((m) => m && m.state === "firing").map((m) => monitorName(m.monitor));
+    const pending = monitors.filter((m) => m && m.state === "pending").map((m) => monitorName(m.monitor));
+    const text = status === "unhealthy" && firing.length ? `${k.label}: ${firing.length > 1 ? `${firing.length} monitors` : firing[0]}` :
+      status === "warning" && pending.length === 1 ? `${k.label}: ${pending[0]}` : k.label;
+    const title = status === "unknown" ? "the monitors have not evaluated this experiment yet" :
+      [firing.length ? `firing: ${firing.join(", ")}` : null, pending.length ? `pending: ${pending.join(", ")}` : null,
+        isNum(h.evaluated_at_ms) ? `evaluated ${fmtDate(new Date(h.evaluated_at_ms).toISOString())}` : null].filter(Boolean).join("; ");
+    return el(`span.badge.${k.cls}.monitor-health`, {dataset: {status}, title}, text);
+  }
+
   const DECISIONS = {
     ship: {cls: "good", label: "Ship"},
     stop_harm: {cls: "bad", label: "Stop: harm"},
@@ -249,13 +280,15 @@
         el("td.small", variants.map((v) => v.key).join(" · ") || DASH),
         el("td.num.users", el("span.muted", "…")),
         el("td.health", el("span.muted", "…")),
+        el("td.monitors", el("span.muted", "…")),
         el("td.small.muted", isNum(x.phase) && x.phase > 1 ? `phase ${x.phase}` : ""));
       row._experiment = x;
       return row;
     });
     const table = el("table.list",
       el("thead", el("tr", el("th", "Experiment"), el("th", "Status"), el("th", "Variants"),
-        el("th.num", "Exposed users"), el("th", "Health"), el("th", ""))),
+        el("th.num", "Exposed users"), el("th", {title: "users per variant (SRM) and multiple exposures"}, "Health"),
+        el("th", {title: "the monitors' last evaluation: SRM, guardrails, traffic, multiple exposures"}, "Monitors"), el("th", ""))),
       el("tbody", rows));
     section.append(table);
     section.querySelector("input.filter").addEventListener("input", (ev) => {
@@ -265,13 +298,19 @@
         r.hidden = q !== "" && !`${x.key} ${x.name || ""}`.toLowerCase().includes(q);
       }
     });
-    const summaries = await mapLimited(experiments, 6, (x) => api(`/v1/experiments/${encodeURIComponent(x.key)}/exposures`));
-    summaries.forEach((s, i) => {
-      const row = rows[i];
+    // One summary and one health request per experiment, at most six in flight.
+    await mapLimited(experiments, 6, async (x) => {
+      const row = rows[experiments.indexOf(x)];
+      const enc = encodeURIComponent(x.key);
+      const [s, monitors] = await Promise.all([
+        api(`/v1/experiments/${enc}/exposures`).catch((e) => e),
+        api(`/v1/experiments/${enc}/health`).catch((e) => e),
+      ]);
       const h = health(s);
       clear(row.querySelector(".health")).append(el(`span.badge.${h.cls}`, {title: h.title}, h.text));
       const users = s instanceof Error ? null : s && s.unique_users;
       clear(row.querySelector(".users")).append(fmtInt(users));
+      clear(row.querySelector(".monitors")).append(monitorBadge(monitors));
     });
   }
 
@@ -329,9 +368,10 @@
     clear(main).append(page);
     page.append(el("p.muted", "Loading report…"));
     const enc = encodeURIComponent(key);
-    const [config, report] = await Promise.all([
+    const [config, report, monitors] = await Promise.all([
       api(`/v1/experiments/${enc}`).catch((e) => e),
       api(`/v1/experiments/${enc}/report`).catch((e) => e),
+      api(`/v1/experiments/${enc}/health`).catch((e) => e),
     ]);
     if (report instanceof Error) {
       if (!handleAuth(report)) showError(page, report, `Could not load the report of ${key}`);
@@ -342,8 +382,8 @@
     const metrics = Array.isArray(report.metrics) ? report.metrics : [];
     const treatments = treatmentsOf(report, metrics);
 
-    append(page, headerSection(key, cfg, report), decisionSection(report, treatments), notesSection(report),
-      summarySection(report));
+    append(page, headerSection(key, cfg, report, monitors), decisionSection(report, treatments),
+      healthSection(monitors), notesSection(report), summarySection(report));
 
     const metricsCard = el("section.card", el("div.section-head", el("h2", "Metrics"), el("span.muted.small", intervalNote(report))));
     metricsCard.append(metricsTable(metrics, report));
@@ -369,7 +409,7 @@
     return [...names];
   }
 
-  function headerSection(key, cfg, report) {
+  function headerSection(key, cfg, report, monitors) {
     const since = report.since ? `since ${fmtDate(report.since)}` : null;
     return el("section.head",
       el("div",
@@ -377,7 +417,8 @@
         el("h1", cfg.name || key),
         el("div.meta", el("span.mono", key), statusPill(report.status || cfg.status),
           isNum(report.phase) ? el("span", `phase ${report.phase}`) : null, since ? el("span", since) : null,
-          report.control ? el("span", `control: ${report.control}`) : null)),
+          report.control ? el("span", `control: ${report.control}`) : null,
+          monitors instanceof Error ? null : monitorBadge(monitors))),
       el("div.head-actions", el("button.link", {type: "button", onclick: () => route()}, "↻ Refresh")));
   }
 
@@ -396,6 +437,54 @@
         el("span.decision-label", k.label),
         el("span.decision-why", d.why || DASH),
         d.rule ? el("span.decision-rule.mono", {title: "the rule that produced this decision"}, d.rule) : null));
+    }
+    return section;
+  }
+
+  // The monitors' states and the experiment's recent alerts (last 7 days).
+  function healthSection(h) {
+    if (h instanceof Error) {
+      if (h.status === 404 || h.status === 405) return null;  // a server without monitors
+      return el("section.card.health", {id: "health"}, el("h2", "Monitors"), el("p.muted", `Could not read the health: ${h.message}`));
+    }
+    const monitors = Array.isArray(h.monitors) ? h.monitors : [];
+    const alerts = Array.isArray(h.recent_alerts) ? h.recent_alerts : [];
+    const rollout = h.rollout;
+    const section = el("section.card.health", {id: "health", dataset: {status: h.status || "unknown"}},
+      el("div.section-head", el("div.health-title", el("h2", "Monitors"), monitorBadge(h)),
+        el("span.muted.small", isNum(h.evaluated_at_ms) ? `evaluated ${fmtMs(h.evaluated_at_ms)}` :
+          "checked every 5 minutes while the experiment runs")));
+    if (h.status === "unknown" || monitors.length === 0) {
+      section.append(el("p.muted", h.experiment_status && h.experiment_status !== "running" ?
+        `Not evaluated: the monitors check running experiments only (this one is ${words(h.experiment_status)}).` :
+        "Not evaluated yet: the monitors (SRM, guardrails, traffic, multiple exposures) have not run on this experiment."));
+    } else {
+      const order = {firing: 0, pending: 1, resolved: 2, inactive: 3};
+      section.append(el("div.monitor-list", monitors.slice().sort((a, b) => (order[a.state] ?? 9) - (order[b.state] ?? 9)).map((m) => {
+        const cls = m.state === "firing" ? "bad" : m.state === "pending" ? "warn" : "good";
+        const label = m.state === "firing" ? "Firing" : m.state === "pending" ? "Pending" : "OK";
+        return el(`div.monitor.${cls}`, {dataset: {monitor: m.monitor, state: m.state}},
+          el("span.monitor-name", monitorName(m.monitor)), el("span.monitor-state", label),
+          m.state === "firing" || m.state === "pending" ? el("span.small", `since ${fmtMs(m.since_ms)}`) : null);
+      })));
+    }
+    if (rollout && typeof rollout === "object") {
+      section.append(el("p.small", `Rollout: step ${isNum(rollout.step) ? rollout.step + 1 : DASH}, coverage ${isNum(rollout.coverage) ? fmtPct(rollout.coverage, 0).replace("+", "") : DASH}, ${words(rollout.status)}`));
+    }
+    section.append(el("h3.alerts-title", "Recent alerts"));
+    if (alerts.length === 0) {
+      section.append(el("p.muted.small", {id: "recent-alerts"}, "No alert in the last 7 days."));
+    } else {
+      section.append(el("ul.alerts", {id: "recent-alerts"}, alerts.map((a) => {
+        const st = a.statistic || {};
+        const p = [st.p_value, st.e_value].find(isNum);
+        return el("li", {dataset: {state: a.state, monitor: a.monitor}},
+          el(`span.chip.${a.state === "firing" ? "bad" : a.state === "resolved" ? "good" : "neutral"}`, words(a.state)),
+          el("span.alert-monitor", monitorName(a.monitor)),
+          el("span.muted.small", fmtMs(a.at_ms)),
+          isNum(st.p_value) ? el("span.muted.small", `p ${fmtP(st.p_value)}`) : isNum(p) ? el("span.muted.small", `e ${fmtNum(p)}`) : null,
+          st.reason ? el("span.muted.small", st.reason) : null);
+      })));
     }
     return section;
   }
@@ -873,6 +962,406 @@
     return section;
   }
 
+  // -------------------------------------------------------------- metrics page
+  // /metrics in a browser (the server answers GET /metrics with this page when the
+  // request accepts text/html, and with Prometheus text otherwise): the chosen
+  // metrics' series as charts, each alert rule's firing periods shaded on its
+  // metric's chart, the rules with their state; refreshed every minute.
+  const METRICS_STORAGE = "causeway.metrics.shown";
+  const RANGE_STORAGE = "causeway.metrics.range";
+  const MINUTE = 60000;
+  const HOUR = 60 * MINUTE;
+  const DAY = 24 * HOUR;
+  const RANGES = [
+    {key: "1h", label: "Last hour · 1 min", span: HOUR, step: "1m"},
+    {key: "6h", label: "Last 6 hours · 5 min", span: 6 * HOUR, step: "5m"},
+    {key: "24h", label: "Last 24 hours · 5 min", span: DAY, step: "5m"},
+    {key: "7d", label: "Last 7 days · 1 hour", span: 7 * DAY, step: "1h"},
+    {key: "30d", label: "Last 30 days · 1 day", span: 30 * DAY, step: "1d"},
+  ];
+  const STEP_WORDS = {"1m": "minute", "5m": "5 min", "1h": "hour", "1d": "day"};
+  const FIRING_COLOR = "#dc2626";
+  const SERIES_COLOR = "#2563eb";
+  // How far back the alert history is read for firing periods that began before
+  // the range (a rule firing for longer shows as firing from the range's start).
+  const ALERT_LOOKBACK_MS = 30 * DAY;
+  let refreshTimer = null;
+
+  // The refresh interval: 60 s, or `#refresh=<seconds>` (at least 1) in the
+  // fragment; the page's URL takes no query string.
+  function refreshMs() {
+    const s = Number(new URLSearchParams(location.hash.slice(1)).get("refresh"));
+    return isNum(s) && s >= 1 ? s * 1000 : 60000;
+  }
+  function stopRefresh() {
+    if (refreshTimer !== null) clearInterval(refreshTimer);
+    refreshTimer = null;
+  }
+  function storedList(name) {
+    try {
+      const v = JSON.parse(localStorage.getItem(name));
+      return Array.isArray(v) ? v.map(String) : null;
+    } catch (_) {
+      return null;
+    }
+  }
+  const fmtMs = (ms) => (isNum(ms) ? fmtDate(new Date(ms).toISOString()) : DASH);
+  const fmtClock = (ms) => new Date(ms).toISOString().slice(11, 16);
+  function fmtSpan(ms) {
+    if (!isNum(ms) || ms < 0) return DASH;
+    const m = Math.round(ms / MINUTE);
+    if (m < 1) return "under a minute";
+    if (m < 60) return `${m} min`;
+    const h = Math.floor(m / 60);
+    if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+    return `${Math.round(h / 24)} d`;
+  }
+  function conditionText(rule) {
+    const c = rule.condition || {};
+    const volume = isNum(c.min_volume) && c.min_volume > 0 ? `, at least ${fmtInt(c.min_volume)} events` : "";
+    const perMinute = rule.metric_kind === "count" ? " per minute" : "";
+    if (c.type === "threshold") return `${c.op === "below" ? "below" : "above"} ${fmtNum(c.value)}${perMinute} over ${rule.window || DASH}${volume}`;
+    if (c.type === "change") {
+      const base = {
+        same_time_days: `the same window on the ${c.baseline_windows || 7} previous days`,
+        trailing_windows: `the ${c.baseline_windows || ""} windows before`,
+        day: "the same window a day earlier",
+        week: "the same window a week earlier",
+      }[c.baseline] || words(c.baseline);
+      const dir = {drop: "drop", rise: "rise", both: "change"}[c.direction] || "change";
+      return `${dir} over ${rule.window || DASH} vs ${base} (α ${isNum(c.alpha) ? c.alpha : DASH}${volume})`;
+    }
+    return words(c.type);
+  }
+
+  // Every alert of kind `rule` since `since`, oldest first (paged by at_ms, deduped by id).
+  async function ruleAlerts(since) {
+    const out = [];
+    const seen = new Set();
+    for (let pages = 0; pages < 10; pages++) {
+      const r = await api(`/v1/alerts?since=${since}&limit=1000`);
+      const list = (r && Array.isArray(r.alerts)) ? r.alerts : [];
+      let fresh = 0;
+      for (const a of list) {
+        if (!a || seen.has(a.id)) continue;
+        seen.add(a.id);
+        fresh++;
+        if (a.kind === "rule" || a.subject_kind === "rule") out.push(a);
+      }
+      if (list.length < 1000 || fresh === 0) break;
+      since = list[list.length - 1].at_ms;
+    }
+    return out.sort((a, b) => a.at_ms - b.at_ms);
+  }
+  // Per rule: its firing periods (a `firing` alert to the next `resolved`, or now)
+  // and its last alert.
+  function ruleHistory(alerts, now) {
+    const byRule = new Map();
+    for (const a of alerts) {
+      const rule = a.rule ?? a.subject;
+      if (!byRule.has(rule)) byRule.set(rule, {periods: [], open: null, last: null});
+      const h = byRule.get(rule);
+      h.last = a;
+      if (a.state === "firing" && !h.open) h.open = a;
+      if (a.state === "resolved" && h.open) {
+        h.periods.push({rule, from: h.open.at_ms, to: a.at_ms, open: false});
+        h.open = null;
+      }
+    }
+    for (const [rule, h] of byRule) if (h.open) h.periods.push({rule, from: h.open.at_ms, to: now, open: true});
+    return byRule;
+  }
+  function ruleState(rule, history) {
+    if (rule.enabled === false) return {state: "disabled", cls: "neutral", label: "Disabled", since: null};
+    const last = history && history.last;
+    if (last && last.state === "firing") return {state: "firing", cls: "bad", label: "Firing", since: last.at_ms};
+    if (last && last.state === "resolved") return {state: "resolved", cls: "good", label: "OK", since: last.at_ms};
+    return {state: "inactive", cls: "good", label: "OK", since: null};
+  }
+
+  async function renderMetrics() {
+    stopRefresh();
+    const state = {
+      range: RANGES.find((r) => r.key === localStorage.getItem(RANGE_STORAGE)) || RANGES[2],
+      shown: storedList(METRICS_STORAGE),
+      metrics: [],
+      cards: new Map(),
+      busy: false,
+      again: false,
+    };
+    const rangeSel = el("select", {id: "metrics-range", "aria-label": "Range"},
+      RANGES.map((r) => el("option", {value: r.key}, r.label)));
+    rangeSel.value = state.range.key;
+    const updated = el("span.muted.small", {id: "metrics-updated"}, "Loading…");
+    const chooser = el("div.chooser", {id: "metrics-choose"});
+    const head = el("section.card.metrics-head",
+      el("div.section-head", el("h1", "Metrics"),
+        el("div.controls",
+          el("label", "Range ", rangeSel),
+          el("button.secondary", {type: "button", id: "metrics-refresh", onclick: () => refresh()}, "↻ Refresh"),
+          updated)),
+      chooser);
+    const rulesCard = el("section.card", {id: "rules"},
+      el("div.section-head", el("h2", "Alert rules"),
+        el("span.muted.small", "state from the alert history; shaded on the charts while firing")),
+      el("p.muted", "Loading…"));
+    const grid = el("div.metric-grid", {id: "metric-charts"});
+    clear(main).append(head, rulesCard, grid);
+
+    rangeSel.addEventListener("change", () => {
+      state.range = RANGES.find((r) => r.key === rangeSel.value) || RANGES[2];
+      localStorage.setItem(RANGE_STORAGE, state.range.key);
+      refresh();
+    });
+
+    // Which metrics are drawn: the saved choice, else every metric with a series
+    // (those with a rule first).
+    const drawable = (m) => m.type !== "binomial";
+    const shownKeys = () => {
+      const known = state.metrics.filter(drawable).map((m) => m.key);
+      if (state.shown) return state.shown.filter((k) => known.includes(k));
+      return known;
+    };
+    const renderChooser = () => {
+      clear(chooser);
+      if (state.metrics.length === 0) {
+        chooser.append(el("p.muted.small", "No metric defined yet: create one with POST /v1/metrics (a count, mean or ratio metric has a series)."));
+        return;
+      }
+      const shown = new Set(shownKeys());
+      append(chooser, el("span.muted.small.chooser-label", "Shown:"),
+        state.metrics.map((m) => {
+          const ok = drawable(m);
+          const box = el("input", {type: "checkbox", value: m.key, checked: ok && shown.has(m.key), disabled: !ok});
+          box.addEventListener("change", () => {
+            const keys = [...chooser.querySelectorAll("input:checked")].map((b) => b.value);
+            state.shown = keys;
+            localStorage.setItem(METRICS_STORAGE, JSON.stringify(keys));
+            refresh();
+          });
+          return el(`label.toggle${ok ? "" : ".off"}`, {title: ok ? `${m.type} of ${m.event}` :
+            "a binomial metric is a share of an experiment's exposed users: it has no series without an experiment (define a ratio or a count)"},
+          box, metricLabel({metric: m.key, name: m.name}), ok ? null : el("span.muted", " (binomial: no series)"));
+        }));
+    };
+
+    // One load at a time; a change made during one (range, metrics) loads again after it.
+    const refresh = async () => {
+      if (state.busy) {
+        state.again = true;
+        return;
+      }
+      state.busy = true;
+      try {
+        do {
+          state.again = false;
+          await load();
+        } while (state.again && main.contains(grid));
+      } catch (e) {
+        if (handleAuth(e)) return;
+        append(clear(updated), el("span.bad-text", `Refresh failed: ${e.message}`));
+      } finally {
+        state.busy = false;
+      }
+    };
+    const load = async () => {
+      const now = Date.now();
+      const range = state.range;
+      const from = now - range.span;
+      const [metricList, ruleList, alerts] = await Promise.all([
+        api("/v1/metrics"),
+        api("/v1/alerts/rules"),
+        ruleAlerts(Math.max(0, from - ALERT_LOOKBACK_MS)),
+      ]);
+      state.metrics = (Array.isArray(metricList) ? metricList : (metricList && metricList.metrics) || [])
+        .slice().sort((a, b) => String(a.key).localeCompare(String(b.key)));
+      const rules = (ruleList && Array.isArray(ruleList.rules)) ? ruleList.rules : [];
+      const history = ruleHistory(alerts, now);
+      // Metrics with a rule first, then by key.
+      const ruled = new Set(rules.map((r) => r.metric));
+      state.metrics.sort((a, b) => (ruled.has(b.key) - ruled.has(a.key)) || 0);
+      if (!chooser.firstChild || chooser._keys !== state.metrics.map((m) => m.key).join()) {
+        renderChooser();
+        chooser._keys = state.metrics.map((m) => m.key).join();
+      }
+      renderRules(rulesCard, rules, history, state.metrics);
+
+      const keys = shownKeys();
+      const series = await mapLimited(keys, 4, (k) =>
+        api(`/v1/metrics/${encodeURIComponent(k)}/series?from=${from}&to=${now}&step=${range.step}`));
+      // Cards are kept across refreshes (no flicker, the page keeps its scroll).
+      for (const [k, card] of state.cards) {
+        if (!keys.includes(k)) {
+          card.remove();
+          state.cards.delete(k);
+        }
+      }
+      if (keys.length === 0) {
+        if (!grid.querySelector(".empty")) {
+          append(clear(grid), el("div.empty.wide", state.metrics.some(drawable) ?
+            "No metric chosen: tick one above." : "No metric with a series yet (count, mean or ratio)."));
+        }
+      } else {
+        const empty = grid.querySelector(".empty");
+        if (empty) empty.remove();
+      }
+      keys.forEach((k, i) => {
+        const m = state.metrics.find((x) => x.key === k);
+        let card = state.cards.get(k);
+        if (!card) {
+          card = el("section.card.metric-card", {dataset: {metric: k}});
+          state.cards.set(k, card);
+        }
+        grid.append(card);  // in the chosen order
+        const metricRules = rules.filter((r) => r.metric === k);
+        const periods = metricRules.flatMap((r) => (history.get(r.key) || {periods: []}).periods);
+        fillMetricCard(card, m, series[i], metricRules, periods, history, range, now);
+      });
+      clear(updated).append(`updated ${new Date(now).toISOString().slice(11, 19)} UTC · every ${Math.round(refreshMs() / 1000)} s`);
+    };
+
+    await refresh();
+    if (main.contains(grid)) refreshTimer = setInterval(() => {
+      if (!main.contains(grid)) return stopRefresh();
+      refresh();
+    }, refreshMs());
+  }
+
+  function renderRules(card, rules, history, metrics) {
+    const body = [];
+    if (rules.length === 0) {
+      body.push(el("p.muted", "No alert rule yet. Create one with POST /v1/alerts/rules (docs/alerts.md): a threshold or a change on a metric."));
+    } else {
+      const order = {firing: 0, resolved: 1, inactive: 2, disabled: 3};
+      const rows = rules.map((r) => ({r, s: ruleState(r, history.get(r.key))}))
+        .sort((a, b) => order[a.s.state] - order[b.s.state] || String(a.r.key).localeCompare(String(b.r.key)));
+      body.push(el("div.table-wrap", el("table.list.rules", {id: "rules-table"},
+        el("thead", el("tr", el("th", "Rule"), el("th", "Metric"), el("th", "Condition"), el("th", "For"),
+          el("th", "State"), el("th", "Since"), el("th.num", "Firing periods"))),
+        el("tbody", rows.map(({r, s}) => {
+          const h = history.get(r.key);
+          const m = metrics.find((x) => x.key === r.metric);
+          const firings = h ? h.periods.length : 0;
+          return el("tr", {dataset: {rule: r.key, state: s.state}},
+            el("td", el("div.rule-name.mono", r.key), r.description ? el("div.muted.small", r.description) : null),
+            el("td", m ? metricLabel({metric: m.key, name: m.name}) : r.metric),
+            el("td.small", conditionText(r)),
+            el("td.small", r.for || "0m"),
+            el("td", el(`span.badge.${s.cls}.rule-state`, s.label)),
+            el("td.small.muted.since", s.state === "firing" ? `${fmtMs(s.since)}, for ${fmtSpan(Date.now() - s.since)}` :
+              s.state === "resolved" ? `resolved ${fmtMs(s.since)}` : s.state === "inactive" ? "no alert yet" : DASH),
+            el("td.num", firings ? fmtInt(firings) : el("span.muted", "0")));
+        })))));
+    }
+    const head = card.firstElementChild;
+    clear(card).append(head, ...body);
+  }
+
+  // A threshold on the chart's scale: a count rule compares events per minute over
+  // its window, the chart shows events per bucket, so it is scaled to the step; a
+  // mean or ratio is drawn as it is.
+  function chartThreshold(rule, metric, stepMs) {
+    const c = rule.condition || {};
+    if (c.type !== "threshold" || !isNum(c.value)) return null;
+    const count = metric.type === "count" || rule.metric_kind === "count";
+    const scaled = count ? c.value * stepMs / MINUTE : c.value;
+    return {rule: rule.key, value: scaled, op: c.op, text: count && stepMs !== MINUTE ?
+      `${rule.key}: ${c.op} ${fmtNum(c.value)} per minute (${fmtNum(scaled)} per bucket)` : `${rule.key}: ${c.op} ${fmtNum(c.value)}`};
+  }
+
+  function fillMetricCard(card, m, series, rules, periods, history, range, now) {
+    const title = el("div.metric-title",
+      el("h2", metricLabel({metric: m.key, name: m.name})),
+      el("div.muted.small", [m.key !== (m.name || m.key) ? m.key : null, m.type,
+        m.type === "ratio" ? `${m.event} / ${m.denominator_event}` : m.event].filter(Boolean).join(" · ")));
+    const chart = el("div.chart.metric-chart");
+    if (series instanceof Error) {
+      if (handleAuth(series)) return;
+      append(clear(card), el("div.section-head", title),
+        el("div.callout.warn", el("strong", "No series for this metric: "), series.message));
+      return;
+    }
+    const points = (series.points || []).map((p) => ({
+      t: new Date(p.start_ms),
+      start: p.start_ms,
+      value: isNum(p.value) ? p.value : null,
+      events: p.events,
+      denominator: p.denominator_sum,
+      partial: p.start_ms + series.step_ms > now,
+    }));
+    const done = points.filter((p) => !p.partial);
+    const last = done.filter((p) => p.value !== null).pop();
+    const sum = (k) => (series.points || []).reduce((a, p) => a + (isNum(p[k]) ? p[k] : 0), 0);
+    const overall = m.type === "count" ? sum("events") : m.type === "ratio" ?
+      (sum("denominator_sum") ? sum("sum") / sum("denominator_sum") : null) : (sum("events") ? sum("sum") / sum("events") : null);
+    const firingNow = rules.some((r) => ruleState(r, history.get(r.key)).state === "firing");
+    const stats = el("div.metric-stats",
+      el("div", el("div.stat-value", last ? fmtNum(last.value) : DASH),
+        el("div.muted.small", `last full ${STEP_WORDS[range.step] || range.step}`)),
+      el("div", el("div.stat-value", fmtNum(overall)),
+        el("div.muted.small", m.type === "count" ? `total, ${range.key}` : `overall, ${range.key}`)),
+      rules.length ? el("div", el(`span.badge.${firingNow ? "bad" : "good"}`, firingNow ? "Firing" : "OK"),
+        el("div.muted.small", `${rules.length} rule${rules.length > 1 ? "s" : ""}`)) : null);
+    append(clear(card), el("div.section-head.metric-head", title, stats), chart);
+    const legend = el("div.legend.small.muted",
+      el("span.key.line", "value per " + (STEP_WORDS[range.step] || range.step)),
+      points.some((p) => p.partial) ? el("span.key.partial", "bucket still filling") : null,
+      rules.some((r) => chartThreshold(r, m, series.step_ms)) ? el("span.key.threshold", "threshold") : null,
+      rules.length ? el("span.key.firing", "firing") : el("span", "no alert rule on this metric"));
+    card.append(legend);
+    requestAnimationFrame(() => drawMetric(chart, m, series, points, rules, periods));
+  }
+
+  function drawMetric(container, m, series, points, rules, periods) {
+    if (points.length === 0) return emptyChart(container, "No bucket in this range.");
+    const x0 = series.from_ms, x1 = series.to_ms;
+    const shaded = periods.filter((p) => p.to > x0 && p.from < x1).map((p) => ({
+      ...p, x1: new Date(Math.max(p.from, x0)), x2: new Date(Math.min(p.to, x1)),
+    }));
+    const starts = shaded.filter((p) => p.from >= x0);
+    const thresholds = rules.map((r) => chartThreshold(r, m, series.step_ms)).filter(Boolean);
+    const done = points.filter((p) => !p.partial);
+    const partial = points.filter((p) => p.partial && p.value !== null);
+    // A mean or ratio has no value in a bucket without events: the line joins the
+    // buckets that have one, and a sparse series also gets a dot per bucket.
+    const count = m.type === "count";
+    const defined = done.filter((p) => p.value !== null);
+    const sparse = !count && defined.length < done.length * 0.6;
+    // Nothing in the range: the frame stays (the dashboard's grid keeps its shape) and says so.
+    const nothing = count ? points.every((p) => !p.events) : defined.length === 0 && partial.length === 0;
+    const what = m.type === "ratio" ? `${m.event} / ${m.denominator_event}` : m.event;
+    const spanDays = (x1 - x0) / DAY;
+    const tipText = (p) => `${new Date(p.start).toISOString().slice(0, 16).replace("T", " ")} UTC\nvalue ${fmtNum(p.value)}` +
+      `\nevents ${fmtInt(p.events)}` + (m.type === "ratio" ? `\ndenominator ${fmtNum(p.denominator)}` : "") +
+      (p.partial ? "\n(bucket still filling)" : "") +
+      shaded.filter((s) => s.from <= p.start + series.step_ms && s.to > p.start).map((s) => `\nfiring: ${s.rule}`).join("");
+    const chart = Plot.plot({
+      width: Math.max(360, container.clientWidth || 560),
+      height: 220,
+      marginLeft: 52,
+      marginRight: 14,
+      marginTop: 14,
+      x: {type: "utc", domain: [new Date(x0), new Date(x1)], label: null,
+        tickFormat: spanDays > 1.5 ? "%b %-d" : "%H:%M", ticks: 6},
+      y: {label: null, grid: true, nice: true, zero: count, tickFormat: fmtNum, ...(nothing && !thresholds.length ? {domain: [0, 1], ticks: 1} : {})},
+      marks: [
+        Plot.rect(shaded, {x1: "x1", x2: "x2", fill: FIRING_COLOR, fillOpacity: 0.12, className: "firing-period",
+          title: (p) => `${p.rule} firing ${fmtMs(p.from)} → ${p.open ? "now" : fmtMs(p.to)} (${fmtSpan(p.to - p.from)})`}),
+        Plot.ruleX(starts, {x: "x1", stroke: FIRING_COLOR, strokeOpacity: 0.7, strokeWidth: 1.5}),
+        Plot.ruleY(thresholds, {y: "value", stroke: "#b45309", strokeDasharray: "4,3", strokeWidth: 1.2, className: "threshold", title: "text"}),
+        count ? Plot.ruleY([0], {stroke: "#cbd5e1"}) : null,
+        count ? Plot.areaY(done, {x: "t", y: "value", fill: SERIES_COLOR, fillOpacity: 0.07, curve: "monotone-x"}) : null,
+        Plot.lineY(count ? done : defined, {x: "t", y: "value", stroke: SERIES_COLOR, strokeWidth: sparse ? 1 : 1.8,
+          strokeOpacity: sparse ? 0.5 : 1, curve: count ? "monotone-x" : "linear", className: "series-line"}),
+        sparse ? Plot.dot(defined, {x: "t", y: "value", r: 2, fill: SERIES_COLOR}) : null,
+        nothing ? Plot.text([`No ${what} event in this range`], {frameAnchor: "middle", fill: "#64748b", fontSize: 13, className: "no-data"}) : null,
+        Plot.dot(partial, {x: "t", y: "value", r: 3, fill: "white", stroke: SERIES_COLOR, strokeDasharray: "2,1.5"}),
+        Plot.tip(points, Plot.pointerX({x: "t", y: "value", title: tipText})),
+      ].filter(Boolean),
+    });
+    mount(container, chart);
+  }
+
   // ---------------------------------------------------------------- routing
   // Whether the server checks API keys (GET /healthz says; false with
   // --insecure-no-auth, where the pages open without asking for a key).
@@ -882,9 +1371,18 @@
       const health = await fetch("/healthz", {cache: "no-store"}).then((r) => r.json()).catch(() => ({}));
       authRequired = health.auth_required !== false;
     }
+    stopRefresh();
     const key = adminKey();
     if (authRequired && !key) return keyForm();
     document.getElementById("session").hidden = !authRequired;
+    const metricsPage = location.pathname === "/metrics";
+    for (const a of document.querySelectorAll("header.top nav a")) {
+      a.classList.toggle("active", metricsPage ? a.getAttribute("href") === "/metrics" : a.getAttribute("href") === "/experiments");
+    }
+    if (metricsPage) {
+      document.title = "Metrics · Causeway";
+      return renderMetrics().catch(fatal);
+    }
     const m = location.pathname.match(/^\/experiments\/([A-Za-z0-9_.-]+)\/?$/);
     if (m) {
       document.title = `${m[1]} · Causeway`;

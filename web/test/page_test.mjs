@@ -162,6 +162,163 @@ async function seed(server) {
   return {roles, events: events.length};
 }
 
+// Alerting data for the metrics page and the health badges (issue 21): a count
+// metric and a mean metric with six hours of events, two bursts of the count (one
+// over, one still going on), a threshold rule on it, evaluated every 5 minutes of
+// the last hour so that it fired, resolved and fires again; an experiment with a
+// sample ratio mismatch. The server runs with --no-monitor-scheduler, so these
+// evaluations are the only ones and the states are deterministic.
+const MINUTE = 60000;
+async function evaluate(server, query) {
+  const r = await must(server, "POST", `/v1/monitors/evaluate?${query}`, server.admin);
+  if (r.errors && r.errors.length) throw new Error(`evaluate ${query}: ${r.errors.join("; ")}`);
+  return r;
+}
+async function seedAlerts(server) {
+  await must(server, "POST", "/v1/metrics", server.admin, {key: "checkouts", name: "Checkouts", type: "count", event: "checkout"});
+  await must(server, "POST", "/v1/metrics", server.admin, {key: "order_value", name: "Order value", type: "mean", event: "checkout"});
+  const random = rng(2027);
+  const T = Math.floor(Date.now() / MINUTE) * MINUTE;
+  // Per minute: 2–3 checkouts, 15 during the bursts [T−50, T−30) and [T−14, now).
+  const events = [];
+  for (let minute = T - 360 * MINUTE; minute <= T; minute += MINUTE) {
+    const burst = (minute >= T - 50 * MINUTE && minute < T - 30 * MINUTE) || minute >= T - 14 * MINUTE;
+    const n = burst ? 15 : 2 + (random() < 0.5 ? 1 : 0);
+    for (let k = 0; k < n; k++) {
+      const ts = Math.min(minute + Math.floor(random() * MINUTE), Date.now() - 1);
+      events.push({type: "conversion", id: `k${events.length}`, user: `k${Math.floor(random() * 500)}`, event: "checkout", value: 30 + 40 * random(), ts});
+    }
+  }
+  await must(server, "POST", "/v1/events", server.sdk, {events});
+  await must(server, "POST", "/v1/alerts/rules", server.admin, {
+    key: "checkout_spike", metric: "checkouts", description: "more than 8 checkouts a minute over 15 minutes",
+    window: "15m", for: "5m", condition: {type: "threshold", op: "above", value: 8}});
+  // Oldest first: an evaluation before a stored later one is not stored.
+  const states = [];
+  for (let at = T - 60 * MINUTE; at <= T; at += 5 * MINUTE) {
+    const r = await evaluate(server, `as_of=${at}&subject=rule:checkout_spike`);
+    states.push(r.monitors.map((m) => m.state).join());
+  }
+
+  // 700 users in control and 300 in treatment of a 50/50 experiment: SRM.
+  await must(server, "POST", "/v1/experiments", server.admin, {
+    key: "srm-check", name: "Pricing page (broken split)",
+    variants: [{key: "control", weight: 0.5}, {key: "treatment", weight: 0.5}], status: "running"});
+  const exposures = [];
+  for (let u = 0; u < 1000; u++) {
+    exposures.push({type: "exposure", id: `s${u}`, experiment: "srm-check", user: `s${u}`,
+      variant: u < 700 ? "control" : "treatment", ts: Date.now() - 3 * 3600 * 1000 + u * 1000});
+  }
+  await must(server, "POST", "/v1/events", server.sdk, {events: exposures});
+  await evaluate(server, "subject=experiment:checkout-button");
+  await evaluate(server, "subject=experiment:srm-check");
+  return {states, checkouts: events.length};
+}
+
+// Listeners that collect what a page complains about.
+function watch(page, problems, urls) {
+  page.on("console", (m) => {
+    if (["error", "warn", "warning"].includes(m.type())) problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
+  page.on("request", (r) => urls.push(r.url()));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  return page.evaluateOnNewDocument(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+}
+
+// The metrics page in a new tab (its own sessionStorage: it asks for the key).
+async function checkMetricsPage(browser, server, alerting) {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(60000);
+  const problems = [];
+  const urls = [];
+  try {
+    await watch(page, problems, urls);
+    await page.setViewport({width: 1280, height: 900, deviceScaleFactor: 1});
+    // #refresh=2: the page refreshes every 2 s instead of every minute.
+    await page.goto(`${server.base}/metrics#refresh=2`, {waitUntil: "networkidle0"});
+    check(await page.$("#key-input") !== null, "the metrics page asks for an admin key in a new tab");
+    await page.type("#key-input", server.admin);
+    await Promise.all([page.click("form#key button[type=submit]"),
+      page.waitForSelector('.metric-card[data-metric="checkouts"] .metric-chart svg')]);
+    check(await page.$eval("header.top nav a.active", (a) => a.getAttribute("href")) === "/metrics", "the navigation marks Metrics");
+    await page.waitForFunction(() => [...document.querySelectorAll(".metric-card")].every((c) => c.querySelector("svg, .empty, .callout")));
+    const cards = await page.$$eval(".metric-card", (cs) => cs.map((c) => ({
+      metric: c.dataset.metric,
+      lines: c.querySelectorAll("svg g.series-line path").length,
+      firing: c.querySelectorAll("svg g.firing-period rect").length,
+      thresholds: c.querySelectorAll("svg g.threshold line").length,
+    })));
+    const shown = cards.map((c) => c.metric).sort();
+    check(["checkouts", "order_value", "pageviews", "revenue"].every((k) => shown.includes(k)) && !shown.includes("purchase"),
+      `a chart per metric with a series, none for the binomial one (${shown})`);
+    check(cards.every((c) => c.lines === 1), `every chart has its line (${JSON.stringify(cards)})`);
+    const checkouts = cards.find((c) => c.metric === "checkouts");
+    check(checkouts.firing === 2 && checkouts.thresholds === 1, `the rule's two firing periods are shaded and its threshold drawn (${JSON.stringify(checkouts)})`);
+    check(cards.filter((c) => c.metric !== "checkouts").every((c) => c.firing === 0), "no shading on metrics without a rule");
+    check(await page.$eval('#metrics-choose input[value="purchase"]', (b) => b.disabled && !b.checked), "a binomial metric cannot be chosen");
+    const rule = await page.$eval('#rules-table tr[data-rule="checkout_spike"]', (r) => ({state: r.dataset.state, text: r.innerText}));
+    check(rule.state === "firing" && /Firing/.test(rule.text) && /above 8 per minute over 15m/.test(rule.text),
+      `the rule list shows the rule firing with its condition (${JSON.stringify(rule)}; evaluations: ${alerting.states.join(" ")})`);
+    // Hovering the chart shows the bucket's tooltip.
+    const box = await (await page.$('.metric-card[data-metric="checkouts"] svg')).boundingBox();
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+    await page.waitForSelector('.metric-card[data-metric="checkouts"] svg [aria-label="tip"] text');
+    check(true, "a metric chart shows a tooltip on hover");
+    await page.mouse.move(0, 0);
+
+    // It refreshes by itself.
+    const seriesCalls = () => urls.filter((u) => u.includes("/v1/metrics/checkouts/series")).length;
+    const before = seriesCalls();
+    await page.waitForFunction(() => /updated/.test(document.querySelector("#metrics-updated").innerText));
+    await new Promise((r) => setTimeout(r, 4500));
+    check(seriesCalls() >= before + 1, `the page refreshes (series requests ${before} → ${seriesCalls()})`);
+
+    // The range control re-requests at another step.
+    await page.select("#metrics-range", "6h");
+    await page.waitForFunction(() => /updated/.test(document.querySelector("#metrics-updated").innerText));
+    await page.waitForFunction((n) => performance.getEntriesByType("resource").filter((e) => e.name.includes("step=5m")).length > n, {}, 0);
+    const sixHours = urls.filter((u) => u.includes("/v1/metrics/checkouts/series") && u.includes("step=5m")).map((u) => new URL(u));
+    const span = sixHours.length ? Number(sixHours.at(-1).searchParams.get("to")) - Number(sixHours.at(-1).searchParams.get("from")) : 0;
+    check(span === 6 * 3600 * 1000, `the range control asks for 6 hours at 5 minutes (${span} ms)`);
+    // Unticking a metric removes its chart and is remembered.
+    await page.click('#metrics-choose input[value="pageviews"]');
+    await page.waitForFunction(() => !document.querySelector('.metric-card[data-metric="pageviews"]'));
+    check(true, "unticking a metric removes its chart");
+    await page.reload({waitUntil: "networkidle0"});
+    await page.waitForSelector('.metric-card[data-metric="checkouts"] g.firing-period rect');
+    check(await page.$('.metric-card[data-metric="pageviews"]') === null &&
+      await page.$eval("#metrics-range", (s) => s.value) === "6h", "the chosen metrics and range are remembered");
+    await page.click('#metrics-choose input[value="pageviews"]');
+    await page.waitForSelector('.metric-card[data-metric="pageviews"] svg');
+    await page.waitForFunction(() => [...document.querySelectorAll(".metric-card")].every((c) => c.querySelector("svg")));
+    await page.screenshot({path: path.join(shotDir, "metrics.png"), fullPage: true});
+
+    const csp = await page.evaluate(() => window.__csp);
+    check(csp.length === 0, `metrics page: no Content-Security-Policy violation (${csp})`);
+    check(problems.length === 0, `metrics page: no console error, page error or failed request:\n  ${problems.join("\n  ")}`);
+    check(urls.every((u) => !u.includes(server.admin)), "metrics page: the key never goes into a URL");
+  } catch (e) {
+    console.error(`metrics page problems so far:\n  ${problems.join("\n  ")}`);
+    await page.screenshot({path: path.join(shotDir, "metrics-failure.png"), fullPage: true}).catch(() => {});
+    throw e;
+  } finally {
+    await page.close();
+  }
+  // Prometheus (no text/html in Accept) still gets its text; a browser gets the page.
+  const prom = await fetch(`${server.base}/metrics`, {headers: {Accept: "text/plain"}});
+  const promText = await prom.text();
+  check(prom.status === 200 && promText.includes("# HELP") && !promText.includes("<html"), "GET /metrics without text/html answers Prometheus text");
+  const html = await fetch(`${server.base}/metrics`, {headers: {Accept: "text/html,application/xhtml+xml"}});
+  check((html.headers.get("content-type") || "").startsWith("text/html"), "GET /metrics for a browser answers the page");
+}
+
 // ------------------------------------------------------------------ the browser
 // A server started with --insecure-no-auth: the pages open directly, with no key
 // form and no sign-out button, and list what the server has.
@@ -194,12 +351,14 @@ async function checkWithoutAuth(browser, dir) {
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "causeway-page-"));
   mkdirSync(shotDir, {recursive: true});
-  const server = await startServer(dir);
+  const server = await startServer(dir, ["--no-monitor-scheduler"]);
   let browser = null;
   let page = null;
   const problems = [];
   try {
     const seeded = await seed(server);
+    const alerting = await seedAlerts(server);
+    console.log(`rule states at the evaluations of the last hour: ${alerting.states.join(" ")}`);
     const segmentsServed = await call(server, "GET", "/v1/experiments/checkout-button/report?segment=country", server.admin);
     const serverSegments = segmentsServed.status === 200 && segmentsServed.json && segmentsServed.json.segments;
     console.log(`seeded ${seeded.events} events in ${Date.now() - started} ms; segments served: ${!!serverSegments}`);
@@ -239,6 +398,14 @@ async function main() {
     const health = await page.$$eval("table.list tbody tr", (rows) => Object.fromEntries(rows.map((r) => [r.dataset.key, r.querySelector(".health").innerText.trim()])));
     check(health["checkout-button"] === "Healthy", `checkout-button is healthy (got ${health["checkout-button"]})`);
     check(health["empty-experiment"] === "No exposures", `empty-experiment has no exposures (got ${health["empty-experiment"]})`);
+    // The monitors' badge: evaluated experiments have a verdict, the other reads "Not evaluated".
+    const monitors = await page.$$eval("table.list tbody tr", (rows) => Object.fromEntries(rows.map((r) => {
+      const b = r.querySelector(".monitors .badge");
+      return [r.dataset.key, b ? `${b.dataset.status}|${b.innerText.trim()}` : ""];
+    })));
+    check(/^(healthy|warning)\|/.test(monitors["checkout-button"]), `checkout-button has a monitor verdict (${monitors["checkout-button"]})`);
+    check(monitors["srm-check"] === "unhealthy|Alert: SRM", `srm-check shows its SRM alert (${monitors["srm-check"]})`);
+    check(monitors["empty-experiment"] === "unknown|Not evaluated", `empty-experiment is not evaluated (${monitors["empty-experiment"]})`);
     await page.screenshot({path: path.join(shotDir, "experiments.png")});
 
     // The report, opened from the list: the key stays in sessionStorage, not in the URL.
@@ -246,6 +413,9 @@ async function main() {
     check(await page.$("#key-input") === null, "the key is asked once per session, not per page");
     await page.waitForSelector("#forest svg");
     await page.waitForSelector("#series svg, #series .empty");
+    const badge = await page.$eval(".head .meta .monitor-health", (b) => b.dataset.status);
+    check(badge === "healthy" || badge === "warning", `the report has the monitors' badge (${badge})`);
+    check(await page.$$eval("#health .monitor", (m) => m.length) >= 3, "the report lists the monitors' states");
     const decisions = await page.$$eval(".decision", (ds) => ds.map((d) => d.innerText.replace(/\s+/g, " ")));
     check(decisions.length >= 1 && decisions.every((d) => d.length > 10), `a decision line with its reason (${decisions.join(" | ")})`);
     const forest = await page.$$eval("#forest svg", (svgs) => svgs.map((s) => ({dots: s.querySelectorAll("circle").length, rules: s.querySelectorAll("line").length})));
@@ -322,6 +492,15 @@ async function main() {
     const emptyText = await page.$eval("main", (m) => m.innerText);
     check(/no exposure/i.test(emptyText), "an experiment without exposures says so");
     await page.screenshot({path: path.join(shotDir, "experiment-empty.png"), fullPage: true});
+    check(await page.$eval("#health", (h) => h.dataset.status) === "unknown", "an experiment never evaluated says so in its health");
+
+    // An experiment with an SRM alert: the badge and the alert on its report.
+    await page.goto(`${server.base}/experiments/srm-check`, {waitUntil: "networkidle0"});
+    await page.waitForSelector("#health");
+    const srm = await page.$$eval("#recent-alerts li", (l) => l.map((x) => `${x.dataset.monitor}:${x.dataset.state}`));
+    check(srm.includes("srm:firing"), `the report lists the SRM alert (${srm})`);
+    check(await page.$eval(".head .meta .monitor-health", (b) => b.innerText.trim()) === "Alert: SRM", "the report's badge names the firing monitor");
+    await page.screenshot({path: path.join(shotDir, "experiment-alert.png"), fullPage: true});
 
     const csp = await page.evaluate(() => window.__csp);
     check(csp.length === 0, `no Content-Security-Policy violation (${csp})`);
@@ -340,6 +519,7 @@ async function main() {
     const again = await fetch(`${server.base}/static/plot.umd.min.js`, {headers: {"If-None-Match": js.headers.get("etag")}});
     check(again.status === 304, "assets revalidate by ETag");
 
+    await checkMetricsPage(browser, server, alerting);
     await checkWithoutAuth(browser, dir);
   } catch (e) {
     // What the page said before it failed, and what it showed.
