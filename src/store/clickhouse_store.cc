@@ -273,9 +273,8 @@ class ClickHouseStore final : public Store {
     for (const auto& [table, spec] :
          {std::pair{"experiments", kExperimentsTable}, std::pair{"metrics", kMetricsTable},
           std::pair{"api_keys", kApiKeysTable}, std::pair{"alert_rules", kAlertRulesTable},
-          std::pair{"monitor_states", kMonitorStatesTable},
-          std::pair{"alerts", kAlertsTable}, std::pair{"webhooks", kWebhooksTable},
-          std::pair{"deliveries", kDeliveriesTable}}) {
+          std::pair{"monitor_states", kMonitorStatesTable}, std::pair{"alerts", kAlertsTable},
+          std::pair{"webhooks", kWebhooksTable}, std::pair{"deliveries", kDeliveriesTable}}) {
       if (Status s = Create(
               client_, std::string("CREATE TABLE IF NOT EXISTS ") + db + "." + table + " " + spec);
           !s.ok()) {

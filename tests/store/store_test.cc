@@ -1,8 +1,8 @@
 // Store contract tests. The backend-independent cases run against every Store
 // implementation (SQLite, and ClickHouse on a server of the test's own: see
 // Backend below); cases about SQLite files stay SQLite-only.
-#include <algorithm>
 #include <sqlite3.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
