@@ -16,13 +16,17 @@ constexpr size_t kMaxNameBytes = 128;
 constexpr double kWeightTolerance = 1e-6;
 constexpr double kMaxWindowHours = 24.0 * 365 * 10;
 
-bool IsKey(const std::string& s) {
+}  // namespace
+
+bool IsKey(std::string_view s) {
   if (s.empty() || s.size() > kMaxKeyBytes) return false;
   for (unsigned char c : s) {
     if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.')) return false;
   }
   return true;
 }
+
+namespace {
 
 std::string VariantPath(size_t i) { return "variants[" + std::to_string(i) + "]"; }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/rollout.h"
@@ -20,6 +21,10 @@
 #include "common/status.h"
 
 namespace causeway::app {
+
+// The syntax of experiment, variant, metric and feature keys: 1-128 bytes of
+// [A-Za-z0-9_.-].
+bool IsKey(std::string_view s);
 
 // ---------------------------------------------------------------- experiments
 
