@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "store/store.h"
 
 namespace causeway::api {
 
@@ -93,10 +94,12 @@ class EventService;
 class ExperimentService;
 class KeyService;
 class MetricsRegistry;
+class PayloadCache;
 
 // Who may call a route: anyone, an sdk or admin key, or an admin key only
 // (docs/running.md, "API keys"). With --insecure-no-auth nothing is checked.
-enum class Access { kPublic, kSdk, kAdmin };
+// kClient: the path's first parameter is a client key (GET /api/features/{clientKey}).
+enum class Access { kPublic, kSdk, kAdmin, kClient };
 
 // Whether a route's handler reads the query string (through a FieldReader, which
 // refuses unknown names); any query parameter sent to a route that reads none is
@@ -124,6 +127,8 @@ struct Call {
   std::string content_type;    // Body::kPanel: "application/json" or "text/csv"
   std::string if_none_match;
   std::string accept;  // the Accept header (GET /metrics: the page for a browser)
+  // The caller's key scope (kAdmin on public routes and with --insecure-no-auth).
+  store::KeyScope scope = store::KeyScope::kAdmin;
 };
 
 // The services handlers call; owned by the server, shared by every request.
@@ -138,6 +143,7 @@ struct Services {
   app::AlertService* alerts = nullptr;      // records alerts; queues webhook deliveries
   bool allow_private_webhooks = false;      // --allow-private-webhooks (notify/url_policy.h)
   app::MonitorService* monitors = nullptr;  // rules, experiment monitors, rollouts
+  PayloadCache* payloads = nullptr;         // GET /api/features/{clientKey}
 };
 
 using Handler = HandlerResult (*)(Services&, const Call&);

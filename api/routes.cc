@@ -15,6 +15,7 @@
 #include "api/resources/assign.h"
 #include "api/resources/events.h"
 #include "api/resources/experiments.h"
+#include "api/resources/features.h"
 #include "api/resources/keys.h"
 #include "api/resources/lift.h"
 #include "api/resources/metric_series.h"
@@ -68,6 +69,27 @@ HandlerResult PatchOneAlertRule(Services& s, const Call& c) {
 }
 HandlerResult DeleteOneAlertRule(Services& s, const Call& c) {
   return DeleteAlertRule(*s.experiments, c.path[0], c.body);
+}
+
+// Features and the SDK payload (api/resources/features.h; issue 22, docs/sdk.md).
+HandlerResult PostFeature(Services& s, const Call& c) {
+  return CreateFeature(*s.experiments, *c.json);
+}
+HandlerResult GetFeatures(Services& s, const Call&) { return ListFeatures(*s.experiments); }
+HandlerResult GetOneFeature(Services& s, const Call& c) {
+  return GetFeature(*s.experiments, c.path[0]);
+}
+HandlerResult PatchOneFeature(Services& s, const Call& c) {
+  return PatchFeature(*s.experiments, c.path[0], *c.json);
+}
+HandlerResult DeleteOneFeature(Services& s, const Call& c) {
+  return DeleteFeature(*s.experiments, c.path[0], c.body);
+}
+HandlerResult GetFeatureValue(Services& s, const Call& c) {
+  return EvaluateFeatureRoute(*s.experiments, c.path[0], c.query);
+}
+HandlerResult GetSdkPayload(Services& s, const Call& c) {
+  return SdkPayloadRoute(*s.experiments, *s.payloads, c.if_none_match);
 }
 
 // Experiments (api/resources/experiments.h).
@@ -158,6 +180,13 @@ constexpr std::array kRoutes = {
     RouteSpec{"GET", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kNone, GetOneAlertRule},
     RouteSpec{"PATCH", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kJsonObject, PatchOneAlertRule},
     RouteSpec{"DELETE", "/v1/alerts/rules/{key}", kAdmin, kNoQuery, kBytes, DeleteOneAlertRule},
+    RouteSpec{"POST", "/v1/features", kAdmin, kNoQuery, kJsonObject, PostFeature},
+    RouteSpec{"GET", "/v1/features", kAdmin, kNoQuery, kNone, GetFeatures},
+    RouteSpec{"GET", "/v1/features/{key}", kAdmin, kNoQuery, kNone, GetOneFeature},
+    RouteSpec{"PATCH", "/v1/features/{key}", kAdmin, kNoQuery, kJsonObject, PatchOneFeature},
+    RouteSpec{"DELETE", "/v1/features/{key}", kAdmin, kNoQuery, kBytes, DeleteOneFeature},
+    RouteSpec{"GET", "/v1/features/{key}/evaluate", kSdk, kQuery, kNone, GetFeatureValue},
+    RouteSpec{"GET", "/api/features/{clientKey}", kClient, kNoQuery, kNone, GetSdkPayload},
     RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
     RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
     RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},

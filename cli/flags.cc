@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "                 [--access-log] [--config-poll-ms MS] [--allow-private-webhooks]\n"
     "                 [--webhook-retry-base-ms MS] [--webhook-retry-cap-ms MS]\n"
     "                 [--webhook-poll-ms MS] [--webhook-timeout-ms MS] [--no-monitor-scheduler]\n"
-    "  causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [STORE]\n"
+    "  causeway keys create --scope sdk|admin|client [--name N] [--expires-in-days D] [STORE]\n"
     "  causeway keys list [STORE]\n"
     "  causeway keys revoke ID [STORE]\n"
     "  causeway simulate --experiment KEY [--users N] [--effect E] [--days D] [--srm]\n"

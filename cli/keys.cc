@@ -31,9 +31,7 @@ int Fail(const Status& s) {
   return 1;
 }
 
-const char* ScopeName(store::KeyScope scope) {
-  return scope == store::KeyScope::kAdmin ? "admin" : "sdk";
-}
+const char* ScopeName(store::KeyScope scope) { return store::KeyScopeName(scope); }
 
 // "2026-11-23 18:47" (UTC), or "-".
 std::string ShortTime(const std::optional<int64_t>& ms) {
@@ -83,8 +81,8 @@ std::optional<int> ParseKeysFlags(int argc, char** argv, KeysRequest* r) {
     }
     if (auto status = KeysFlag(argc, argv, &i, r)) return status;
   }
-  if (r->verb == "create" && r->scope != "sdk" && r->scope != "admin") {
-    return Usage("--scope must be sdk or admin");
+  if (r->verb == "create" && !store::ParseKeyScope(r->scope)) {
+    return Usage("--scope must be sdk, admin or client");
   }
   if (r->verb == "revoke" && r->id.empty()) return Usage("keys revoke needs a key id (keys list)");
   if (std::string error; !store_choice.Resolve(&r->store, &error)) {
@@ -122,7 +120,7 @@ int KeysRevoke(store::Store& store, const std::string& id) {
 
 int KeysCreate(store::Store& store, const KeysRequest& r) {
   api::NewApiKey spec;
-  spec.scope = r.scope == "admin" ? store::KeyScope::kAdmin : store::KeyScope::kSdk;
+  spec.scope = store::ParseKeyScope(r.scope).value_or(store::KeyScope::kSdk);
   spec.name = r.name;
   if (r.days) spec.expires_ms = api::NowMs() + static_cast<int64_t>(*r.days * 86400000.0);
   std::string key;

@@ -2,7 +2,7 @@
 //
 //   causeway serve [--port N] [STORE] [--host H] [--threads N]
 //                  [--insecure-no-auth] [--access-log] [--config-poll-ms MS]
-//   causeway keys create --scope sdk|admin [--name N] [--expires-in-days D] [STORE]
+//   causeway keys create --scope sdk|admin|client [--name N] [--expires-in-days D] [STORE]
 //   causeway keys list [STORE]
 //   causeway keys revoke ID [STORE]
 // where STORE is --db PATH (SQLite, the default) or --store clickhouse

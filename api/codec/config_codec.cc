@@ -9,37 +9,6 @@
 namespace causeway::api {
 namespace {
 
-// assign::Value back to JSON; integral numbers are written as integers so a
-// condition reads back as it was sent.
-Json FromValue(const assign::Value& v) {
-  switch (v.type()) {
-    case assign::Value::Type::kNull:
-      return nullptr;
-    case assign::Value::Type::kBool:
-      return v.as_bool();
-    case assign::Value::Type::kNumber: {
-      const double d = v.as_number();
-      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) {
-        return static_cast<int64_t>(d);
-      }
-      return d;
-    }
-    case assign::Value::Type::kString:
-      return v.as_string();
-    case assign::Value::Type::kArray: {
-      Json a = Json::array();
-      for (const auto& e : v.as_array()) a.push_back(FromValue(e));
-      return a;
-    }
-    case assign::Value::Type::kObject: {
-      Json o = Json::object();
-      for (const auto& [k, e] : v.as_object()) o[k] = FromValue(e);
-      return o;
-    }
-  }
-  return nullptr;
-}
-
 // Marks the members a request may have, so that only others count as unknown
 // whatever the order of reads (an explicit null is a known member too).
 void MarkKnown(FieldReader& r, std::initializer_list<std::string_view> names) {

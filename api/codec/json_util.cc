@@ -1,5 +1,7 @@
 #include "api/codec/json_util.h"
 
+#include <cmath>
+
 namespace causeway::api {
 
 assign::Value ToValue(const Json& j) {
@@ -31,6 +33,35 @@ assign::Value ToValue(const Json& j) {
       break;
   }
   return assign::Value();
+}
+
+Json FromValue(const assign::Value& v) {
+  switch (v.type()) {
+    case assign::Value::Type::kNull:
+      return nullptr;
+    case assign::Value::Type::kBool:
+      return v.as_bool();
+    case assign::Value::Type::kNumber: {
+      const double d = v.as_number();
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) {
+        return static_cast<int64_t>(d);
+      }
+      return d;
+    }
+    case assign::Value::Type::kString:
+      return v.as_string();
+    case assign::Value::Type::kArray: {
+      Json a = Json::array();
+      for (const auto& e : v.as_array()) a.push_back(FromValue(e));
+      return a;
+    }
+    case assign::Value::Type::kObject: {
+      Json o = Json::object();
+      for (const auto& [k, e] : v.as_object()) o[k] = FromValue(e);
+      return o;
+    }
+  }
+  return nullptr;
 }
 
 std::optional<Status> ParseJsonObject(std::string_view body, Json* out) {

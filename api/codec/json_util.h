@@ -13,6 +13,9 @@ namespace causeway::api {
 
 // Converts parsed JSON into the assignment core's Value tree.
 assign::Value ToValue(const Json& j);
+// And back; integral numbers are written as integers so a condition or a
+// feature value reads back as it was sent.
+Json FromValue(const assign::Value& v);
 
 // Parses a request body as a JSON object, or an error naming the problem.
 std::optional<Status> ParseJsonObject(std::string_view body, Json* out);

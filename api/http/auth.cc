@@ -38,8 +38,7 @@ StatusOr<store::ApiKeyRow> CreateApiKey(store::Store& store, const NewApiKey& sp
     if (RAND_bytes(secret, sizeof secret) != 1 || RAND_bytes(id, sizeof id) != 1) {
       return Status::Internal("no system randomness");
     }
-    *key = std::string(spec.scope == store::KeyScope::kAdmin ? "cw_admin_" : "cw_sdk_") +
-           Hex(secret, sizeof secret);
+    *key = std::string("cw_") + store::KeyScopeName(spec.scope) + "_" + Hex(secret, sizeof secret);
     store::ApiKeyRow row;
     row.id = "key_" + Hex(id, sizeof id);
     row.hash = Sha256Hex(*key);

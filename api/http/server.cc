@@ -19,6 +19,7 @@
 #include "api/http/prometheus.h"
 #include "api/resources/events.h"
 #include "api/resources/experiments.h"
+#include "api/resources/features.h"
 #include "api/resources/keys.h"
 #include "api/routes.h"
 #include "app/alerts.h"
@@ -163,7 +164,7 @@ struct Server::Impl {
     poller.join();
   }
 
-  using Fn = std::function<void(const httplib::Request&, httplib::Response&)>;
+  using Fn = std::function<void(const httplib::Request&, httplib::Response&, store::KeyScope)>;
 
   // Registers a route with authentication, metrics and exception safety around it.
   // Bodies of POST, PATCH and DELETE are read here, after authentication, through
@@ -181,9 +182,9 @@ struct Server::Impl {
       if (query == Query::kNone && !req.params.empty()) {
         RespondError(res, InvalidArgument(req.params.begin()->first,
                                           "unknown query parameter: this endpoint takes none"));
-      } else if (Authorize(access, req, res)) {
+      } else if (std::optional<store::KeyScope> scope = Authorize(access, route_name, req, res)) {
         try {
-          if (!content || ReadBody(req, res, *content)) fn(req, res);
+          if (!content || ReadBody(req, res, *content)) fn(req, res, *scope);
         } catch (const std::exception& e) {
           Log("error", "handler threw", {{"route", route_name}, {"what", e.what()}});
           RespondError(res, Status(StatusCode::kInternal, "internal error"));
@@ -235,30 +236,55 @@ struct Server::Impl {
     return true;
   }
 
-  bool Authorize(Access access, const httplib::Request& req, httplib::Response& res) {
-    if (access == Access::kPublic || options.insecure_no_auth) return true;
+  // The scope of the caller's key, or nullopt with the refusal written. kAdmin for
+  // a public route and with --insecure-no-auth (nothing is restricted).
+  std::optional<store::KeyScope> Authorize(Access access, std::string_view route,
+                                           const httplib::Request& req, httplib::Response& res) {
+    if (access == Access::kPublic || options.insecure_no_auth) return store::KeyScope::kAdmin;
+    if (access == Access::kClient) {
+      // The client key is the path's first parameter: public, in the SDK's URL.
+      auto scope = req.matches.size() > 1 ? auth->Lookup(req.matches[1].str()) : std::nullopt;
+      if (scope != store::KeyScope::kClient) {
+        RespondError(res, Status(StatusCode::kUnauthenticated,
+                                 "unknown, expired or revoked client key (POST /v1/keys "
+                                 "{\"scope\": \"client\"} creates one)",
+                                 "clientKey"));
+        return std::nullopt;
+      }
+      return scope;
+    }
     const std::string& header = req.get_header_value("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
       RespondError(res,
                    Status(StatusCode::kUnauthenticated,
                           "missing API key: send 'Authorization: Bearer <key>'", "Authorization"));
-      return false;
+      return std::nullopt;
     }
     auto scope = auth->Lookup(std::string_view(header).substr(kBearer.size()));
     if (!scope) {
       RespondError(res, Status(StatusCode::kUnauthenticated, "unknown, expired or revoked API key",
                                "Authorization"));
-      return false;
+      return std::nullopt;
     }
     if (access == Access::kAdmin && *scope != store::KeyScope::kAdmin) {
       RespondError(res, Status(StatusCode::kPermissionDenied,
                                "this endpoint needs an admin key; an sdk key may only call "
                                "assignment and event ingestion",
                                "Authorization"));
-      return false;
+      return std::nullopt;
     }
-    return true;
+    // A client key is public (it is in every browser that runs the SDK): it may
+    // only send exposures (EventService::Ingest checks the events).
+    if (*scope == store::KeyScope::kClient && route != "/v1/events") {
+      RespondError(res, Status(StatusCode::kPermissionDenied,
+                               "a client key may only fetch the SDK payload "
+                               "(GET /api/features/{clientKey}) and send exposures "
+                               "(POST /v1/events)",
+                               "Authorization"));
+      return std::nullopt;
+    }
+    return scope;
   }
 
   // Registers every row of the route table (api/routes.h). A {parameter} of a
@@ -266,25 +292,26 @@ struct Server::Impl {
   void RegisterRoutes() {
     for (const RouteSpec& spec : Routes()) {
       const std::string pattern = std::regex_replace(
-          std::string(spec.path), std::regex("\\{[a-z_]+\\}"), "([A-Za-z0-9_.-]+)");
+          std::string(spec.path), std::regex("\\{[A-Za-z_]+\\}"), "([A-Za-z0-9_.-]+)");
       Route(
           spec.method, pattern, spec.path, spec.access,
-          [this, &spec](const httplib::Request& req, httplib::Response& res) {
-            Serve(spec, req, res);
-          },
+          [this, &spec](const httplib::Request& req, httplib::Response& res,
+                        store::KeyScope scope) { Serve(spec, req, res, scope); },
           spec.query);
     }
   }
 
   // Reads what the row says of the request, calls its handler and responds.
-  void Serve(const RouteSpec& spec, const httplib::Request& req, httplib::Response& res) {
+  void Serve(const RouteSpec& spec, const httplib::Request& req, httplib::Response& res,
+             store::KeyScope scope) {
     Call call{{},
               req.params,
               req.body,
               nullptr,
               req.get_header_value("Content-Type"),
               req.get_header_value("If-None-Match"),
-              req.get_header_value("Accept")};
+              req.get_header_value("Accept"),
+              scope};
     for (size_t i = 1; i < req.matches.size(); ++i) call.path.push_back(req.matches[i].str());
     Json body;
     if (spec.body == Body::kJsonObject) {
@@ -313,6 +340,7 @@ struct Server::Impl {
   }
 
   std::unique_ptr<KeyService> keys;
+  PayloadCache payloads;  // GET /api/features/{clientKey}
   Services services;
 
   // On an empty key table, one admin and one sdk key (printed once by `causeway serve`).
@@ -418,7 +446,7 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   impl->services = {impl->store.get(),         &impl->snapshots,   impl->experiments.get(),
                     impl->events.get(),        impl->keys.get(),   &impl->metrics,
                     !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private,
-                    impl->monitors->service()};
+                    impl->monitors->service(), &impl->payloads};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

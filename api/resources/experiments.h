@@ -12,9 +12,11 @@
 
 #include "api/codec/alert_rule_codec.h"
 #include "api/codec/config_codec.h"
+#include "api/codec/feature_codec.h"
 #include "api/handler.h"
 #include "app/alert_rule_service.h"
 #include "app/config_refresher.h"
+#include "app/feature_service.h"
 #include "app/services.h"
 #include "assign/engine.h"
 #include "store/store.h"
@@ -27,8 +29,10 @@ class ExperimentService {
       : experiments_(store, snapshots, &codec_),
         metrics_(store, &codec_),
         refresher_(store, &metrics_, &experiments_),
-        alert_rules_(store, &metrics_, &rule_codec_) {
+        alert_rules_(store, &metrics_, &rule_codec_),
+        features_(store, &experiments_, &feature_codec_) {
     experiments_.SetMetricCatalog(&metrics_);
+    refresher_.SetFeatures(&features_);
   }
 
   // Loads every stored experiment and metric and publishes the first snapshot.
@@ -59,6 +63,7 @@ class ExperimentService {
   app::ExperimentService& experiments() { return experiments_; }  // monitors apply rollouts
   app::MetricService& metrics() { return metrics_; }
   app::AlertRuleService& alert_rules() { return alert_rules_; }  // issue 21
+  app::FeatureService& features() { return features_; }          // issue 22
   const assign::SnapshotHolder& snapshots() const { return experiments_.snapshots(); }
 
  private:
@@ -68,6 +73,8 @@ class ExperimentService {
   app::ConfigRefresher refresher_;
   JsonAlertRuleCodec rule_codec_;
   app::AlertRuleService alert_rules_;
+  JsonFeatureCodec feature_codec_;
+  app::FeatureService features_;
 };
 
 }  // namespace causeway::api

@@ -58,7 +58,7 @@ void ReadExpiry(FieldReader& r, int64_t now_ms, std::optional<int64_t>* expires_
 Json ApiKeyJson(const store::ApiKeyRow& row, int64_t now_ms) {
   Json j = {{"id", row.id},
             {"name", row.name.empty() ? Json(nullptr) : Json(row.name)},
-            {"scope", row.scope == store::KeyScope::kAdmin ? "admin" : "sdk"},
+            {"scope", store::KeyScopeName(row.scope)},
             {"prefix", row.prefix},
             {"created_at", IsoTime(row.created_ms)},
             {"expires_at", nullptr},
@@ -83,8 +83,10 @@ HandlerResult KeyService::Create(const Json& body) {
   NewApiKey spec;
   FieldReader r(body);
   r.Enum("scope", &spec.scope,
-         {{"admin", store::KeyScope::kAdmin}, {"sdk", store::KeyScope::kSdk}});
-  r.Check(r.Present("scope"), "scope", "is required: admin or sdk");
+         {{"admin", store::KeyScope::kAdmin},
+          {"sdk", store::KeyScope::kSdk},
+          {"client", store::KeyScope::kClient}});
+  r.Check(r.Present("scope"), "scope", "is required: admin, sdk or client");
   r.Optional("name", &spec.name);
   r.Check(spec.name.size() <= kMaxNameBytes, "name", "must be at most 200 bytes");
   bool printable = true;

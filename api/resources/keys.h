@@ -32,7 +32,7 @@ class KeyService {
 
   // GET /v1/keys: {"keys": [...]}, oldest first, revoked and expired ones included.
   HandlerResult List();
-  // POST /v1/keys {"scope": "admin"|"sdk", "name"?, "expires_at"? | "expires_in_days"?}
+  // POST /v1/keys {"scope": "admin"|"sdk"|"client", "name"?, "expires_at"? | "expires_in_days"?}
   // -> 201 with the key's fields and "key", the secret.
   HandlerResult Create(const Json& body);
   // POST /v1/keys/{id}/revoke with an empty body or {}: 200 with the key's fields.

@@ -24,6 +24,9 @@ Status ConfigRefresher::LoadAt(int64_t version) {
   loaded_version_.reset();
   if (Status s = metrics_->Load(); !s.ok()) return s;
   if (Status s = experiments_->Load(); !s.ok()) return s;
+  if (features_ != nullptr) {
+    if (Status s = features_->Load(); !s.ok()) return s;
+  }
   loaded_version_ = version;
   return Status::Ok();
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "app/feature_service.h"
 #include "app/services.h"
 #include "common/status.h"
 #include "store/store.h"
@@ -39,6 +40,10 @@ class ConfigRefresher {
   // next Poll tries again.
   StatusOr<bool> Poll();
 
+  // Also reloads features (after experiments, which they name). REQUIRES: outlives
+  // the refresher; set before Load.
+  void SetFeatures(FeatureService* features) { features_ = features; }
+
   // The version of the configuration last loaded; nullopt before a successful Load.
   std::optional<int64_t> loaded_version() const { return loaded_version_; }
 
@@ -48,6 +53,7 @@ class ConfigRefresher {
   store::Store* const store_;
   MetricService* const metrics_;
   ExperimentService* const experiments_;
+  FeatureService* features_ = nullptr;
   std::optional<int64_t> loaded_version_;
 };
 

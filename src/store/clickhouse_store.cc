@@ -80,6 +80,9 @@ constexpr const char* kAlertRulesTable =
     "(key String, config String, created_ms Int64, updated_ms Int64, deleted UInt8, "
     "version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY key";
 
+// Features (issue 22): the same shape and rules as alert rules.
+constexpr const char* kFeaturesTable = kAlertRulesTable;
+
 // CREATE ... IF NOT EXISTS run by two processes at once can still fail in the
 // loser with "already exists" (ClickHouse checks, then creates): that is success.
 Status Create(Client& client, const std::string& sql) {
@@ -132,7 +135,7 @@ uint64_t NextVersion() {
   return next;
 }
 
-std::string ScopeName(KeyScope s) { return s == KeyScope::kAdmin ? "admin" : "sdk"; }
+std::string ScopeName(KeyScope s) { return KeyScopeName(s); }
 
 constexpr const char* kSelectApiKeys =
     "SELECT id, hash, prefix, scope, name, created_ms, isNull(expires_ms), "
@@ -143,7 +146,7 @@ ApiKeyRow ReadApiKey(const std::vector<std::string>& f) {  // a row of kSelectAp
   r.id = f[0];
   r.hash = f[1];
   r.prefix = f[2];
-  r.scope = f[3] == "admin" ? KeyScope::kAdmin : KeyScope::kSdk;
+  r.scope = ParseKeyScope(f[3]).value_or(KeyScope::kSdk);
   r.name = f[4];
   r.created_ms = ToInt(f[5]);
   if (f[6] == "0") r.expires_ms = ToInt(f[7]);
@@ -273,8 +276,9 @@ class ClickHouseStore final : public Store {
     for (const auto& [table, spec] :
          {std::pair{"experiments", kExperimentsTable}, std::pair{"metrics", kMetricsTable},
           std::pair{"api_keys", kApiKeysTable}, std::pair{"alert_rules", kAlertRulesTable},
-          std::pair{"monitor_states", kMonitorStatesTable}, std::pair{"alerts", kAlertsTable},
-          std::pair{"webhooks", kWebhooksTable}, std::pair{"deliveries", kDeliveriesTable}}) {
+          std::pair{"features", kFeaturesTable}, std::pair{"monitor_states", kMonitorStatesTable},
+          std::pair{"alerts", kAlertsTable}, std::pair{"webhooks", kWebhooksTable},
+          std::pair{"deliveries", kDeliveriesTable}}) {
       if (Status s = Create(
               client_, std::string("CREATE TABLE IF NOT EXISTS ") + db + "." + table + " " + spec);
           !s.ok()) {
@@ -492,8 +496,8 @@ class ClickHouseStore final : public Store {
     StatusOr<Rows> rows = Select(
         "SELECT (SELECT sum(version) FROM experiments FINAL), "
         "(SELECT sum(version) FROM metrics FINAL), (SELECT sum(version) FROM api_keys FINAL), "
-        "(SELECT sum(version) FROM alert_rules FINAL)",
-        4);
+        "(SELECT sum(version) FROM alert_rules FINAL), (SELECT sum(version) FROM features FINAL)",
+        5);
     if (!rows.ok()) return rows.status();
     if (rows->size() != 1) return Status::Internal("clickhouse: no configuration version");
     uint64_t sum = 0;
@@ -584,45 +588,36 @@ class ClickHouseStore final : public Store {
   // ------------------------------------------------------------ alert rules (issue 21)
 
   Status CreateAlertRule(const AlertRuleRow& row) override {
-    std::lock_guard lock(config_mu_);
-    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(row.key);
-    if (!old.ok()) return old.status();
-    if (*old) return Status::AlreadyExists("alert rule exists: " + row.key, "key");
-    return Insert("alert_rules", AlertRuleLine(row, false));
+    return CreateDocument("alert_rules", "alert rule", row);
   }
-
   Status UpdateAlertRule(const AlertRuleRow& row) override {
-    std::lock_guard lock(config_mu_);
-    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(row.key);
-    if (!old.ok()) return old.status();
-    if (!*old) return Status::NotFound("no alert rule with key " + row.key, "key");
-    AlertRuleRow updated = row;
-    updated.created_ms = (*old)->created_ms;  // as SQLite: created_ms never changes
-    return Insert("alert_rules", AlertRuleLine(updated, false));
+    return UpdateDocument("alert_rules", "alert rule", row);
   }
-
   Status DeleteAlertRule(std::string_view key) override {
-    std::lock_guard lock(config_mu_);
-    StatusOr<std::optional<AlertRuleRow>> old = FindAlertRule(key);
-    if (!old.ok()) return old.status();
-    if (!*old) return Status::NotFound("no alert rule with key " + std::string(key), "key");
-    return Insert("alert_rules", AlertRuleLine(**old, true));
+    return DeleteDocument("alert_rules", "alert rule", key);
   }
-
   StatusOr<AlertRuleRow> GetAlertRule(std::string_view key) override {
-    StatusOr<std::optional<AlertRuleRow>> row = FindAlertRule(key);
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::NotFound("no alert rule with key " + std::string(key), "key");
-    return **row;
+    return GetDocument("alert_rules", "alert rule", key);
+  }
+  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
+    return ListDocuments("alert_rules");
   }
 
-  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
-    StatusOr<Rows> rows = Select(std::string(kSelectAlertRules) + "ORDER BY key", 4);
-    if (!rows.ok()) return rows.status();
-    std::vector<AlertRuleRow> out;
-    for (const auto& f : *rows) out.push_back(AlertRuleRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
-    return out;
+  // ------------------------------------------------------------ features (issue 22)
+
+  Status CreateFeature(const FeatureRow& row) override {
+    return CreateDocument("features", "feature", row);
   }
+  Status UpdateFeature(const FeatureRow& row) override {
+    return UpdateDocument("features", "feature", row);
+  }
+  Status DeleteFeature(std::string_view key) override {
+    return DeleteDocument("features", "feature", key);
+  }
+  StatusOr<FeatureRow> GetFeature(std::string_view key) override {
+    return GetDocument("features", "feature", key);
+  }
+  StatusOr<std::vector<FeatureRow>> ListFeatures() override { return ListDocuments("features"); }
 
   // ---- Alerts, webhooks and the outbox (issue 21 part 5) ----
 
@@ -835,20 +830,73 @@ class ClickHouseStore final : public Store {
     return ReadExperiment(rows->front());
   }
 
-  static constexpr const char* kSelectAlertRules =
-      "SELECT key, config, created_ms, updated_ms FROM alert_rules FINAL WHERE deleted = 0 ";
-
-  StatusOr<std::optional<AlertRuleRow>> FindAlertRule(std::string_view key) {
-    StatusOr<Rows> rows = Select(kSelectAlertRules + ("AND key = " + Quote(key)), 4);
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return std::optional<AlertRuleRow>();
-    const auto& f = rows->front();
-    return std::optional<AlertRuleRow>(AlertRuleRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+  // Configuration documents (alert rules, features): a table of kAlertRulesTable's
+  // shape each; `table` is one of this file's table names.
+  static std::string SelectDocuments(const char* table) {
+    return std::string("SELECT key, config, created_ms, updated_ms FROM ") + table +
+           " FINAL WHERE deleted = 0 ";
   }
 
-  static std::string AlertRuleLine(const AlertRuleRow& r, bool deleted) {
+  StatusOr<std::optional<ConfigDocumentRow>> FindDocument(const char* table, std::string_view key) {
+    StatusOr<Rows> rows = Select(SelectDocuments(table) + "AND key = " + Quote(key), 4);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<ConfigDocumentRow>();
+    const auto& f = rows->front();
+    return std::optional<ConfigDocumentRow>(
+        ConfigDocumentRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+  }
+
+  static std::string DocumentLine(const ConfigDocumentRow& r, bool deleted) {
     return Line(EscapeTsv(r.key), EscapeTsv(r.config), Tsv(r.created_ms), Tsv(r.updated_ms),
                 std::string(deleted ? "1" : "0"), std::to_string(NextVersion()));
+  }
+
+  Status CreateDocument(const char* table, const char* noun, const ConfigDocumentRow& row) {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<ConfigDocumentRow>> old = FindDocument(table, row.key);
+    if (!old.ok()) return old.status();
+    if (*old) return Status::AlreadyExists(std::string(noun) + " exists: " + row.key, "key");
+    return Insert(table, DocumentLine(row, false));
+  }
+
+  Status UpdateDocument(const char* table, const char* noun, const ConfigDocumentRow& row) {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<ConfigDocumentRow>> old = FindDocument(table, row.key);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::NotFound(std::string("no ") + noun + " with key " + row.key, "key");
+    ConfigDocumentRow updated = row;
+    updated.created_ms = (*old)->created_ms;  // as SQLite: created_ms never changes
+    return Insert(table, DocumentLine(updated, false));
+  }
+
+  Status DeleteDocument(const char* table, const char* noun, std::string_view key) {
+    std::lock_guard lock(config_mu_);
+    StatusOr<std::optional<ConfigDocumentRow>> old = FindDocument(table, key);
+    if (!old.ok()) return old.status();
+    if (!*old) {
+      return Status::NotFound(std::string("no ") + noun + " with key " + std::string(key), "key");
+    }
+    return Insert(table, DocumentLine(**old, true));
+  }
+
+  StatusOr<ConfigDocumentRow> GetDocument(const char* table, const char* noun,
+                                          std::string_view key) {
+    StatusOr<std::optional<ConfigDocumentRow>> row = FindDocument(table, key);
+    if (!row.ok()) return row.status();
+    if (!*row) {
+      return Status::NotFound(std::string("no ") + noun + " with key " + std::string(key), "key");
+    }
+    return **row;
+  }
+
+  StatusOr<std::vector<ConfigDocumentRow>> ListDocuments(const char* table) {
+    StatusOr<Rows> rows = Select(SelectDocuments(table) + "ORDER BY key", 4);
+    if (!rows.ok()) return rows.status();
+    std::vector<ConfigDocumentRow> out;
+    for (const auto& f : *rows) {
+      out.push_back(ConfigDocumentRow{f[0], f[1], ToInt(f[2]), ToInt(f[3])});
+    }
+    return out;
   }
 
   const ClickHouseOptions options_;

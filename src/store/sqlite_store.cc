@@ -132,7 +132,8 @@ std::string ConfigVersionTriggers() {
 //  - events_conversion_time: conversions by (name, ts), for the series the rollup
 //    cannot answer (segmented by an attribute, or not aligned to minutes): a
 //    bucket is then one index range.
-//  - alert_rules: configuration, so its triggers raise config_version.
+//  - alert_rules and features (issue 22): configuration, so their triggers raise
+//    config_version.
 constexpr const char* kSeriesAndRulesSchema = R"sql(
 CREATE TABLE IF NOT EXISTS event_minutes(
   name TEXT NOT NULL, minute_ms INTEGER NOT NULL, events INTEGER NOT NULL,
@@ -148,6 +149,15 @@ CREATE TRIGGER IF NOT EXISTS config_version_alert_rules_INSERT AFTER INSERT ON a
 CREATE TRIGGER IF NOT EXISTS config_version_alert_rules_UPDATE AFTER UPDATE ON alert_rules
   BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
 CREATE TRIGGER IF NOT EXISTS config_version_alert_rules_DELETE AFTER DELETE ON alert_rules
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
+CREATE TABLE IF NOT EXISTS features(
+  key TEXT PRIMARY KEY, config TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS config_version_features_INSERT AFTER INSERT ON features
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
+CREATE TRIGGER IF NOT EXISTS config_version_features_UPDATE AFTER UPDATE ON features
+  BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
+CREATE TRIGGER IF NOT EXISTS config_version_features_DELETE AFTER DELETE ON features
   BEGIN UPDATE counters SET value = value + 1 WHERE name = 'config_version'; END;
 )sql";
 
@@ -168,6 +178,7 @@ class Stmt {
       stmt_ = nullptr;
     }
   }
+  Stmt(sqlite3* db, const std::string& sql) : Stmt(db, sql.c_str()) {}
   ~Stmt() { sqlite3_finalize(stmt_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -264,7 +275,7 @@ Status OpenConnection(const std::string& path, sqlite3** db) {
   return s;
 }
 
-std::string_view ScopeName(KeyScope s) { return s == KeyScope::kAdmin ? "admin" : "sdk"; }
+std::string_view ScopeName(KeyScope s) { return KeyScopeName(s); }
 
 // Brings api_keys of files made before keys had ids (hash, prefix, scope and
 // created_ms only) to the current columns and gives old rows ids. Idempotent.
@@ -1318,57 +1329,96 @@ class SqliteStore final : public Store {
   // ---- alert rules (issue 21) ----
 
   Status CreateAlertRule(const AlertRuleRow& row) override {
+    return CreateDocument("alert_rules", "alert rule", row);
+  }
+  Status UpdateAlertRule(const AlertRuleRow& row) override {
+    return UpdateDocument("alert_rules", "alert rule", row);
+  }
+  Status DeleteAlertRule(std::string_view key) override {
+    return DeleteDocument("alert_rules", "alert rule", key);
+  }
+  StatusOr<AlertRuleRow> GetAlertRule(std::string_view key) override {
+    return GetDocument("alert_rules", "alert rule", key);
+  }
+  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
+    return ListDocuments("alert_rules");
+  }
+
+  // ---- features (issue 22) ----
+
+  Status CreateFeature(const FeatureRow& row) override {
+    return CreateDocument("features", "feature", row);
+  }
+  Status UpdateFeature(const FeatureRow& row) override {
+    return UpdateDocument("features", "feature", row);
+  }
+  Status DeleteFeature(std::string_view key) override {
+    return DeleteDocument("features", "feature", key);
+  }
+  StatusOr<FeatureRow> GetFeature(std::string_view key) override {
+    return GetDocument("features", "feature", key);
+  }
+  StatusOr<std::vector<FeatureRow>> ListFeatures() override { return ListDocuments("features"); }
+
+  // Configuration documents (alert rules, features): one table each of (key,
+  // config, created_ms, updated_ms). `table` is one of this file's table names.
+  Status CreateDocument(const char* table, const char* noun, const ConfigDocumentRow& row) {
     std::lock_guard lock(config_mu_);
-    Stmt ins(config_,
-             "INSERT INTO alert_rules(key, config, created_ms, updated_ms) VALUES(?1, ?2, ?3, ?4)");
+    Stmt ins(config_, std::string("INSERT INTO ") + table +
+                          "(key, config, created_ms, updated_ms) VALUES(?1, ?2, ?3, ?4)");
     ins.Bind(1, row.key).Bind(2, row.config).Bind(3, row.created_ms).Bind(4, row.updated_ms);
     const int rc = ins.Step();
-    if (rc == SQLITE_CONSTRAINT) {
-      return Status::AlreadyExists("alert rule exists: " + row.key, "key");
-    }
+    if (rc == SQLITE_CONSTRAINT)
+      return Status::AlreadyExists(std::string(noun) + " exists: " + row.key, "key");
     if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
     return Status::Ok();
   }
 
   // created_ms is kept as first stored.
-  Status UpdateAlertRule(const AlertRuleRow& row) override {
+  Status UpdateDocument(const char* table, const char* noun, const ConfigDocumentRow& row) {
     std::lock_guard lock(config_mu_);
-    Stmt up(config_, "UPDATE alert_rules SET config = ?2, updated_ms = ?3 WHERE key = ?1");
+    Stmt up(config_,
+            std::string("UPDATE ") + table + " SET config = ?2, updated_ms = ?3 WHERE key = ?1");
     up.Bind(1, row.key).Bind(2, row.config).Bind(3, row.updated_ms);
     if (up.Step() != SQLITE_DONE) return Status::Internal(up.Error());
     if (sqlite3_changes(config_) == 0) {
-      return Status::NotFound("no alert rule with key " + row.key, "key");
+      return Status::NotFound(std::string("no ") + noun + " with key " + row.key, "key");
     }
     return Status::Ok();
   }
 
-  Status DeleteAlertRule(std::string_view key) override {
+  Status DeleteDocument(const char* table, const char* noun, std::string_view key) {
     std::lock_guard lock(config_mu_);
-    Stmt del(config_, "DELETE FROM alert_rules WHERE key = ?1");
+    Stmt del(config_, std::string("DELETE FROM ") + table + " WHERE key = ?1");
     del.Bind(1, key);
     if (del.Step() != SQLITE_DONE) return Status::Internal(del.Error());
     if (sqlite3_changes(config_) == 0) {
-      return Status::NotFound("no alert rule with key " + std::string(key), "key");
+      return Status::NotFound(std::string("no ") + noun + " with key " + std::string(key), "key");
     }
     return Status::Ok();
   }
 
-  StatusOr<AlertRuleRow> GetAlertRule(std::string_view key) override {
+  StatusOr<ConfigDocumentRow> GetDocument(const char* table, const char* noun,
+                                          std::string_view key) {
     std::lock_guard lock(config_mu_);
-    Stmt q(config_, "SELECT key, config, created_ms, updated_ms FROM alert_rules WHERE key = ?1");
+    Stmt q(config_, std::string("SELECT key, config, created_ms, updated_ms FROM ") + table +
+                        " WHERE key = ?1");
     q.Bind(1, key);
     StatusOr<bool> row = q.One();
     if (!row.ok()) return row.status();
-    if (!*row) return Status::NotFound("no alert rule with key " + std::string(key), "key");
-    return AlertRuleRow{q.Text(0), q.Text(1), q.Int(2), q.Int(3)};
+    if (!*row) {
+      return Status::NotFound(std::string("no ") + noun + " with key " + std::string(key), "key");
+    }
+    return ConfigDocumentRow{q.Text(0), q.Text(1), q.Int(2), q.Int(3)};
   }
 
-  StatusOr<std::vector<AlertRuleRow>> ListAlertRules() override {
+  StatusOr<std::vector<ConfigDocumentRow>> ListDocuments(const char* table) {
     std::lock_guard lock(config_mu_);
-    Stmt q(config_, "SELECT key, config, created_ms, updated_ms FROM alert_rules ORDER BY key");
-    std::vector<AlertRuleRow> out;
+    Stmt q(config_, std::string("SELECT key, config, created_ms, updated_ms FROM ") + table +
+                        " ORDER BY key");
+    std::vector<ConfigDocumentRow> out;
     Status s = q.Each([&] {
-      out.push_back(AlertRuleRow{q.Text(0), q.Text(1), q.Int(2), q.Int(3)});
+      out.push_back(ConfigDocumentRow{q.Text(0), q.Text(1), q.Int(2), q.Int(3)});
     });
     if (!s.ok()) return s;
     return out;
@@ -1511,7 +1561,7 @@ class SqliteStore final : public Store {
     r.id = q.Text(0);
     r.hash = q.Text(1);
     r.prefix = q.Text(2);
-    r.scope = q.Text(3) == "admin" ? KeyScope::kAdmin : KeyScope::kSdk;
+    r.scope = ParseKeyScope(q.Text(3)).value_or(KeyScope::kSdk);
     r.name = q.Text(4);
     r.created_ms = q.Int(5);
     r.expires_ms = q.OptionalInt(6);

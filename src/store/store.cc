@@ -27,6 +27,25 @@ StatusOr<std::vector<AlertRow>> Store::ListAlerts(int64_t, int64_t) {
   return NotImplemented("alerts");
 }
 StatusOr<AlertRow> Store::GetAlert(std::string_view) { return NotImplemented("alerts"); }
+const char* KeyScopeName(KeyScope scope) {
+  switch (scope) {
+    case KeyScope::kAdmin:
+      return "admin";
+    case KeyScope::kClient:
+      return "client";
+    case KeyScope::kSdk:
+      break;
+  }
+  return "sdk";
+}
+
+std::optional<KeyScope> ParseKeyScope(std::string_view text) {
+  if (text == "sdk") return KeyScope::kSdk;
+  if (text == "admin") return KeyScope::kAdmin;
+  if (text == "client") return KeyScope::kClient;
+  return std::nullopt;
+}
+
 Status Store::CreateAlertRule(const AlertRuleRow&) { return NotImplemented("alert rules"); }
 Status Store::UpdateAlertRule(const AlertRuleRow&) { return NotImplemented("alert rules"); }
 Status Store::DeleteAlertRule(std::string_view) { return NotImplemented("alert rules"); }
@@ -36,6 +55,11 @@ StatusOr<AlertRuleRow> Store::GetAlertRule(std::string_view) {
 StatusOr<std::vector<AlertRuleRow>> Store::ListAlertRules() {
   return NotImplemented("alert rules");
 }
+Status Store::CreateFeature(const FeatureRow&) { return NotImplemented("features"); }
+Status Store::UpdateFeature(const FeatureRow&) { return NotImplemented("features"); }
+Status Store::DeleteFeature(std::string_view) { return NotImplemented("features"); }
+StatusOr<FeatureRow> Store::GetFeature(std::string_view) { return NotImplemented("features"); }
+StatusOr<std::vector<FeatureRow>> Store::ListFeatures() { return NotImplemented("features"); }
 Status Store::CreateWebhook(const WebhookRow&) { return NotImplemented("webhooks"); }
 StatusOr<std::vector<WebhookRow>> Store::ListWebhooks() { return NotImplemented("webhooks"); }
 Status Store::DeleteWebhook(std::string_view) { return NotImplemented("webhooks"); }

@@ -44,7 +44,13 @@ struct MetricRow {
   int64_t created_ms = 0;
 };
 
-enum class KeyScope { kSdk, kAdmin };
+// sdk: assignment and events; admin: everything; client (issue 22): public, the SDK
+// payload of GET /api/features/{clientKey} and exposures to POST /v1/events only.
+enum class KeyScope { kSdk, kAdmin, kClient };
+// "sdk", "admin", "client".
+const char* KeyScopeName(KeyScope scope);
+// nullopt for any other text.
+std::optional<KeyScope> ParseKeyScope(std::string_view text);
 
 // An API key as stored. The secret itself is never stored, only its hash.
 struct ApiKeyRow {
@@ -205,13 +211,16 @@ struct DeliveryRow {
   int64_t delivered_ms = 0;
 };
 
-// A metric alert rule as stored; the config is the API's JSON, opaque here.
-struct AlertRuleRow {
+// A configuration document keyed by a string: a metric alert rule or a feature
+// (issue 22). The config is the API's JSON, opaque here.
+struct ConfigDocumentRow {
   std::string key;
   std::string config;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
 };
+using AlertRuleRow = ConfigDocumentRow;
+using FeatureRow = ConfigDocumentRow;
 
 class Store {
  public:
@@ -316,6 +325,14 @@ class Store {
   virtual Status DeleteAlertRule(std::string_view key);     // NotFound if absent
   virtual StatusOr<AlertRuleRow> GetAlertRule(std::string_view key);
   virtual StatusOr<std::vector<AlertRuleRow>> ListAlertRules();
+
+  // Features with values (issue 22; configuration: raises ConfigVersion). As
+  // alert rules: AlreadyExists / NotFound naming "key"; created_ms kept on update.
+  virtual Status CreateFeature(const FeatureRow& row);
+  virtual Status UpdateFeature(const FeatureRow& row);
+  virtual Status DeleteFeature(std::string_view key);
+  virtual StatusOr<FeatureRow> GetFeature(std::string_view key);
+  virtual StatusOr<std::vector<FeatureRow>> ListFeatures();
 
   // Webhooks and the outbox.
   virtual Status CreateWebhook(const WebhookRow& row);

@@ -20,7 +20,7 @@ namespace {
 std::string Fill(std::string path) {
   // Every {parameter} names an existing thing, so the request reaches its handler.
   path = std::regex_replace(path, std::regex("\\{key\\}"), "walk");
-  return std::regex_replace(path, std::regex("\\{[a-z_]+\\}"), "walk");
+  return std::regex_replace(path, std::regex("\\{[A-Za-z_]+\\}"), "walk");
 }
 
 }  // namespace
