@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,12 +35,28 @@ struct RawBody {
   std::string content_type = "application/json";
 };
 
+// A response sent in chunks as they come (server-sent events). The server calls
+// Next again and again: it blocks for a short while at most (so a stopping server
+// is not held up), appends what to send now (possibly nothing) and returns false
+// to end the response. Called from one thread at a time.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  virtual bool Next(std::string* out) = 0;
+};
+
+struct StreamBody {
+  std::shared_ptr<ChunkSource> source;
+  std::string content_type;
+};
+
 class HandlerResult {
  public:
   HandlerResult(Json body, int http_status = 200)
       : http_status_(http_status), v_(std::move(body)) {}
   HandlerResult(RawBody body, int http_status = 200)
       : http_status_(http_status), v_(std::move(body)) {}
+  HandlerResult(StreamBody body) : v_(std::move(body)) {}
   // REQUIRES: !error.ok()
   HandlerResult(Status error) : v_(std::move(error)) {}
 
@@ -47,7 +64,10 @@ class HandlerResult {
   // The 2xx (or 304) status of a success. REQUIRES: ok()
   int http_status() const { return http_status_; }
   bool is_raw() const { return std::holds_alternative<RawBody>(v_); }
-  // REQUIRES: ok() && !is_raw()
+  bool is_stream() const { return std::holds_alternative<StreamBody>(v_); }
+  // REQUIRES: is_stream()
+  StreamBody& stream() { return std::get<StreamBody>(v_); }
+  // REQUIRES: ok() && !is_raw() && !is_stream()
   const Json& body() const { return std::get<Json>(v_); }
   // REQUIRES: is_raw()
   RawBody& raw() { return std::get<RawBody>(v_); }
@@ -63,7 +83,7 @@ class HandlerResult {
 
  private:
   int http_status_ = 200;
-  std::variant<Json, RawBody, Status> v_;
+  std::variant<Json, RawBody, StreamBody, Status> v_;
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 
@@ -129,6 +149,14 @@ struct Call {
   std::string accept;  // the Accept header (GET /metrics: the page for a browser)
   // The caller's key scope (kAdmin on public routes and with --insecure-no-auth).
   store::KeyScope scope = store::KeyScope::kAdmin;
+  // A client key's payload encryption key (GET /api/features/{clientKey}); "" for none.
+  std::string payload_key;
+};
+
+// Who called: what Authorize verified of the key.
+struct Caller {
+  store::KeyScope scope = store::KeyScope::kAdmin;
+  std::string payload_key;
 };
 
 // The services handlers call; owned by the server, shared by every request.

@@ -89,7 +89,10 @@ HandlerResult GetFeatureValue(Services& s, const Call& c) {
   return EvaluateFeatureRoute(*s.experiments, c.path[0], c.query);
 }
 HandlerResult GetSdkPayload(Services& s, const Call& c) {
-  return SdkPayloadRoute(*s.experiments, *s.payloads, c.if_none_match);
+  return SdkPayloadRoute(*s.experiments, *s.payloads, c.payload_key, c.if_none_match);
+}
+HandlerResult GetSdkStream(Services& s, const Call& c) {
+  return SdkStreamRoute(*s.experiments, *s.payloads, c.payload_key);
 }
 
 // Experiments (api/resources/experiments.h).
@@ -187,6 +190,7 @@ constexpr std::array kRoutes = {
     RouteSpec{"DELETE", "/v1/features/{key}", kAdmin, kNoQuery, kBytes, DeleteOneFeature},
     RouteSpec{"GET", "/v1/features/{key}/evaluate", kSdk, kQuery, kNone, GetFeatureValue},
     RouteSpec{"GET", "/api/features/{clientKey}", kClient, kNoQuery, kNone, GetSdkPayload},
+    RouteSpec{"GET", "/sub/{clientKey}", kClient, kNoQuery, kNone, GetSdkStream},
     RouteSpec{"POST", "/v1/analyses/ab", kAdmin, kNoQuery, kJsonObject, PostAb},
     RouteSpec{"POST", "/v1/design/sample-size", kAdmin, kNoQuery, kJsonObject, PostSampleSize},
     RouteSpec{"POST", "/v1/design/sequential", kAdmin, kNoQuery, kJsonObject, PostSequential},

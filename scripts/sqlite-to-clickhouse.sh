@@ -60,10 +60,19 @@ copy() {  # copy TABLE SQLITE_SELECT
 copy experiments "SELECT $(esc key), 0, $(esc config), phase, '', created_ms, updated_ms, 0, 1 FROM experiments
   UNION ALL SELECT $(esc experiment), phase, '', 0, $(esc seed), 0, 0, started_ms, 1 FROM phases"
 copy metrics "SELECT $(esc key), $(esc config), created_ms, 1 FROM metrics"
+# payload_key (issue 22) is absent from databases no Causeway since then has opened.
+payload_key="''"
+if [[ "$(sqlite3 -readonly "$db" "SELECT count(*) FROM pragma_table_info('api_keys') WHERE name = 'payload_key'")" == 1 ]]; then
+  payload_key="COALESCE(payload_key, '')"
+fi
 copy api_keys "SELECT $(esc id), $(esc hash), $(esc prefix), scope, $(esc "COALESCE(name, '')"), created_ms,
-  COALESCE(expires_ms, '\\N'), COALESCE(revoked_ms, '\\N'), 1 FROM api_keys"
+  COALESCE(expires_ms, '\\N'), COALESCE(revoked_ms, '\\N'), 1,
+  $(esc "$payload_key") FROM api_keys"
 if [[ "$(sqlite3 -readonly "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alert_rules'")" == 1 ]]; then
   copy alert_rules "SELECT $(esc key), $(esc config), created_ms, updated_ms, 0, 1 FROM alert_rules"
+fi
+if [[ "$(sqlite3 -readonly "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'features'")" == 1 ]]; then
+  copy features "SELECT $(esc key), $(esc config), created_ms, updated_ms, 0, 1 FROM features"
 fi
 copy events "SELECT type, $(esc "CASE WHEN type = 0 THEN experiment ELSE name END"), $(esc uid), ts,
   $(esc id), $(esc "COALESCE(variant, '')"), CASE WHEN type = 0 THEN 0 ELSE printf('%!.17g', value) END,

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "api/http/log.h"
+#include "crypto/crypto.h"
 
 namespace causeway::api {
 namespace {
@@ -47,6 +48,11 @@ StatusOr<store::ApiKeyRow> CreateApiKey(store::Store& store, const NewApiKey& sp
     row.name = spec.name;
     row.created_ms = NowMs();
     row.expires_ms = spec.expires_ms;
+    if (spec.encrypt_payload) {
+      std::optional<std::string> aes = crypto::RandomBytes(16);
+      if (!aes) return Status::Internal("no system randomness");
+      row.payload_key = crypto::Base64Encode(*aes);
+    }
     last = store.CreateApiKey(row);
     if (last.ok()) return row;
     if (last.code() != StatusCode::kAlreadyExists) break;
@@ -55,7 +61,7 @@ StatusOr<store::ApiKeyRow> CreateApiKey(store::Store& store, const NewApiKey& sp
   return last;
 }
 
-std::optional<store::KeyScope> KeyAuthenticator::Lookup(std::string_view key) {
+std::optional<KeyAuthenticator::Verified> KeyAuthenticator::Verify(std::string_view key) {
   if (key.empty() || key.size() > 256) return std::nullopt;
   CheckRevocations();
   const int64_t now_ms = NowMs();
@@ -65,7 +71,7 @@ std::optional<store::KeyScope> KeyAuthenticator::Lookup(std::string_view key) {
     if (auto it = known_.find(key); it != known_.end()) {
       const Entry& e = it->second;
       if (e.expires_ms && now_ms >= *e.expires_ms) return std::nullopt;
-      return e.scope;
+      return Verified{e.scope, e.payload_key};
     }
     epoch = epoch_;
   }
@@ -74,8 +80,10 @@ std::optional<store::KeyScope> KeyAuthenticator::Lookup(std::string_view key) {
   if (!row.ok() || !row->Active(now_ms)) return std::nullopt;
   std::unique_lock lock(mu_);
   // Not when a Forget() came between the read and now: the row may be stale.
-  if (epoch_ == epoch) known_.emplace(std::string(key), Entry{row->scope, row->expires_ms});
-  return row->scope;
+  if (epoch_ == epoch) {
+    known_.emplace(std::string(key), Entry{row->scope, row->expires_ms, row->payload_key});
+  }
+  return Verified{row->scope, row->payload_key};
 }
 
 void KeyAuthenticator::Forget() {

@@ -26,6 +26,7 @@ struct NewApiKey {
   store::KeyScope scope = store::KeyScope::kSdk;
   std::string name;                   // optional description
   std::optional<int64_t> expires_ms;  // none: never expires
+  bool encrypt_payload = false;       // client keys: a random AES-128 payload key
 };
 
 // Creates and stores a new key with a fresh public id ("key_" + 12 random hex
@@ -64,8 +65,17 @@ class KeyAuthenticator {
 
   explicit KeyAuthenticator(store::Store* store) : store_(store) {}
 
-  // The scope of an active (known, unrevoked, unexpired) key, else nullopt.
-  std::optional<store::KeyScope> Lookup(std::string_view key);
+  struct Verified {
+    store::KeyScope scope;
+    std::string payload_key;  // client keys: the payload's encryption key ("" for none)
+  };
+  // What an active (known, unrevoked, unexpired) key is, else nullopt.
+  std::optional<Verified> Verify(std::string_view key);
+  // Its scope only.
+  std::optional<store::KeyScope> Lookup(std::string_view key) {
+    auto v = Verify(key);
+    return v ? std::optional<store::KeyScope>(v->scope) : std::nullopt;
+  }
 
   // Forgets every verified key; the next lookup of each asks the store.
   void Forget();
@@ -74,6 +84,7 @@ class KeyAuthenticator {
   struct Entry {
     store::KeyScope scope;
     std::optional<int64_t> expires_ms;
+    std::string payload_key;
   };
   // Heterogeneous lookup: the hot path hashes the header's string_view without copying.
   struct KeyHash {

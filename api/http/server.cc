@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -46,6 +47,19 @@ void Respond(httplib::Response& res, HandlerResult& r) {
   if (!r.ok()) return RespondError(res, r.error());
   res.status = r.http_status();
   for (const auto& [name, value] : r.headers()) res.set_header(name, value);
+  if (r.is_stream()) {
+    // Empty chunks are never written: cpp-httplib ends the response on one.
+    res.set_chunked_content_provider(
+        r.stream().content_type, [source = r.stream().source](size_t, httplib::DataSink& sink) {
+          std::string chunk;
+          if (!source->Next(&chunk)) {
+            sink.done();
+            return true;
+          }
+          return chunk.empty() || sink.write(chunk.data(), chunk.size());
+        });
+    return;
+  }
   if (!r.is_raw()) return res.set_content(Dump(r.body()), kJson);
   if (res.status == 304) return;  // no body, no Content-Type
   res.set_content(std::move(r.raw().text), r.raw().content_type);
@@ -164,7 +178,7 @@ struct Server::Impl {
     poller.join();
   }
 
-  using Fn = std::function<void(const httplib::Request&, httplib::Response&, store::KeyScope)>;
+  using Fn = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
 
   // Registers a route with authentication, metrics and exception safety around it.
   // Bodies of POST, PATCH and DELETE are read here, after authentication, through
@@ -182,9 +196,9 @@ struct Server::Impl {
       if (query == Query::kNone && !req.params.empty()) {
         RespondError(res, InvalidArgument(req.params.begin()->first,
                                           "unknown query parameter: this endpoint takes none"));
-      } else if (std::optional<store::KeyScope> scope = Authorize(access, route_name, req, res)) {
+      } else if (std::optional<Caller> caller = Authorize(access, route_name, req, res)) {
         try {
-          if (!content || ReadBody(req, res, *content)) fn(req, res, *scope);
+          if (!content || ReadBody(req, res, *content)) fn(req, res, *caller);
         } catch (const std::exception& e) {
           Log("error", "handler threw", {{"route", route_name}, {"what", e.what()}});
           RespondError(res, Status(StatusCode::kInternal, "internal error"));
@@ -236,23 +250,24 @@ struct Server::Impl {
     return true;
   }
 
-  // The scope of the caller's key, or nullopt with the refusal written. kAdmin for
-  // a public route and with --insecure-no-auth (nothing is restricted).
-  std::optional<store::KeyScope> Authorize(Access access, std::string_view route,
-                                           const httplib::Request& req, httplib::Response& res) {
-    if (access == Access::kPublic || options.insecure_no_auth) return store::KeyScope::kAdmin;
+  // What the caller's key is, or nullopt with the refusal written. Scope kAdmin
+  // for a public route and with --insecure-no-auth (nothing is restricted).
+  std::optional<Caller> Authorize(Access access, std::string_view route,
+                                  const httplib::Request& req, httplib::Response& res) {
     if (access == Access::kClient) {
       // The client key is the path's first parameter: public, in the SDK's URL.
-      auto scope = req.matches.size() > 1 ? auth->Lookup(req.matches[1].str()) : std::nullopt;
-      if (scope != store::KeyScope::kClient) {
-        RespondError(res, Status(StatusCode::kUnauthenticated,
-                                 "unknown, expired or revoked client key (POST /v1/keys "
-                                 "{\"scope\": \"client\"} creates one)",
-                                 "clientKey"));
-        return std::nullopt;
-      }
-      return scope;
+      // Checked with --insecure-no-auth too: it names the payload's encryption.
+      auto key = req.matches.size() > 1 ? auth->Verify(req.matches[1].str()) : std::nullopt;
+      if (key && key->scope == store::KeyScope::kClient)
+        return Caller{key->scope, key->payload_key};
+      if (options.insecure_no_auth) return Caller{};
+      RespondError(res, Status(StatusCode::kUnauthenticated,
+                               "unknown, expired or revoked client key (POST /v1/keys "
+                               "{\"scope\": \"client\"} creates one)",
+                               "clientKey"));
+      return std::nullopt;
     }
+    if (access == Access::kPublic || options.insecure_no_auth) return Caller{};
     const std::string& header = req.get_header_value("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
@@ -267,13 +282,6 @@ struct Server::Impl {
                                "Authorization"));
       return std::nullopt;
     }
-    if (access == Access::kAdmin && *scope != store::KeyScope::kAdmin) {
-      RespondError(res, Status(StatusCode::kPermissionDenied,
-                               "this endpoint needs an admin key; an sdk key may only call "
-                               "assignment and event ingestion",
-                               "Authorization"));
-      return std::nullopt;
-    }
     // A client key is public (it is in every browser that runs the SDK): it may
     // only send exposures (EventService::Ingest checks the events).
     if (*scope == store::KeyScope::kClient && route != "/v1/events") {
@@ -284,7 +292,14 @@ struct Server::Impl {
                                "Authorization"));
       return std::nullopt;
     }
-    return scope;
+    if (access == Access::kAdmin && *scope != store::KeyScope::kAdmin) {
+      RespondError(res, Status(StatusCode::kPermissionDenied,
+                               "this endpoint needs an admin key; an sdk key may only call "
+                               "assignment and event ingestion",
+                               "Authorization"));
+      return std::nullopt;
+    }
+    return Caller{*scope, ""};
   }
 
   // Registers every row of the route table (api/routes.h). A {parameter} of a
@@ -295,15 +310,16 @@ struct Server::Impl {
           std::string(spec.path), std::regex("\\{[A-Za-z_]+\\}"), "([A-Za-z0-9_.-]+)");
       Route(
           spec.method, pattern, spec.path, spec.access,
-          [this, &spec](const httplib::Request& req, httplib::Response& res,
-                        store::KeyScope scope) { Serve(spec, req, res, scope); },
+          [this, &spec](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+            Serve(spec, req, res, caller);
+          },
           spec.query);
     }
   }
 
   // Reads what the row says of the request, calls its handler and responds.
   void Serve(const RouteSpec& spec, const httplib::Request& req, httplib::Response& res,
-             store::KeyScope scope) {
+             const Caller& caller) {
     Call call{{},
               req.params,
               req.body,
@@ -311,7 +327,8 @@ struct Server::Impl {
               req.get_header_value("Content-Type"),
               req.get_header_value("If-None-Match"),
               req.get_header_value("Accept"),
-              scope};
+              caller.scope,
+              caller.payload_key};
     for (size_t i = 1; i < req.matches.size(); ++i) call.path.push_back(req.matches[i].str());
     Json body;
     if (spec.body == Body::kJsonObject) {
@@ -447,6 +464,9 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
                     impl->events.get(),        impl->keys.get(),   &impl->metrics,
                     !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private,
                     impl->monitors->service(), &impl->payloads};
+  // Each event stream holds a worker thread: at most half of them (docs/sdk.md).
+  impl->payloads.set_max_streams(
+      std::max(1, static_cast<int>(options.threads ? options.threads : 128) / 2));
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -480,7 +500,10 @@ bool Server::Run() {
   return ok;
 }
 
-void Server::Stop() { impl_->http.stop(); }
+void Server::Stop() {
+  impl_->payloads.Stop();  // ends the event streams, which hold worker threads
+  impl_->http.stop();
+}
 
 bool Server::running() const { return impl_->http.is_running(); }
 

@@ -5,6 +5,7 @@
 #include "api/codec/json_util.h"
 #include "api/http/auth.h"
 #include "api/http/log.h"
+#include "crypto/crypto.h"
 
 namespace causeway::api {
 
@@ -72,13 +73,15 @@ HandlerResult EvaluateFeatureRoute(ExperimentService& experiments, std::string_v
   return out;
 }
 
-std::shared_ptr<const PayloadCache::Entry> PayloadCache::Get(ExperimentService& experiments) {
+std::shared_ptr<const PayloadCache::Entry> PayloadCache::Plain(ExperimentService& experiments) {
   std::shared_ptr<const app::FeatureSet> set = experiments.features().Current();
   const uint64_t version = experiments.snapshots().Current().version();
-  std::lock_guard lock(mu_);
-  if (entry_ && entry_->features_generation == set->generation &&
-      entry_->experiments_version == version) {
-    return entry_;
+  {
+    std::lock_guard lock(mu_);
+    if (plain_ && plain_->features_generation == set->generation &&
+        plain_->experiments_version == version) {
+      return plain_;
+    }
   }
   auto entry = std::make_shared<Entry>();
   entry->features_generation = set->generation;
@@ -86,8 +89,83 @@ std::shared_ptr<const PayloadCache::Entry> PayloadCache::Get(ExperimentService& 
   entry->body =
       RenderSdkPayload(app::BuildSdkPayload(*set, experiments.experiments().List())).dump();
   entry->etag = "\"" + Sha256Hex(entry->body).substr(0, 32) + "\"";
-  entry_ = entry;
+  std::lock_guard lock(mu_);
+  // A concurrent build of a newer configuration wins; an older one never replaces it.
+  if (!plain_ || plain_->features_generation < entry->features_generation ||
+      plain_->experiments_version < entry->experiments_version) {
+    plain_ = entry;
+  }
   return entry;
+}
+
+namespace {
+
+// GrowthBook's encryptedFeatures: base64(iv) "." base64(AES-128-CBC(features JSON)).
+// The IV is the first 16 bytes of HMAC-SHA256(key, plaintext) (a synthetic IV):
+// the same payload encrypts to the same text on every instance, so ETags agree,
+// and only equal payloads share an IV.
+std::optional<std::string> EncryptFeatures(const std::string& key_base64,
+                                           const std::string& plaintext) {
+  std::optional<std::string> key = crypto::Base64Decode(key_base64);
+  if (!key || key->size() != 16) return std::nullopt;
+  const std::string iv = crypto::HmacSha256(*key, plaintext).substr(0, 16);
+  std::optional<std::string> ct = crypto::Aes128CbcEncrypt(*key, iv, plaintext);
+  if (!ct) return std::nullopt;
+  return crypto::Base64Encode(iv) + "." + crypto::Base64Encode(*ct);
+}
+
+}  // namespace
+
+std::shared_ptr<const PayloadCache::Entry> PayloadCache::Get(ExperimentService& experiments,
+                                                             const std::string& payload_key) {
+  std::shared_ptr<const Entry> plain = Plain(experiments);
+  if (payload_key.empty()) return plain;
+  {
+    std::lock_guard lock(mu_);
+    auto it = encrypted_.find(payload_key);
+    if (it != encrypted_.end() && it->second->features_generation == plain->features_generation &&
+        it->second->experiments_version == plain->experiments_version) {
+      return it->second;
+    }
+  }
+  Json doc = Json::parse(plain->body);
+  auto entry = std::make_shared<Entry>();
+  entry->features_generation = plain->features_generation;
+  entry->experiments_version = plain->experiments_version;
+  std::optional<std::string> encrypted = EncryptFeatures(payload_key, doc["features"].dump());
+  Json out = {{"status", 200},
+              {"features", Json::object()},
+              {"encryptedFeatures", encrypted ? Json(*encrypted) : Json(nullptr)},
+              {"dateUpdated", doc["dateUpdated"]}};
+  entry->body = out.dump();
+  entry->etag = "\"" + Sha256Hex(entry->body).substr(0, 32) + "\"";
+  std::lock_guard lock(mu_);
+  encrypted_[payload_key] = entry;
+  return entry;
+}
+
+bool PayloadCache::AcquireStream() {
+  int n = streams_.load();
+  do {
+    if (n >= max_streams_) return false;
+  } while (!streams_.compare_exchange_weak(n, n + 1));
+  return true;
+}
+
+void PayloadCache::ReleaseStream() { streams_.fetch_sub(1); }
+
+bool PayloadCache::Wait(std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return stopped_; });
+  return !stopped_;
+}
+
+void PayloadCache::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
 }
 
 namespace {
@@ -99,18 +177,70 @@ bool Matches(std::string_view if_none_match, std::string_view etag) {
   return if_none_match.find(etag) != std::string_view::npos;
 }
 
+HandlerResult& PayloadHeaders(HandlerResult& r) {
+  return r.Header("Access-Control-Allow-Origin", "*")
+      .Header("Access-Control-Expose-Headers", "ETag, x-sse-support")
+      // GrowthBook's SDKs open the stream (GET /sub/{clientKey}) only when told.
+      .Header("x-sse-support", "enabled");
+}
+
+// One subscriber: sends the payload when its ETag changes.
+class PayloadStream final : public ChunkSource {
+ public:
+  PayloadStream(ExperimentService& experiments, PayloadCache& cache, std::string payload_key)
+      : experiments_(experiments), cache_(cache), payload_key_(std::move(payload_key)) {}
+  ~PayloadStream() override { cache_.ReleaseStream(); }
+
+  bool Next(std::string* out) override {
+    if (!first_ && !cache_.Wait(std::chrono::milliseconds(kStreamPollMs))) return false;
+    first_ = false;
+    const auto now = std::chrono::steady_clock::now();
+    std::shared_ptr<const PayloadCache::Entry> e = cache_.Get(experiments_, payload_key_);
+    if (e->etag != sent_etag_) {
+      *out = "event: features\ndata: " + e->body + "\n\n";
+      sent_etag_ = e->etag;
+      last_write_ = now;
+    } else if (now - last_write_ >= std::chrono::seconds(15)) {
+      *out = ": keep-alive\n\n";
+      last_write_ = now;
+    }
+    return true;
+  }
+
+ private:
+  ExperimentService& experiments_;
+  PayloadCache& cache_;
+  const std::string payload_key_;
+  bool first_ = true;
+  std::string sent_etag_;
+  std::chrono::steady_clock::time_point last_write_;
+};
+
 }  // namespace
 
 HandlerResult SdkPayloadRoute(ExperimentService& experiments, PayloadCache& cache,
-                              std::string_view if_none_match) {
-  std::shared_ptr<const PayloadCache::Entry> e = cache.Get(experiments);
+                              const std::string& payload_key, std::string_view if_none_match) {
+  std::shared_ptr<const PayloadCache::Entry> e = cache.Get(experiments, payload_key);
   HandlerResult r = Matches(if_none_match, e->etag) ? HandlerResult(RawBody{"", ""}, 304)
                                                     : HandlerResult(RawBody{e->body});
   // Revalidated on every fetch (cheap: a 304), so a change is seen at the next one.
-  r.Header("ETag", e->etag)
-      .Header("Cache-Control", "public, max-age=0, must-revalidate")
-      .Header("Access-Control-Allow-Origin", "*")
-      .Header("Access-Control-Expose-Headers", "ETag");
+  r.Header("ETag", e->etag).Header("Cache-Control", "public, max-age=0, must-revalidate");
+  PayloadHeaders(r);
+  return r;
+}
+
+HandlerResult SdkStreamRoute(ExperimentService& experiments, PayloadCache& cache,
+                             const std::string& payload_key) {
+  if (!cache.AcquireStream()) {
+    return HandlerResult(
+        Status(StatusCode::kUnavailable, "too many open streams on this instance (" +
+                                             std::to_string(cache.streams()) +
+                                             "); the SDK retries, or polls the payload"));
+  }
+  HandlerResult r(StreamBody{std::make_shared<PayloadStream>(experiments, cache, payload_key),
+                             "text/event-stream"});
+  r.Header("Cache-Control", "no-cache").Header("X-Accel-Buffering", "no");
+  PayloadHeaders(r);
   return r;
 }
 

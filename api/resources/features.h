@@ -5,6 +5,10 @@
 //   with an ETag (If-None-Match -> 304), Cache-Control and CORS for browser SDKs.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,23 +30,49 @@ HandlerResult EvaluateFeatureRoute(ExperimentService& experiments, std::string_v
                                    const QueryParams& query);
 
 // The payload's body and ETag, rebuilt only when the features or the experiments
-// changed (a generation of each). Thread-safe.
+// changed (a generation of each); per payload key for encrypted payloads. Also the
+// registry of the server-sent-event streams (GET /sub/{clientKey}). Thread-safe.
 class PayloadCache {
  public:
   struct Entry {
     uint64_t features_generation = 0;
     uint64_t experiments_version = 0;
     std::string body;
-    std::string etag;  // a strong validator: "\"<16 hex digits of SHA-256 of the body>\""
+    std::string etag;  // a strong validator: "\"<32 hex digits of SHA-256 of the body>\""
   };
-  std::shared_ptr<const Entry> Get(ExperimentService& experiments);
+  // payload_key: "" for the plain payload, else the base64 AES-128 key of a client
+  // key: the body then has encryptedFeatures instead of features.
+  std::shared_ptr<const Entry> Get(ExperimentService& experiments, const std::string& payload_key);
+
+  // Streams: at most max_streams at once (each holds one HTTP worker thread).
+  void set_max_streams(int n) { max_streams_ = n; }
+  bool AcquireStream();
+  void ReleaseStream();
+  int streams() const { return streams_.load(); }
+  // Waits up to `wait` or until Stop; false once stopped.
+  bool Wait(std::chrono::milliseconds wait);
+  // Ends every stream (called before the HTTP server stops).
+  void Stop();
 
  private:
+  std::shared_ptr<const Entry> Plain(ExperimentService& experiments);
+
   std::mutex mu_;
-  std::shared_ptr<const Entry> entry_;  // GUARDED_BY(mu_)
+  std::condition_variable cv_;
+  bool stopped_ = false;                                           // GUARDED_BY(mu_)
+  std::shared_ptr<const Entry> plain_;                             // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<const Entry>> encrypted_;  // GUARDED_BY(mu_)
+  std::atomic<int> streams_{0};
+  int max_streams_ = 64;
 };
 
 HandlerResult SdkPayloadRoute(ExperimentService& experiments, PayloadCache& cache,
-                              std::string_view if_none_match);
+                              const std::string& payload_key, std::string_view if_none_match);
+// GET /sub/{clientKey}: text/event-stream; `event: features` with the payload on
+// connect and after every change (checked every kStreamPollMs), a comment every
+// 15 s to keep proxies from closing it. 503 beyond the cache's max_streams.
+inline constexpr int kStreamPollMs = 200;
+HandlerResult SdkStreamRoute(ExperimentService& experiments, PayloadCache& cache,
+                             const std::string& payload_key);
 
 }  // namespace causeway::api

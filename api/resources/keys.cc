@@ -66,6 +66,10 @@ Json ApiKeyJson(const store::ApiKeyRow& row, int64_t now_ms) {
             {"active", row.Active(now_ms)}};
   if (auto t = OptionalTime(row.expires_ms)) j["expires_at"] = *t;
   if (auto t = OptionalTime(row.revoked_ms)) j["revoked_at"] = *t;
+  // What GrowthBook's SDKs take as decryptionKey; as public as the client key.
+  if (row.scope == store::KeyScope::kClient) {
+    j["decryption_key"] = row.payload_key.empty() ? Json(nullptr) : Json(row.payload_key);
+  }
   return j;
 }
 
@@ -88,6 +92,9 @@ HandlerResult KeyService::Create(const Json& body) {
           {"client", store::KeyScope::kClient}});
   r.Check(r.Present("scope"), "scope", "is required: admin, sdk or client");
   r.Optional("name", &spec.name);
+  r.Optional("encrypt_payload", &spec.encrypt_payload);
+  r.Check(!spec.encrypt_payload || spec.scope == store::KeyScope::kClient, "encrypt_payload",
+          "only a client key has a payload to encrypt");
   r.Check(spec.name.size() <= kMaxNameBytes, "name", "must be at most 200 bytes");
   bool printable = true;
   for (unsigned char c : spec.name) printable = printable && c >= 0x20 && c != 0x7f;

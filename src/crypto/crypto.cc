@@ -75,4 +75,38 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+
+std::optional<std::string> Aes128Cbc(bool encrypt, std::string_view key, std::string_view iv,
+                                     std::string_view in) {
+  if (key.size() != 16 || iv.size() != 16 || in.size() > (size_t{1} << 30)) return std::nullopt;
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) return std::nullopt;
+  std::string out(in.size() + 16, '\0');
+  int n = 0, tail = 0;
+  const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+  const auto* v = reinterpret_cast<const unsigned char*>(iv.data());
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const bool ok = EVP_CipherInit_ex(ctx, EVP_aes_128_cbc(), nullptr, k, v, encrypt ? 1 : 0) == 1 &&
+                  EVP_CipherUpdate(ctx, o, &n, reinterpret_cast<const unsigned char*>(in.data()),
+                                   static_cast<int>(in.size())) == 1 &&
+                  EVP_CipherFinal_ex(ctx, o + n, &tail) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) return std::nullopt;
+  out.resize(static_cast<size_t>(n + tail));
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> Aes128CbcEncrypt(std::string_view key, std::string_view iv,
+                                            std::string_view plaintext) {
+  return Aes128Cbc(true, key, iv, plaintext);
+}
+
+std::optional<std::string> Aes128CbcDecrypt(std::string_view key, std::string_view iv,
+                                            std::string_view ciphertext) {
+  return Aes128Cbc(false, key, iv, ciphertext);
+}
+
 }  // namespace causeway::crypto

@@ -24,5 +24,13 @@ std::optional<std::string> Base64Decode(std::string_view text);
 std::optional<std::string> RandomBytes(size_t n);
 // Equal contents, compared in time that depends on the length only.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
+// AES-128-CBC with PKCS#7 padding (what Web Crypto's AES-CBC decrypts) of
+// `plaintext` under the 16-byte `key` and `iv`; nullopt for other sizes or when
+// OpenSSL fails.
+std::optional<std::string> Aes128CbcEncrypt(std::string_view key, std::string_view iv,
+                                            std::string_view plaintext);
+// Its inverse; nullopt for a wrong key (bad padding) or malformed input.
+std::optional<std::string> Aes128CbcDecrypt(std::string_view key, std::string_view iv,
+                                            std::string_view ciphertext);
 
 }  // namespace causeway::crypto

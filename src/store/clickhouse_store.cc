@@ -71,7 +71,8 @@ constexpr const char* kMetricsTable =
     "ENGINE = ReplacingMergeTree(version) ORDER BY key";
 constexpr const char* kApiKeysTable =
     "(id String, hash String, prefix String, scope String, name String, created_ms Int64, "
-    "expires_ms Nullable(Int64), revoked_ms Nullable(Int64), version UInt64) "
+    "expires_ms Nullable(Int64), revoked_ms Nullable(Int64), version UInt64, "
+    "payload_key String DEFAULT '') "
     "ENGINE = ReplacingMergeTree(version) ORDER BY id";
 
 // Alert rules (issue 21): a deletion inserts the key again with deleted = 1 and a
@@ -139,7 +140,8 @@ std::string ScopeName(KeyScope s) { return KeyScopeName(s); }
 
 constexpr const char* kSelectApiKeys =
     "SELECT id, hash, prefix, scope, name, created_ms, isNull(expires_ms), "
-    "ifNull(expires_ms, 0), isNull(revoked_ms), ifNull(revoked_ms, 0) FROM api_keys FINAL ";
+    "ifNull(expires_ms, 0), isNull(revoked_ms), ifNull(revoked_ms, 0), payload_key "
+    "FROM api_keys FINAL ";
 
 ApiKeyRow ReadApiKey(const std::vector<std::string>& f) {  // a row of kSelectApiKeys
   ApiKeyRow r;
@@ -151,13 +153,14 @@ ApiKeyRow ReadApiKey(const std::vector<std::string>& f) {  // a row of kSelectAp
   r.created_ms = ToInt(f[5]);
   if (f[6] == "0") r.expires_ms = ToInt(f[7]);
   if (f[8] == "0") r.revoked_ms = ToInt(f[9]);
+  r.payload_key = f[10];
   return r;
 }
 
 std::string ApiKeyLine(const ApiKeyRow& k, uint64_t version) {
   return Line(EscapeTsv(k.id), EscapeTsv(k.hash), EscapeTsv(k.prefix), ScopeName(k.scope),
               EscapeTsv(k.name), Tsv(k.created_ms), Tsv(k.expires_ms), Tsv(k.revoked_ms),
-              std::to_string(version));
+              std::to_string(version), EscapeTsv(k.payload_key));
 }
 
 // A row of "SELECT key, config, phase, created_ms, updated_ms".
@@ -281,6 +284,20 @@ class ClickHouseStore final : public Store {
           std::pair{"deliveries", kDeliveriesTable}}) {
       if (Status s = Create(
               client_, std::string("CREATE TABLE IF NOT EXISTS ") + db + "." + table + " " + spec);
+          !s.ok()) {
+        return s;
+      }
+    }
+    // Databases made before client keys could encrypt their payload (issue 22). 18.16
+    // has no ADD COLUMN IF NOT EXISTS: look, then add; a process that added it
+    // meanwhile makes ours fail with "already exists", which Create takes as success.
+    StatusOr<int64_t> has_payload_key =
+        Count("SELECT count() FROM system.columns WHERE database = " + Quote(db) +
+              " AND table = 'api_keys' AND name = 'payload_key'");
+    if (!has_payload_key.ok()) return has_payload_key.status();
+    if (*has_payload_key == 0) {
+      if (Status s = Create(
+              client_, "ALTER TABLE " + db + ".api_keys ADD COLUMN payload_key String DEFAULT ''");
           !s.ok()) {
         return s;
       }
@@ -442,14 +459,14 @@ class ClickHouseStore final : public Store {
   }
 
   StatusOr<ApiKeyRow> FindApiKey(std::string_view hash) override {
-    StatusOr<Rows> rows = Select(kSelectApiKeys + ("WHERE hash = " + Quote(hash)), 10);
+    StatusOr<Rows> rows = Select(kSelectApiKeys + ("WHERE hash = " + Quote(hash)), 11);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no such API key");
     return ReadApiKey(rows->front());
   }
 
   StatusOr<std::vector<ApiKeyRow>> ListApiKeys() override {
-    StatusOr<Rows> rows = Select(std::string(kSelectApiKeys) + "ORDER BY created_ms, id", 10);
+    StatusOr<Rows> rows = Select(std::string(kSelectApiKeys) + "ORDER BY created_ms, id", 11);
     if (!rows.ok()) return rows.status();
     std::vector<ApiKeyRow> out;
     for (const auto& f : *rows) out.push_back(ReadApiKey(f));
@@ -460,7 +477,7 @@ class ClickHouseStore final : public Store {
 
   StatusOr<ApiKeyRow> RevokeApiKey(std::string_view id, int64_t now_ms) override {
     std::lock_guard lock(config_mu_);
-    StatusOr<Rows> rows = Select(kSelectApiKeys + ("WHERE id = " + Quote(id)), 10);
+    StatusOr<Rows> rows = Select(kSelectApiKeys + ("WHERE id = " + Quote(id)), 11);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no API key with id " + std::string(id), "id");
     ApiKeyRow row = ReadApiKey(rows->front());

@@ -285,8 +285,11 @@ Status MigrateApiKeys(sqlite3* db) {
   std::vector<std::string> columns;
   Stmt info(db, "PRAGMA table_info(api_keys)");
   if (Status s = info.Each([&] { columns.push_back(info.Text(1)); }); !s.ok()) return s;
-  static constexpr std::pair<const char*, const char*> kAdded[] = {
-      {"id", "TEXT"}, {"name", "TEXT"}, {"expires_ms", "INTEGER"}, {"revoked_ms", "INTEGER"}};
+  static constexpr std::pair<const char*, const char*> kAdded[] = {{"id", "TEXT"},
+                                                                   {"name", "TEXT"},
+                                                                   {"expires_ms", "INTEGER"},
+                                                                   {"revoked_ms", "INTEGER"},
+                                                                   {"payload_key", "TEXT"}};
   for (const auto& [column, type] : kAdded) {
     if (std::find(columns.begin(), columns.end(), column) != columns.end()) continue;
     std::string sql = std::string("ALTER TABLE api_keys ADD COLUMN ") + column + " " + type;
@@ -314,7 +317,8 @@ Status MigrateSeries(sqlite3* db) {
 
 // "SELECT <the columns ReadApiKey reads> FROM api_keys <rest>".
 std::string SelectApiKeys(std::string_view rest) {
-  return "SELECT id, hash, prefix, scope, name, created_ms, expires_ms, revoked_ms FROM api_keys " +
+  return "SELECT id, hash, prefix, scope, name, created_ms, expires_ms, revoked_ms, payload_key "
+         "FROM api_keys " +
          std::string(rest);
 }
 
@@ -742,7 +746,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(config_mu_);
     Stmt ins(config_,
              "INSERT INTO api_keys(id, hash, prefix, scope, name, created_ms, expires_ms, "
-             "revoked_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+             "revoked_ms, payload_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     ins.Bind(1, row.id).Bind(2, row.hash).Bind(3, row.prefix).Bind(4, ScopeName(row.scope));
     if (row.name.empty()) {
       ins.BindNull(5);
@@ -750,6 +754,11 @@ class SqliteStore final : public Store {
       ins.Bind(5, row.name);
     }
     ins.Bind(6, row.created_ms).Bind(7, row.expires_ms).Bind(8, row.revoked_ms);
+    if (row.payload_key.empty()) {
+      ins.BindNull(9);
+    } else {
+      ins.Bind(9, row.payload_key);
+    }
     int rc = ins.Step();
     if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("key exists");
     if (rc != SQLITE_DONE) return Status::Internal(ins.Error());
@@ -1566,6 +1575,7 @@ class SqliteStore final : public Store {
     r.created_ms = q.Int(5);
     r.expires_ms = q.OptionalInt(6);
     r.revoked_ms = q.OptionalInt(7);
+    r.payload_key = q.Text(8);
     return r;
   }
 

@@ -62,6 +62,9 @@ struct ApiKeyRow {
   int64_t created_ms = 0;
   std::optional<int64_t> expires_ms;  // refused from this instant on
   std::optional<int64_t> revoked_ms;  // refused since this instant; never cleared
+  // Client keys only: base64 of the 16-byte AES-128 key that encrypts this key's SDK
+  // payload (GrowthBook's encryptedFeatures); "" for a plain payload.
+  std::string payload_key;
 
   // Neither revoked nor expired at `now_ms`.
   bool Active(int64_t now_ms) const { return !revoked_ms && (!expires_ms || now_ms < *expires_ms); }

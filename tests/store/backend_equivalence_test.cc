@@ -519,6 +519,14 @@ void SameConfiguration(Store& a, Store& b) {
     CHECK(y->created_ms == x.created_ms);
     CHECK(y->expires_ms == x.expires_ms);
     CHECK(y->revoked_ms == x.revoked_ms);
+    CHECK(y->payload_key == x.payload_key);
+  }
+  const auto [fa, fb] = BothLists(a.ListFeatures(), b.ListFeatures());
+  for (size_t i = 0; i < fa.size(); ++i) {
+    CHECK(fa[i].key == fb[i].key);
+    CHECK(fa[i].config == fb[i].config);
+    CHECK(fa[i].created_ms == fb[i].created_ms);
+    CHECK(fa[i].updated_ms == fb[i].updated_ms);
   }
 }
 
@@ -690,12 +698,22 @@ TEST_CASE(
   REQUIRE(sqlite->CreateMetric({"visits", "{}", 12}).ok());
   REQUIRE(sqlite->CreateAlertRule({"rule", odd, 13, 14}).ok());
   ApiKeyRow admin{"key_000000000001", std::string(64, 'a'), "cw_adm", KeyScope::kAdmin, odd, 21,
-                  std::nullopt,       std::nullopt};
+                  std::nullopt,       std::nullopt,         ""};
   ApiKeyRow sdk{"key_000000000002",         std::string(64, 'b'), "cw_sdk", KeyScope::kSdk, "", 22,
-                int64_t{9'000'000'000'000}, std::nullopt};
+                int64_t{9'000'000'000'000}, std::nullopt,         ""};
   ApiKeyRow old{"key_000000000003", std::string(64, 'c'), "cw_old", KeyScope::kSdk, "old", 23,
-                std::nullopt,       std::nullopt};
-  for (const ApiKeyRow& k : {admin, sdk, old}) REQUIRE(sqlite->CreateApiKey(k).ok());
+                std::nullopt,       std::nullopt,         ""};
+  ApiKeyRow client{"key_000000000004",
+                   std::string(64, 'd'),
+                   "cw_cli",
+                   KeyScope::kClient,
+                   "web",
+                   24,
+                   std::nullopt,
+                   std::nullopt,
+                   "AAECAwQFBgcICQoLDA0ODw=="};
+  for (const ApiKeyRow& k : {admin, sdk, old, client}) REQUIRE(sqlite->CreateApiKey(k).ok());
+  REQUIRE(sqlite->CreateFeature({"banner", odd, 15, 16}).ok());
   REQUIRE(sqlite->RevokeApiKey(old.id, 30).ok());
 
   ClickHouseOptions options;
