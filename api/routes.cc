@@ -43,7 +43,9 @@ HandlerResult Prometheus(Services& s, const Call& c) {
 }
 
 // Events (api/resources/events.h) and metric definitions (api/resources/metrics.h).
-HandlerResult PostEvents(Services& s, const Call& c) { return s.events->Ingest(c.body); }
+HandlerResult PostEvents(Services& s, const Call& c) {
+  return s.events->Ingest(c.body, c.scope == store::KeyScope::kClient);
+}
 HandlerResult PostMetric(Services& s, const Call& c) {
   return CreateMetric(*s.experiments, *c.json);
 }

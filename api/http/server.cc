@@ -305,6 +305,16 @@ struct Server::Impl {
   // Registers every row of the route table (api/routes.h). A {parameter} of a
   // path matches one segment of letters, digits, '_', '.' and '-'.
   void RegisterRoutes() {
+    // A browser posts exposures with a client key (docs/sdk.md, "Exposures back"):
+    // a cross-origin POST with an Authorization header, so it asks first. The key
+    // is a bearer token, never a cookie, so any origin may send it.
+    http.Options("/v1/events", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 204;
+      res.set_header("Access-Control-Allow-Origin", "*");
+      res.set_header("Access-Control-Allow-Methods", "POST");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Max-Age", "86400");
+    });
     for (const RouteSpec& spec : Routes()) {
       const std::string pattern = std::regex_replace(
           std::string(spec.path), std::regex("\\{[A-Za-z_]+\\}"), "([A-Za-z0-9_.-]+)");
@@ -336,6 +346,9 @@ struct Server::Impl {
       call.json = &body;
     } else if (spec.body == Body::kPanel) {
       if (auto e = PanelContentType(req, &call.content_type)) return RespondError(res, *e);
+    }
+    if (spec.path == std::string_view("/v1/events")) {
+      res.set_header("Access-Control-Allow-Origin", "*");  // see RegisterRoutes
     }
     HandlerResult r = spec.handler(services, call);
     if (!r.ok() && spec.body == Body::kBytes) return RespondError(res, BodyStatus(req, r.error()));

@@ -44,6 +44,11 @@ class SnapshotTargets : public io::ExposureTargets {
     }
     return false;
   }
+  std::optional<std::string> VariantAt(std::string_view experiment, uint64_t index) const override {
+    const auto& variants = snapshot_.Find(experiment)->spec.variants;
+    if (index >= variants.size()) return std::nullopt;
+    return variants[index].key;
+  }
 
  private:
   const assign::Snapshot& snapshot_;
@@ -51,7 +56,7 @@ class SnapshotTargets : public io::ExposureTargets {
 
 }  // namespace
 
-HandlerResult EventService::Ingest(std::string_view body) {
+HandlerResult EventService::Ingest(std::string_view body, bool exposures_only) {
   SnapshotTargets targets(experiments_->snapshots().Current());
   size_t rejected = 0;
   StatusOr<std::vector<store::Event>> batch =
@@ -59,6 +64,17 @@ HandlerResult EventService::Ingest(std::string_view body) {
   if (!batch.ok()) {
     if (rejected_counter) rejected_counter->fetch_add(rejected, std::memory_order_relaxed);
     return batch.status();
+  }
+  if (exposures_only) {
+    for (size_t i = 0; i < batch->size(); ++i) {
+      if ((*batch)[i].type != store::EventType::kExposure) {
+        if (rejected_counter) rejected_counter->fetch_add(batch->size(), std::memory_order_relaxed);
+        return Status(StatusCode::kPermissionDenied,
+                      "a client key may send exposures only; send conversions from the server "
+                      "with an sdk key",
+                      "events[" + std::to_string(i) + "].type");
+      }
+    }
   }
   store::WriteResult r = writer_->Write(*batch);
   if (!r.status.ok()) return StorageError(r.status);

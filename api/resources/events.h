@@ -22,7 +22,10 @@ class EventService {
       : store_(store), writer_(writer), experiments_(experiments), limits_(limits) {}
 
   // POST /v1/events. Nothing of a batch is stored unless all of it is valid.
-  HandlerResult Ingest(std::string_view body);
+  // `exposures_only`: the caller holds a client key (a browser), which may send
+  // exposures and nothing else; a batch with a conversion is refused whole (403
+  // naming events[i].type).
+  HandlerResult Ingest(std::string_view body, bool exposures_only = false);
 
   // Exposure of `user` to the current phase of `experiment`, with an id derived
   // from (experiment, phase, user) so repeated assignments dedupe. Blocks until

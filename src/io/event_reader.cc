@@ -345,16 +345,45 @@ class EventValidator {
       out->experiment = std::move(e.experiment.str);
       known = true;
     }
-    if (e.variant.kind != Kind::kString) {
-      Fail("variant", "required: a variant key");
+    if (e.variant.kind == Kind::kInt || e.variant.kind == Kind::kUInt) {
+      if (!known) return;
+      const bool negative = e.variant.kind == Kind::kInt && e.variant.i < 0;
+      const uint64_t index =
+          e.variant.kind == Kind::kInt ? static_cast<uint64_t>(e.variant.i) : e.variant.u;
+      std::optional<std::string> key =
+          negative ? std::nullopt : targets_.VariantAt(out->experiment, index);
+      if (!key) {
+        Fail("variant", "experiment \"" + out->experiment + "\" has no variant at index " +
+                            (negative ? std::to_string(e.variant.i) : std::to_string(index)));
+      } else {
+        out->variant = std::move(*key);
+      }
+    } else if (e.variant.kind != Kind::kString) {
+      Fail("variant", "required: a variant key or index");
     } else if (known) {
-      if (!targets_.HasVariant(out->experiment, e.variant.str)) {
+      if (targets_.HasVariant(out->experiment, e.variant.str)) {
+        out->variant = std::move(e.variant.str);
+      } else if (std::optional<std::string> key =
+                     VariantAtDecimal(out->experiment, e.variant.str)) {
+        out->variant = std::move(*key);
+      } else {
         Fail("variant",
              "experiment \"" + out->experiment + "\" has no variant \"" + e.variant.str + "\"");
-      } else {
-        out->variant = std::move(e.variant.str);
       }
     }
+  }
+
+  // "0", "1", …: the index the SDKs report as a variation's key when it has no
+  // meta key.
+  std::optional<std::string> VariantAtDecimal(std::string_view experiment,
+                                              std::string_view text) const {
+    if (text.empty() || text.size() > 9 || (text.size() > 1 && text[0] == '0')) return {};
+    uint64_t index = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return {};
+      index = index * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return targets_.VariantAt(experiment, index);
   }
 
   void ReadConversion(RawEvent& e, store::Event* out) {

@@ -76,11 +76,18 @@ class ExposureTargets {
   virtual bool HasExperiment(std::string_view experiment) const = 0;
   // REQUIRES: HasExperiment(experiment)
   virtual bool HasVariant(std::string_view experiment, std::string_view variant) const = 0;
+  // The key of the experiment's variant at `index` (0 = the first, as the
+  // GrowthBook SDKs number variations), or nullopt beyond the last.
+  // REQUIRES: HasExperiment(experiment)
+  virtual std::optional<std::string> VariantAt(std::string_view experiment,
+                                               uint64_t index) const = 0;
 };
 
 // The rows of a batch, each validated (docs/events.md): type, id, user, ts in
 // [2000-01-01, now_ms + 1 day], flat attributes, and for an exposure a known
-// experiment and variant, for a conversion an event name and a finite value.
+// experiment and variant (its key, or its index as an integer or a decimal string
+// that is not itself a variant key: what a GrowthBook SDK's tracking callback
+// reports), for a conversion an event name and a finite value.
 // Nothing of a batch is returned unless all of it is valid: a body over the limit
 // or with too many events is kPayloadTooLarge; a document problem, or any bad
 // event, InvalidArgument naming the first bad field, with at most 100 problems

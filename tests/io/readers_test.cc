@@ -15,6 +15,7 @@
 namespace io = causeway::io;
 using causeway::Status;
 using causeway::StatusCode;
+using causeway::StatusOr;
 
 namespace {
 
@@ -26,6 +27,10 @@ class OneExperiment : public io::ExposureTargets {
   bool HasExperiment(std::string_view e) const override { return e == "exp"; }
   bool HasVariant(std::string_view, std::string_view v) const override {
     return v == "a" || v == "b";
+  }
+  std::optional<std::string> VariantAt(std::string_view, uint64_t index) const override {
+    if (index > 1) return std::nullopt;
+    return index == 0 ? "a" : "b";
   }
 };
 
@@ -79,6 +84,28 @@ TEST_CASE("ReadEvents: every problem of a batch, in order, naming event and fiel
                                            "events[2].colour", "events[2].value",
                                            "events[3].variant", "events[4]"});
   CHECK(s.violation_count() == 7);
+}
+
+TEST_CASE("ReadEvents: an exposure's variant as a GrowthBook SDK reports it", "[io][events]") {
+  auto variant_of = [](const std::string& variant) -> StatusOr<std::string> {
+    const std::string body =
+        R"({"events":[{"type":"exposure","id":"e","experiment":"exp","user":"u","variant":)" +
+        variant + R"(,"ts":1779999999000}]})";
+    auto rows = io::ReadEvents(body, {}, OneExperiment(), kNow);
+    if (!rows.ok()) return rows.status();
+    return (*rows)[0].variant;
+  };
+  CHECK(*variant_of("0") == "a");  // the variation index
+  CHECK(*variant_of("1") == "b");
+  CHECK(*variant_of(R"("b")") == "b");  // the variation's meta key
+  CHECK(*variant_of(R"("1")") == "b");  // the SDK's key of a variation without meta
+  for (const char* bad : {"2", "-1", R"("2")", R"("01")", R"("")", "1.0", "true"}) {
+    INFO(bad);
+    auto v = variant_of(bad);
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.status().field() == "events[0].variant");
+  }
+  CHECK(variant_of("2").status().message().find("no variant at index 2") != std::string::npos);
 }
 
 TEST_CASE("ReadEvents: limits and document errors", "[io][events]") {
