@@ -52,6 +52,37 @@ TEST_CASE("base64 and HMAC-SHA256 against RFC 4648 and RFC 4231") {
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST_CASE("AES-128-CBC against NIST SP 800-38A F.2.1, with PKCS#7 padding") {
+  auto unhex = [](std::string_view h) {
+    std::string out;
+    for (size_t i = 0; i + 1 < h.size(); i += 2) {
+      out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+    }
+    return out;
+  };
+  const std::string key = unhex("2b7e151628aed2a6abf7158809cf4f3c");
+  const std::string iv = unhex("000102030405060708090a0b0c0d0e0f");
+  const std::string plain = unhex(
+      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  auto ct = crypto::Aes128CbcEncrypt(key, iv, plain);
+  REQUIRE(ct.has_value());
+  REQUIRE(ct->size() == 80);  // four blocks and a block of padding
+  CHECK(crypto::Hex(ct->substr(0, 64)) ==
+        "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
+        "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7");
+  CHECK(*crypto::Aes128CbcDecrypt(key, iv, *ct) == plain);
+  // A short text pads to one block; the wrong key fails (bad padding) or differs.
+  auto one = crypto::Aes128CbcEncrypt(key, iv, "{}");
+  REQUIRE(one.has_value());
+  CHECK(one->size() == 16);
+  CHECK(*crypto::Aes128CbcDecrypt(key, iv, *one) == "{}");
+  auto wrong = crypto::Aes128CbcDecrypt(unhex("000102030405060708090a0b0c0d0e0f"), iv, *one);
+  CHECK((!wrong.has_value() || *wrong != "{}"));
+  CHECK_FALSE(crypto::Aes128CbcEncrypt("short", iv, "x").has_value());
+  CHECK_FALSE(crypto::Aes128CbcDecrypt(key, iv, "not a multiple of 16").has_value());
+}
+
 TEST_CASE("URL policy: schemes and shapes") {
   CHECK(ParseWebhookUrl("https://hooks.example.com/a?b=1")->target == "/a?b=1");
   CHECK(ParseWebhookUrl("https://hooks.example.com")->port == 443);
