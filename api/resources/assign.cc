@@ -7,6 +7,7 @@
 #include "api/codec/field_reader.h"
 #include "api/codec/json_util.h"
 #include "api/resources/events.h"
+#include "api/resources/experiments.h"
 #include "assign/engine.h"
 
 namespace causeway::api {
@@ -61,6 +62,34 @@ void AppendExposureLogged(std::string& out, EventService& events,
   out += logged ? ",\"exposure_logged\":true}" : ",\"exposure_logged\":false}";
 }
 
+// The value the assigned variant carries in each feature whose experiment rule
+// names this experiment (docs/sdk.md), as `"features": {key: value}` in the
+// assignment object just written to `out`; nothing when the user has no variant
+// or no feature names the experiment.
+void AppendFeatureValues(std::string& out, const app::FeatureSet* features,
+                         const assign::CompiledExperiment& x, const assign::Assignment& a) {
+  if (!features || a.variant_index < 0) return;
+  const auto* list = features->ValuesFor(x.spec.key);
+  if (!list) return;
+  out.pop_back();
+  out += ",\"features\":{";
+  bool first = true;
+  for (const auto& f : *list) {
+    if (static_cast<size_t>(a.variant_index) >= f.values->size()) continue;
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, f.feature);
+    out += ':';
+    out += FromValue((*f.values)[a.variant_index]).dump();
+  }
+  out += "}}";
+}
+
+std::shared_ptr<const app::FeatureSet> FeaturesIfAny(Services& services) {
+  if (!services.experiments || !services.experiments->features().HasExperimentRules()) return {};
+  return services.experiments->features().Current();
+}
+
 }  // namespace
 
 HandlerResult GetAssign(Services& services, const Call& call) {
@@ -77,6 +106,7 @@ HandlerResult GetAssign(Services& services, const Call& call) {
   RawBody out;
   out.text.reserve(256);
   AppendAssignment(out.text, key, user, *x, a);
+  AppendFeatureValues(out.text, FeaturesIfAny(services).get(), *x, a);
   if (log_exposure) AppendExposureLogged(out.text, *services.events, *x, user, a);
   return out;
 }
@@ -108,6 +138,7 @@ HandlerResult PostAssign(Services& services, const Call& call) {
       if (x.spec.status == assign::ExperimentStatus::kRunning) chosen.push_back(&x);
     }
   }
+  const std::shared_ptr<const app::FeatureSet> features = FeaturesIfAny(services);
   RawBody out;
   out.text = "{\"user\":";
   AppendJsonString(out.text, user);
@@ -116,6 +147,7 @@ HandlerResult PostAssign(Services& services, const Call& call) {
     assign::Assignment a = assign::Assign(*chosen[i], user, &attributes);
     if (i > 0) out.text += ',';
     AppendAssignment(out.text, chosen[i]->spec.key, user, *chosen[i], a);
+    AppendFeatureValues(out.text, features.get(), *chosen[i], a);
     if (log_exposure) AppendExposureLogged(out.text, *services.events, *chosen[i], user, a);
   }
   out.text += "]}";

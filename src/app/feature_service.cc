@@ -31,9 +31,18 @@ void FeatureService::PublishLocked(std::map<std::string, FeatureConfig, std::les
     set->updated_ms = std::max(set->updated_ms, config.updated_ms);
   }
   set->configs = std::move(configs);
+  for (const auto& [key, compiled] : set->features) {
+    for (const FeatureRule& rule : compiled.feature.rules) {
+      if (const auto* x = std::get_if<ExperimentRule>(&rule)) {
+        set->by_experiment[x->experiment].push_back({key, &x->values});
+      }
+    }
+  }
   set->generation = ++generation_;
+  const bool any = !set->by_experiment.empty();
   std::lock_guard lock(mu_);
   current_ = std::move(set);
+  has_experiment_rules_.store(any, std::memory_order_release);
 }
 
 Status FeatureService::Load() {

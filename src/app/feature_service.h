@@ -8,6 +8,7 @@
 // swapped whole, so evaluation never waits for a write.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,6 +56,18 @@ struct FeatureSet {
   std::map<std::string, FeatureConfig, std::less<>> configs;
   uint64_t generation = 0;  // raised by every publication in this process
   int64_t updated_ms = 0;   // the latest updated_ms of any feature (0: none)
+  // Per experiment key, the features with an experiment rule naming it and that
+  // rule's values (one per variant), by feature key: what /v1/assign adds.
+  struct VariantValues {
+    std::string feature;
+    const std::vector<assign::Value>* values;  // into `features`
+  };
+  std::map<std::string, std::vector<VariantValues>, std::less<>> by_experiment;
+
+  const std::vector<VariantValues>* ValuesFor(std::string_view experiment) const {
+    auto it = by_experiment.find(experiment);
+    return it == by_experiment.end() ? nullptr : &it->second;
+  }
 
   const CompiledFeature* Find(std::string_view key) const {
     auto it = features.find(key);
@@ -80,6 +93,9 @@ class FeatureService {
   std::vector<FeatureConfig> List() const;                  // by key
 
   std::shared_ptr<const FeatureSet> Current() const;
+  // Whether any feature has an experiment rule: lets the assignment hot path skip
+  // Current() (a lock and a reference count) when none has.
+  bool HasExperimentRules() const { return has_experiment_rules_.load(std::memory_order_acquire); }
 
  private:
   Status Check(const FeatureConfig& feature) const;
@@ -91,7 +107,8 @@ class FeatureService {
   std::mutex write_mu_;  // serialises Create, Patch, Delete and Load
   mutable std::mutex mu_;
   std::shared_ptr<const FeatureSet> current_;  // GUARDED_BY(mu_)
-  uint64_t generation_ = 0;                    // GUARDED_BY(write_mu_)
+  std::atomic<bool> has_experiment_rules_{false};
+  uint64_t generation_ = 0;  // GUARDED_BY(write_mu_)
 };
 
 // ---------------------------------------------------------------- the SDK payload

@@ -107,9 +107,9 @@ TEST_CASE("features: evaluate answers a value and why", "[features]") {
   TestServer s;
   CreateRunningExperiment(s, "btn");
   REQUIRE(s.Post("/v1/features", s.admin_key, ColourFeature()).status == 201);
-  auto forced = s.Get(
-      "/v1/features/button-colour/evaluate?user=u1&attributes=%7B%22country%22%3A%22FR%22%7D",
-      s.sdk_key);
+  auto forced =
+      s.Get("/v1/features/button-colour/evaluate?user=u1&attributes=%7B%22country%22%3A%22FR%22%7D",
+            s.sdk_key);
   REQUIRE(forced.status == 200);
   CHECK(forced.body["value"] == "red");
   CHECK(forced.body["source"] == "force");
@@ -125,6 +125,7 @@ TEST_CASE("features: evaluate answers a value and why", "[features]") {
     REQUIRE(a.status == 200);
     CHECK(e.body["variant"] == a.body["variant"]);
     CHECK(e.body["value"] == (a.body["variant"] == "blue" ? "blue" : "grey"));
+    CHECK(a.body["features"] == Json{{"button-colour", e.body["value"]}});
     seen_blue += e.body["variant"] == "blue";
   }
   CHECK(seen_blue > 5);
@@ -133,7 +134,8 @@ TEST_CASE("features: evaluate answers a value and why", "[features]") {
   auto no_user = s.Get("/v1/features/button-colour/evaluate", s.sdk_key);
   CHECK(no_user.status == 400);
   CHECK(no_user.body["error"]["field"] == "user");
-  auto bad_attrs = s.Get("/v1/features/button-colour/evaluate?user=u&attributes=%5B1%5D", s.sdk_key);
+  auto bad_attrs =
+      s.Get("/v1/features/button-colour/evaluate?user=u&attributes=%5B1%5D", s.sdk_key);
   CHECK(bad_attrs.status == 400);
   CHECK(bad_attrs.body["error"]["field"] == "attributes");
 }
@@ -268,10 +270,9 @@ TEST_CASE("exposures: a client key may post exposures, by variant key or index, 
   TestServer s;
   CreateRunningExperiment(s, "btn");
   const ClientKey client = NewClientKey(s, false);
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   Json events = Json::array();
   events.push_back({{"type", "exposure"},
                     {"id", "btn:u1"},
@@ -290,12 +291,9 @@ TEST_CASE("exposures: a client key may post exposures, by variant key or index, 
   CHECK(ok.body["accepted"] == 2);
   CHECK(Header(ok, "Access-Control-Allow-Origin") == "*");
 
-  Json conversion = {{"events",
-                      {{{"type", "conversion"},
-                        {"id", "c1"},
-                        {"user", "u1"},
-                        {"event", "buy"},
-                        {"ts", now}}}}};
+  Json conversion = {
+      {"events",
+       {{{"type", "conversion"}, {"id", "c1"}, {"user", "u1"}, {"event", "buy"}, {"ts", now}}}}};
   auto refused = s.Post("/v1/events", client.key, conversion);
   CHECK(refused.status == 403);
   CHECK(refused.body["error"]["field"] == "events[0].type");
