@@ -170,8 +170,7 @@ assign::Value UsersCondition(const std::vector<std::string>& users) {
 }
 
 void AppendExperimentRules(size_t index, const ExperimentRule& rule, const Experiment& x,
-                           std::vector<PayloadRule>* out) {
-  const assign::ExperimentSpec spec = ToAssignSpec(x);
+                           const assign::ExperimentSpec& spec, std::vector<PayloadRule>* out) {
   if (rule.values.size() != spec.variants.size()) return;  // evaluation skips it too
   // Overrides first: Assign serves them before anything else, whatever the status.
   int part = 0;
@@ -220,8 +219,14 @@ void AppendExperimentRules(size_t index, const ExperimentRule& rule, const Exper
 }  // namespace
 
 SdkPayload BuildSdkPayload(const FeatureSet& features, const std::vector<Experiment>& experiments) {
-  std::map<std::string_view, const Experiment*> by_key;
-  for (const Experiment& x : experiments) by_key.emplace(x.key, &x);
+  // Each experiment's engine spec, made once (it compiles the condition) when a
+  // rule first names it.
+  struct Named {
+    const Experiment* experiment;
+    std::optional<assign::ExperimentSpec> spec;
+  };
+  std::map<std::string_view, Named> by_key;
+  for (const Experiment& x : experiments) by_key.emplace(x.key, Named{&x, std::nullopt});
   SdkPayload payload;
   payload.date_updated_ms = features.updated_ms;
   for (const auto& [key, config] : features.configs) {
@@ -239,8 +244,10 @@ SdkPayload BuildSdkPayload(const FeatureSet& features, const std::vector<Experim
       } else if (const auto* exp = std::get_if<ExperimentRule>(&f.rules[i])) {
         auto it = by_key.find(exp->experiment);
         if (it == by_key.end()) continue;
-        AppendExperimentRules(i, *exp, *it->second, &pf.rules);
-        payload.date_updated_ms = std::max(payload.date_updated_ms, it->second->updated_ms);
+        Named& named = it->second;
+        if (!named.spec) named.spec = ToAssignSpec(*named.experiment);
+        AppendExperimentRules(i, *exp, *named.experiment, *named.spec, &pf.rules);
+        payload.date_updated_ms = std::max(payload.date_updated_ms, named.experiment->updated_ms);
       }
     }
     payload.features.push_back(std::move(pf));
