@@ -35,15 +35,18 @@ struct RawBody {
   std::string content_type = "application/json";
 };
 
-// A response sent in chunks as they come (server-sent events). The server calls
-// Next again and again: it blocks for a short while at most (so a stopping server
-// is not held up), appends what to send now (possibly nothing) and returns false
-// to end the response. Called from one thread at a time.
+// A response that stays open and carries what comes (server-sent events). The
+// connection layer (api/http/connections.h) calls Poll once when the stream starts
+// and then about every kStreamTickMs, from its stream thread: it must not block.
+// It sets *out to what to send now (left null: nothing yet) and returns false to
+// end the stream. The stream also ends when the client goes or the server stops;
+// the source is then destroyed.
 class ChunkSource {
  public:
   virtual ~ChunkSource() = default;
-  virtual bool Next(std::string* out) = 0;
+  virtual bool Poll(std::shared_ptr<const std::string>* out) = 0;
 };
+inline constexpr int kStreamTickMs = 200;
 
 struct StreamBody {
   std::shared_ptr<ChunkSource> source;
@@ -112,6 +115,7 @@ namespace causeway::api {
 
 class EventService;
 class ExperimentService;
+class KeyAuthenticator;
 class KeyService;
 class MetricsRegistry;
 class PayloadCache;
@@ -172,6 +176,7 @@ struct Services {
   bool allow_private_webhooks = false;      // --allow-private-webhooks (notify/url_policy.h)
   app::MonitorService* monitors = nullptr;  // rules, experiment monitors, rollouts
   PayloadCache* payloads = nullptr;         // GET /api/features/{clientKey}
+  KeyAuthenticator* auth = nullptr;         // a stream's client key, checked as it runs
 };
 
 using Handler = HandlerResult (*)(Services&, const Call&);

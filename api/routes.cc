@@ -94,7 +94,10 @@ HandlerResult GetSdkPayload(Services& s, const Call& c) {
   return SdkPayloadRoute(*s.experiments, *s.payloads, c.payload_key, c.if_none_match);
 }
 HandlerResult GetSdkStream(Services& s, const Call& c) {
-  return SdkStreamRoute(*s.experiments, *s.payloads, c.payload_key);
+  // A key checked at the start is checked as the stream runs (not with
+  // --insecure-no-auth and a key that was never one).
+  KeyAuthenticator* auth = c.scope == store::KeyScope::kClient ? s.auth : nullptr;
+  return SdkStreamRoute(*s.experiments, *s.payloads, c.payload_key, auth, c.path[0]);
 }
 
 // Experiments (api/resources/experiments.h).

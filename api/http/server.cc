@@ -14,6 +14,7 @@
 
 #include "api/codec/json_util.h"
 #include "api/http/auth.h"
+#include "api/http/connections.h"
 #include "api/http/listen_backlog.h"
 #include "api/http/log.h"
 #include "api/http/monitor_runtime.h"
@@ -48,16 +49,14 @@ void Respond(httplib::Response& res, HandlerResult& r) {
   res.status = r.http_status();
   for (const auto& [name, value] : r.headers()) res.set_header(name, value);
   if (r.is_stream()) {
-    // Empty chunks are never written: cpp-httplib ends the response on one.
-    res.set_chunked_content_provider(
-        r.stream().content_type, [source = r.stream().source](size_t, httplib::DataSink& sink) {
-          std::string chunk;
-          if (!source->Next(&chunk)) {
-            sink.done();
-            return true;
-          }
-          return chunk.empty() || sink.write(chunk.data(), chunk.size());
-        });
+    // The connection becomes the stream's (api/http/connections.h). Its body ends
+    // when the connection does: no length, no chunks.
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + r.stream().content_type + "\r\n";
+    for (const auto& [name, value] : r.headers()) head += name + ": " + value + "\r\n";
+    head += "Connection: close\r\n\r\n";
+    if (!EventedServer::TakeOver(std::move(head), r.stream().source)) {
+      RespondError(res, Status::Unavailable("the server is stopping"));
+    }
     return;
   }
   if (!r.is_raw()) return res.set_content(Dump(r.body()), kJson);
@@ -109,7 +108,7 @@ struct Server::Impl {
   std::unique_ptr<MonitorRuntime> monitors;
   MetricsRegistry metrics;
   std::vector<std::pair<std::string, std::string>> initial_keys;
-  httplib::Server http;
+  EventedServer http;
 
   // The configuration poller (options.config_poll_ms): a thread that runs while
   // Run() serves.
@@ -198,12 +197,17 @@ struct Server::Impl {
                                           "unknown query parameter: this endpoint takes none"));
       } else if (std::optional<Caller> caller = Authorize(access, route_name, req, res)) {
         try {
-          if (!content || ReadBody(req, res, *content)) fn(req, res, *caller);
+          if (!content || ReadBody(req, res, *content)) {
+            content = nullptr;  // the body, if any, was read
+            fn(req, res, *caller);
+          }
         } catch (const std::exception& e) {
           Log("error", "handler threw", {{"route", route_name}, {"what", e.what()}});
           RespondError(res, Status(StatusCode::kInternal, "internal error"));
         }
       }
+      // A body refused unread would be read as the next request: close instead.
+      if (content && HasBody(req)) EventedServer::CloseAfter(res);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       m->Record(res.status, secs);
       if (options.access_log) {
@@ -228,6 +232,11 @@ struct Server::Impl {
     if (mth == "POST") http.Post(pattern, with_body);
     if (mth == "PATCH") http.Patch(pattern, with_body);
     if (mth == "DELETE") http.Delete(pattern, with_body);
+  }
+
+  static bool HasBody(const httplib::Request& req) {
+    const std::string length = req.get_header_value("Content-Length");
+    return (!length.empty() && length != "0") || req.has_header("Transfer-Encoding");
   }
 
   // Reads the whole body into req.body; false (with the response written) when the
@@ -396,8 +405,10 @@ struct Server::Impl {
   // Worker threads, keep-alive, body limit, and JSON answers for the failures
   // cpp-httplib decides before any handler runs.
   void ConfigureHttp() {
-    const size_t threads = options.threads ? options.threads : 128;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    ConnectionOptions connections;
+    connections.threads = options.threads ? options.threads : 128;
+    connections.max_connections = options.max_connections;
+    http.Configure(connections);
     http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(1000000);
     http.set_keep_alive_timeout(30);
@@ -476,10 +487,7 @@ std::unique_ptr<Server> Server::Open(const ServerOptions& options,
   impl->services = {impl->store.get(),         &impl->snapshots,   impl->experiments.get(),
                     impl->events.get(),        impl->keys.get(),   &impl->metrics,
                     !options.insecure_no_auth, impl->alerts.get(), options.webhooks.allow_private,
-                    impl->monitors->service(), &impl->payloads};
-  // Each event stream holds a worker thread: at most half of them (docs/sdk.md).
-  impl->payloads.set_max_streams(
-      std::max(1, static_cast<int>(options.threads ? options.threads : 128) / 2));
+                    impl->monitors->service(), &impl->payloads,    impl->auth.get()};
   impl->RegisterRoutes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -505,6 +513,7 @@ bool Server::Run() {
   impl_->StartPolling();
   impl_->deliveries->Start();
   if (o.monitor_scheduler) impl_->monitors->Start();
+  impl_->http.StartLoops();
   bool ok = impl_->http.listen_after_bind();
   impl_->monitors->Stop();
   impl_->deliveries->Stop();
@@ -514,7 +523,7 @@ bool Server::Run() {
 }
 
 void Server::Stop() {
-  impl_->payloads.Stop();  // ends the event streams, which hold worker threads
+  impl_->http.StopLoops();  // closes idle connections and event streams
   impl_->http.stop();
 }
 

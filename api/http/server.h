@@ -19,8 +19,12 @@ struct ServerOptions {
   std::string db_path = "data/causeway.db";  // the SQLite store, unless `clickhouse` is set
   // The ClickHouse store (docs/clickhouse.md) instead of SQLite when set.
   std::optional<store::ClickHouseOptions> clickhouse;
-  bool insecure_no_auth = false;      // local trials only: no API keys checked
-  size_t threads = 0;                 // worker threads; 0: 128 (one per keep-alive connection)
+  bool insecure_no_auth = false;  // local trials only: no API keys checked
+  size_t threads = 0;             // worker threads, for requests in progress; 0: 128
+  // Client sockets open at once (busy, idle keep-alive and event streams); beyond
+  // it a connection is answered 503 and closed. 0: the descriptor limit (raised to
+  // its hard limit) less 256 (api/http/connections.h).
+  size_t max_connections = 0;
   bool access_log = false;            // one log line per request
   size_t max_queued_events = 500000;  // back-pressure threshold of the event writer
   // How often the store's configuration version is read, to follow experiments,

@@ -40,7 +40,7 @@ HandlerResult PatchFeature(ExperimentService& experiments, std::string_view key,
 HandlerResult DeleteFeature(ExperimentService& experiments, std::string_view key,
                             std::string_view body) {
   if (auto e = RefuseBodyMembers(body)) return *e;
-  if (Status s = experiments.features().Delete(key); !s.ok()) return s;
+  if (Status s = experiments.features().Delete(key, NowMs()); !s.ok()) return s;
   return Json{{"key", std::string(key)}, {"deleted", true}};
 }
 
@@ -73,6 +73,15 @@ HandlerResult EvaluateFeatureRoute(ExperimentService& experiments, std::string_v
   return out;
 }
 
+namespace {
+
+// What a stream sends for a payload: one server-sent event.
+std::shared_ptr<const std::string> EventFrame(const std::string& body) {
+  return std::make_shared<const std::string>("event: features\ndata: " + body + "\n\n");
+}
+
+}  // namespace
+
 std::shared_ptr<const PayloadCache::Entry> PayloadCache::Plain(ExperimentService& experiments) {
   std::shared_ptr<const app::FeatureSet> set = experiments.features().Current();
   const uint64_t version = experiments.snapshots().Current().version();
@@ -89,6 +98,7 @@ std::shared_ptr<const PayloadCache::Entry> PayloadCache::Plain(ExperimentService
   entry->body =
       RenderSdkPayload(app::BuildSdkPayload(*set, experiments.experiments().List())).dump();
   entry->etag = "\"" + Sha256Hex(entry->body).substr(0, 32) + "\"";
+  entry->frame = EventFrame(entry->body);
   std::lock_guard lock(mu_);
   // A concurrent build of a newer configuration wins; an older one never replaces it.
   if (!plain_ || plain_->features_generation < entry->features_generation ||
@@ -139,6 +149,7 @@ std::shared_ptr<const PayloadCache::Entry> PayloadCache::Get(ExperimentService& 
               {"dateUpdated", doc["dateUpdated"]}};
   entry->body = out.dump();
   entry->etag = "\"" + Sha256Hex(entry->body).substr(0, 32) + "\"";
+  entry->frame = EventFrame(entry->body);
   std::lock_guard lock(mu_);
   encrypted_[payload_key] = entry;
   return entry;
@@ -153,20 +164,6 @@ bool PayloadCache::AcquireStream() {
 }
 
 void PayloadCache::ReleaseStream() { streams_.fetch_sub(1); }
-
-bool PayloadCache::Wait(std::chrono::milliseconds wait) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, wait, [&] { return stopped_; });
-  return !stopped_;
-}
-
-void PayloadCache::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-  }
-  cv_.notify_all();
-}
 
 namespace {
 
@@ -187,22 +184,28 @@ HandlerResult& PayloadHeaders(HandlerResult& r) {
 // One subscriber: sends the payload when its ETag changes.
 class PayloadStream final : public ChunkSource {
  public:
-  PayloadStream(ExperimentService& experiments, PayloadCache& cache, std::string payload_key)
-      : experiments_(experiments), cache_(cache), payload_key_(std::move(payload_key)) {}
+  PayloadStream(ExperimentService& experiments, PayloadCache& cache, std::string payload_key,
+                KeyAuthenticator* auth, std::string client_key)
+      : experiments_(experiments),
+        cache_(cache),
+        payload_key_(std::move(payload_key)),
+        auth_(auth),
+        client_key_(std::move(client_key)) {}
   ~PayloadStream() override { cache_.ReleaseStream(); }
 
-  bool Next(std::string* out) override {
-    if (!first_ && !cache_.Wait(std::chrono::milliseconds(kStreamPollMs))) return false;
-    first_ = false;
+  bool Poll(std::shared_ptr<const std::string>* out) override {
+    static const auto kKeepAlive = std::make_shared<const std::string>(": keep-alive\n\n");
+    // A key revoked (or expired) while its stream is open ends the stream.
+    if (auth_ && !auth_->Verify(client_key_)) return false;
     const auto now = std::chrono::steady_clock::now();
     std::shared_ptr<const PayloadCache::Entry> e = cache_.Get(experiments_, payload_key_);
     if (e->etag != sent_etag_) {
-      *out = "event: features\ndata: " + e->body + "\n\n";
       sent_etag_ = e->etag;
       last_write_ = now;
+      *out = e->frame;
     } else if (now - last_write_ >= std::chrono::seconds(15)) {
-      *out = ": keep-alive\n\n";
       last_write_ = now;
+      *out = kKeepAlive;
     }
     return true;
   }
@@ -211,7 +214,8 @@ class PayloadStream final : public ChunkSource {
   ExperimentService& experiments_;
   PayloadCache& cache_;
   const std::string payload_key_;
-  bool first_ = true;
+  KeyAuthenticator* const auth_;
+  const std::string client_key_;
   std::string sent_etag_;
   std::chrono::steady_clock::time_point last_write_;
 };
@@ -230,15 +234,17 @@ HandlerResult SdkPayloadRoute(ExperimentService& experiments, PayloadCache& cach
 }
 
 HandlerResult SdkStreamRoute(ExperimentService& experiments, PayloadCache& cache,
-                             const std::string& payload_key) {
+                             const std::string& payload_key, KeyAuthenticator* auth,
+                             const std::string& client_key) {
   if (!cache.AcquireStream()) {
     return HandlerResult(
         Status(StatusCode::kUnavailable, "too many open streams on this instance (" +
                                              std::to_string(cache.streams()) +
                                              "); the SDK retries, or polls the payload"));
   }
-  HandlerResult r(StreamBody{std::make_shared<PayloadStream>(experiments, cache, payload_key),
-                             "text/event-stream"});
+  HandlerResult r(
+      StreamBody{std::make_shared<PayloadStream>(experiments, cache, payload_key, auth, client_key),
+                 "text/event-stream"});
   r.Header("Cache-Control", "no-cache").Header("X-Accel-Buffering", "no");
   PayloadHeaders(r);
   return r;

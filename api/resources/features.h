@@ -39,40 +39,36 @@ class PayloadCache {
     uint64_t experiments_version = 0;
     std::string body;
     std::string etag;  // a strong validator: "\"<32 hex digits of SHA-256 of the body>\""
+    std::shared_ptr<const std::string> frame;  // the body as a server-sent event
   };
   // payload_key: "" for the plain payload, else the base64 AES-128 key of a client
   // key: the body then has encryptedFeatures instead of features.
   std::shared_ptr<const Entry> Get(ExperimentService& experiments, const std::string& payload_key);
 
-  // Streams: at most max_streams at once (each holds one HTTP worker thread).
+  // Streams: at most max_streams at once (the connection limit also bounds them).
   void set_max_streams(int n) { max_streams_ = n; }
   bool AcquireStream();
   void ReleaseStream();
   int streams() const { return streams_.load(); }
-  // Waits up to `wait` or until Stop; false once stopped.
-  bool Wait(std::chrono::milliseconds wait);
-  // Ends every stream (called before the HTTP server stops).
-  void Stop();
 
  private:
   std::shared_ptr<const Entry> Plain(ExperimentService& experiments);
 
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopped_ = false;                                           // GUARDED_BY(mu_)
   std::shared_ptr<const Entry> plain_;                             // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<const Entry>> encrypted_;  // GUARDED_BY(mu_)
   std::atomic<int> streams_{0};
-  int max_streams_ = 64;
+  int max_streams_ = 100000;
 };
 
 HandlerResult SdkPayloadRoute(ExperimentService& experiments, PayloadCache& cache,
                               const std::string& payload_key, std::string_view if_none_match);
 // GET /sub/{clientKey}: text/event-stream; `event: features` with the payload on
-// connect and after every change (checked every kStreamPollMs), a comment every
+// connect and after every change (checked every kStreamTickMs), a comment every
 // 15 s to keep proxies from closing it. 503 beyond the cache's max_streams.
-inline constexpr int kStreamPollMs = 200;
+// `auth`: when set, the stream ends once `client_key` is no longer active.
 HandlerResult SdkStreamRoute(ExperimentService& experiments, PayloadCache& cache,
-                             const std::string& payload_key);
+                             const std::string& payload_key, KeyAuthenticator* auth,
+                             const std::string& client_key);
 
 }  // namespace causeway::api

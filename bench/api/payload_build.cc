@@ -67,9 +67,8 @@ int main(int argc, char** argv) {
   }
 
   std::string text;
-  const double build = BestSeconds(5, [&] {
-    text = api::RenderSdkPayload(app::BuildSdkPayload(set, experiments)).dump();
-  });
+  const double build = BestSeconds(
+      5, [&] { text = api::RenderSdkPayload(app::BuildSdkPayload(set, experiments)).dump(); });
   const api::Json doc = api::Json::parse(text);
   std::string again;
   const double reference = BestSeconds(5, [&] { again = doc.dump(); });
@@ -80,8 +79,8 @@ int main(int argc, char** argv) {
     sealed = crypto::Base64Encode(iv) + "." +
              crypto::Base64Encode(*crypto::Aes128CbcEncrypt(key, iv, text));
   });
-  std::printf("payload of %d features over %d experiments: %zu bytes\n", n_features,
-              n_experiments, text.size());
+  std::printf("payload of %d features over %d experiments: %zu bytes\n", n_features, n_experiments,
+              text.size());
   std::printf("build + render + text   %8.2f ms\n", build * 1e3);
   std::printf("reference: nlohmann dump of the same document %8.2f ms   ratio %.2f\n",
               reference * 1e3, build / reference);

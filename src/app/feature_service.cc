@@ -10,6 +10,15 @@ namespace {
 
 constexpr size_t kMaxDescriptionBytes = 1000;
 
+// A deleted feature's row: kept, with an empty configuration and the time of the
+// deletion as updated_ms, so the payload's dateUpdated moves on every instance
+// (the SDKs ignore a payload whose dateUpdated they already have).
+bool IsTombstone(const store::FeatureRow& row) { return row.config.empty(); }
+
+Status NoSuchFeature(std::string_view key) {
+  return Status::NotFound("no feature with key " + std::string(key), "key");
+}
+
 }  // namespace
 
 FeatureService::FeatureService(store::Store* store, const ExperimentService* experiments,
@@ -30,6 +39,7 @@ void FeatureService::PublishLocked(std::map<std::string, FeatureConfig, std::les
     set->features.emplace(key, CompileFeature(config.feature));
     set->updated_ms = std::max(set->updated_ms, config.updated_ms);
   }
+  set->updated_ms = std::max(set->updated_ms, deleted_ms_);
   set->configs = std::move(configs);
   for (const auto& [key, compiled] : set->features) {
     for (const FeatureRule& rule : compiled.feature.rules) {
@@ -51,6 +61,10 @@ Status FeatureService::Load() {
   if (!rows.ok()) return rows.status();
   std::map<std::string, FeatureConfig, std::less<>> configs;
   for (const store::FeatureRow& row : *rows) {
+    if (IsTombstone(row)) {
+      deleted_ms_ = std::max(deleted_ms_, row.updated_ms);
+      continue;
+    }
     StatusOr<FeatureConfig> f = codec_->DecodeFeature(row.config);
     if (!f.ok()) return Status::Internal("stored feature " + row.key + " is invalid");
     f->created_ms = row.created_ms;
@@ -74,8 +88,13 @@ StatusOr<FeatureConfig> FeatureService::Create(FeatureConfig feature, int64_t no
   if (Status s = Check(feature); !s.ok()) return s;
   feature.created_ms = feature.updated_ms = now_ms;
   std::lock_guard write(write_mu_);
-  Status s = store_->CreateFeature({feature.feature.key, codec_->EncodeFeature(feature),
-                                    feature.created_ms, feature.updated_ms});
+  const store::FeatureRow row{feature.feature.key, codec_->EncodeFeature(feature),
+                              feature.created_ms, feature.updated_ms};
+  Status s = store_->CreateFeature(row);
+  if (s.code() == StatusCode::kAlreadyExists) {  // a deleted feature's key is free again
+    StatusOr<store::FeatureRow> old = store_->GetFeature(row.key);
+    if (old.ok() && IsTombstone(*old)) s = store_->UpdateFeature(row);
+  }
   if (!s.ok()) return s;
   auto configs = Current()->configs;
   configs[feature.feature.key] = feature;
@@ -89,6 +108,7 @@ StatusOr<FeatureConfig> FeatureService::Patch(std::string_view key, const Featur
   // The stored row: another instance may have changed it since this one loaded.
   StatusOr<store::FeatureRow> row = store_->GetFeature(key);
   if (!row.ok()) return row.status();
+  if (IsTombstone(*row)) return NoSuchFeature(key);
   StatusOr<FeatureConfig> f = codec_->DecodeFeature(row->config);
   if (!f.ok()) return Status::Internal("stored feature " + row->key + " is invalid");
   f->created_ms = row->created_ms;
@@ -109,9 +129,15 @@ StatusOr<FeatureConfig> FeatureService::Patch(std::string_view key, const Featur
   return f;
 }
 
-Status FeatureService::Delete(std::string_view key) {
+Status FeatureService::Delete(std::string_view key, int64_t now_ms) {
   std::lock_guard write(write_mu_);
-  if (Status s = store_->DeleteFeature(key); !s.ok()) return s;
+  StatusOr<store::FeatureRow> row = store_->GetFeature(key);
+  if (!row.ok()) return row.status();
+  if (IsTombstone(*row)) return NoSuchFeature(key);
+  // Never earlier than what the payload already says, so dateUpdated moves.
+  const int64_t at = std::max(now_ms, Current()->updated_ms + 1);
+  if (Status s = store_->UpdateFeature({row->key, "", row->created_ms, at}); !s.ok()) return s;
+  deleted_ms_ = std::max(deleted_ms_, at);
   auto configs = Current()->configs;
   if (auto it = configs.find(key); it != configs.end()) configs.erase(it);
   PublishLocked(std::move(configs));
@@ -121,9 +147,7 @@ Status FeatureService::Delete(std::string_view key) {
 StatusOr<FeatureConfig> FeatureService::Get(std::string_view key) const {
   std::shared_ptr<const FeatureSet> set = Current();
   auto it = set->configs.find(key);
-  if (it == set->configs.end()) {
-    return Status::NotFound("no feature with key " + std::string(key), "key");
-  }
+  if (it == set->configs.end()) return NoSuchFeature(key);
   return it->second;
 }
 

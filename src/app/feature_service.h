@@ -87,8 +87,9 @@ class FeatureService {
 
   StatusOr<FeatureConfig> Create(FeatureConfig feature, int64_t now_ms);  // AlreadyExists "key"
   StatusOr<FeatureConfig> Patch(std::string_view key, const FeaturePatch& patch,
-                                int64_t now_ms);            // NotFound "key"
-  Status Delete(std::string_view key);                      // NotFound "key"
+                                int64_t now_ms);  // NotFound "key"
+  // Keeps the row as a tombstone (dateUpdated moves; docs/sdk.md).
+  Status Delete(std::string_view key, int64_t now_ms);      // NotFound "key"
   StatusOr<FeatureConfig> Get(std::string_view key) const;  // NotFound "key"
   std::vector<FeatureConfig> List() const;                  // by key
 
@@ -109,6 +110,7 @@ class FeatureService {
   std::shared_ptr<const FeatureSet> current_;  // GUARDED_BY(mu_)
   std::atomic<bool> has_experiment_rules_{false};
   uint64_t generation_ = 0;  // GUARDED_BY(write_mu_)
+  int64_t deleted_ms_ = 0;   // the latest deletion (tombstone) seen; GUARDED_BY(write_mu_)
 };
 
 // ---------------------------------------------------------------- the SDK payload
