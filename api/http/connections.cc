@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -450,6 +451,25 @@ class EventedServer::StreamLoop {
 
 // ------------------------------------------------------------------- the server
 
+// cpp-httplib's pool, which forgets the server once it shuts down: from then on
+// Dispatch closes connections instead of queueing them.
+class EventedServer::Pool final : public httplib::TaskQueue {
+ public:
+  Pool(EventedServer& server, size_t threads) : server_(server), inner_(threads) {}
+  void enqueue(std::function<void()> fn) override { inner_.enqueue(std::move(fn)); }
+  void shutdown() override {
+    {
+      std::lock_guard lock(server_.pool_mu_);
+      server_.pool_ = nullptr;
+    }
+    inner_.shutdown();
+  }
+
+ private:
+  EventedServer& server_;
+  httplib::ThreadPool inner_;
+};
+
 EventedServer::EventedServer()
     : idle_(std::make_unique<IdleLoop>(*this)), streams_(std::make_unique<StreamLoop>(*this)) {
   Configure(ConnectionOptions{});
@@ -459,8 +479,9 @@ void EventedServer::Configure(ConnectionOptions options) {
   options_ = options;
   if (options_.max_connections == 0) options_.max_connections = DefaultMaxConnections();
   new_task_queue = [this] {
-    auto* pool = new httplib::ThreadPool(options_.threads);
-    pool_.store(pool);
+    auto* pool = new Pool(*this, options_.threads);
+    std::lock_guard lock(pool_mu_);
+    pool_ = pool;
     return pool;
   };
 }
@@ -546,11 +567,14 @@ void EventedServer::Serve(std::unique_ptr<Conn> c) {
 }
 
 void EventedServer::Dispatch(std::unique_ptr<Conn> c) {
-  httplib::TaskQueue* pool = pool_.load();
-  if (!pool || stopping_.load()) return Close(std::move(c));
+  std::unique_lock lock(pool_mu_);
+  if (!pool_ || stopping_.load()) {
+    lock.unlock();
+    return Close(std::move(c));
+  }
   // std::function needs a copyable callable: the connection travels as a pointer.
   Conn* raw = c.release();
-  pool->enqueue([this, raw] { Serve(std::unique_ptr<Conn>(raw)); });
+  pool_->enqueue([this, raw] { Serve(std::unique_ptr<Conn>(raw)); });
 }
 
 void EventedServer::Close(std::unique_ptr<Conn> c) {

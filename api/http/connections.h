@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "api/handler.h"
@@ -77,6 +78,7 @@ class EventedServer : public httplib::Server {
  private:
   class IdleLoop;
   class StreamLoop;
+  class Pool;
 
   bool process_and_close_socket(socket_t sock) override;
   void Serve(std::unique_ptr<Conn> conn);
@@ -86,7 +88,10 @@ class EventedServer : public httplib::Server {
   ConnectionOptions options_;
   std::atomic<size_t> open_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<httplib::TaskQueue*> pool_{nullptr};  // the pool of the running listen
+  // The worker pool of the running listen; null before and after it. The idle loop
+  // enqueues under pool_mu_, and the pool's shutdown clears it under pool_mu_.
+  std::mutex pool_mu_;
+  httplib::TaskQueue* pool_ = nullptr;  // GUARDED_BY(pool_mu_)
   std::unique_ptr<IdleLoop> idle_;
   std::unique_ptr<StreamLoop> streams_;
   static thread_local Conn* current_;  // the connection this worker serves
