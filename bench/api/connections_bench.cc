@@ -84,7 +84,7 @@ Load RunLoad(const std::string& command, double seconds,
 }
 
 int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // not inherited by wrk
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -109,7 +109,7 @@ long RssKb(int pid) {
 // has received, and when it got the one that carries `marker`.
 class Subscribers {
  public:
-  Subscribers(int port, const std::string& client_key, int n) : ep_(::epoll_create1(0)) {
+  Subscribers(int port, const std::string& client_key, int n) : ep_(::epoll_create1(EPOLL_CLOEXEC)) {
     const std::string request = "GET /sub/" + client_key +
                                 " HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n";
     for (int i = 0; i < n; ++i) {
