@@ -13,8 +13,8 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  causeway serve [--port N] [STORE] [--host H] [--threads N] [--max-connections N]\n"
-    "                 [--insecure-no-auth] [--access-log] [--config-poll-ms MS] "
-    "[--allow-private-webhooks]\n"
+    "                 [--linger-ms MS] [--insecure-no-auth] [--access-log]\n"
+    "                 [--config-poll-ms MS] [--allow-private-webhooks]\n"
     "                 [--webhook-retry-base-ms MS] [--webhook-retry-cap-ms MS]\n"
     "                 [--webhook-poll-ms MS] [--webhook-timeout-ms MS] [--no-monitor-scheduler]\n"
     "  causeway keys create --scope sdk|admin|client [--name N] [--expires-in-days D] [STORE]\n"

@@ -84,6 +84,10 @@ std::optional<int> ServeFlag(int argc, char** argv, int* i, api::ServerOptions* 
     const char* v = Value(argc, argv, i);
     if (!v || std::atoi(v) < 1) return Usage("--max-connections needs a positive number");
     options->max_connections = static_cast<size_t>(std::atoi(v));
+  } else if (a == "--linger-ms") {
+    const char* v = Value(argc, argv, i);
+    if (!v || std::atoi(v) < 0 || std::atoi(v) > 1000) return Usage("--linger-ms needs 0 to 1000");
+    options->linger_ms = std::atoi(v);
   } else if (a == "--insecure-no-auth") {
     options->insecure_no_auth = true;
   } else if (a == "--access-log") {

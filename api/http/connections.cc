@@ -545,7 +545,19 @@ bool EventedServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
+// Whether a worker may wait for this connection's next request: only while at
+// most three quarters of the workers are busy, so lingering never delays others.
+bool EventedServer::MayLinger() const {
+  return options_.linger_ms > 0 &&
+         busy_.load(std::memory_order_relaxed) <= options_.threads * 3 / 4;
+}
+
 void EventedServer::Serve(std::unique_ptr<Conn> c) {
+  busy_.fetch_add(1, std::memory_order_relaxed);
+  struct Done {
+    std::atomic<size_t>& busy;
+    ~Done() { busy.fetch_sub(1, std::memory_order_relaxed); }
+  } done{busy_};
   current_ = c.get();
   for (;;) {
     ConnStream stream(*c, options_);
@@ -557,7 +569,7 @@ void EventedServer::Serve(std::unique_ptr<Conn> c) {
       return streams_->Add(std::move(c));
     }
     if (!ok || closed || last || c->close_after) break;
-    if (!c->has_unread()) {
+    if (!c->has_unread() && !(MayLinger() && WaitFor(c->fd, POLLIN, options_.linger_ms))) {
       current_ = nullptr;
       return idle_->Park(std::move(c));
     }

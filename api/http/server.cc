@@ -408,6 +408,7 @@ struct Server::Impl {
     ConnectionOptions connections;
     connections.threads = options.threads ? options.threads : 128;
     connections.max_connections = options.max_connections;
+    connections.linger_ms = options.linger_ms;
     http.Configure(connections);
     http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(1000000);

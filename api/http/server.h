@@ -25,6 +25,9 @@ struct ServerOptions {
   // it a connection is answered 503 and closed. 0: the descriptor limit (raised to
   // its hard limit) less 256 (api/http/connections.h).
   size_t max_connections = 0;
+  // How long a worker waits for a keep-alive connection's next request before
+  // handing it to the idle loop (api/http/connections.h).
+  int linger_ms = 100;
   bool access_log = false;            // one log line per request
   size_t max_queued_events = 500000;  // back-pressure threshold of the event writer
   // How often the store's configuration version is read, to follow experiments,

@@ -195,15 +195,28 @@ class PayloadStream final : public ChunkSource {
 
   bool Poll(std::shared_ptr<const std::string>* out) override {
     static const auto kKeepAlive = std::make_shared<const std::string>(": keep-alive\n\n");
-    // A key revoked (or expired) while its stream is open ends the stream.
-    if (auth_ && !auth_->Verify(client_key_)) return false;
     const auto now = std::chrono::steady_clock::now();
-    std::shared_ptr<const PayloadCache::Entry> e = cache_.Get(experiments_, payload_key_);
-    if (e->etag != sent_etag_) {
-      sent_etag_ = e->etag;
-      last_write_ = now;
-      *out = e->frame;
-    } else if (now - last_write_ >= std::chrono::seconds(15)) {
+    // A key revoked (or expired) while its stream is open ends the stream, checked
+    // once a second (thousands of streams are polled every kStreamTickMs).
+    if (auth_ && now >= next_check_) {
+      if (!auth_->Verify(client_key_)) return false;
+      next_check_ = now + std::chrono::seconds(1);
+    }
+    // Unchanged features and experiments: nothing to build or compare.
+    const uint64_t features = experiments_.features().generation();
+    const uint64_t version = experiments_.snapshots().Current().version();
+    if (features != seen_features_ || version != seen_version_ || sent_etag_.empty()) {
+      seen_features_ = features;
+      seen_version_ = version;
+      std::shared_ptr<const PayloadCache::Entry> e = cache_.Get(experiments_, payload_key_);
+      if (e->etag != sent_etag_) {
+        sent_etag_ = e->etag;
+        last_write_ = now;
+        *out = e->frame;
+        return true;
+      }
+    }
+    if (now - last_write_ >= std::chrono::seconds(15)) {
       last_write_ = now;
       *out = kKeepAlive;
     }
@@ -218,6 +231,16 @@ class PayloadStream final : public ChunkSource {
   const std::string client_key_;
   std::string sent_etag_;
   std::chrono::steady_clock::time_point last_write_;
+  // Streams opened together check their keys at different ticks.
+  std::chrono::steady_clock::time_point next_check_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(Stagger());
+  uint64_t seen_features_ = 0;
+  uint64_t seen_version_ = 0;
+
+  static int Stagger() {
+    static std::atomic<int> n{0};
+    return (n.fetch_add(1, std::memory_order_relaxed) * 37) % 1000;
+  }
 };
 
 }  // namespace

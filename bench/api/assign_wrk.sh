@@ -17,7 +17,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # Both servers listen with backlog SOMAXCONN (api/http/listen_backlog.h); the third is
 # the bare server with cpp-httplib's own backlog of 5, the state before that fix.
-"$build/causeway" serve --host 127.0.0.1 --port 18080 --db "$tmp/bench.db" >"$tmp/out" 2>"$tmp/err" &
+"$build/causeway" serve --host 127.0.0.1 --port 18080 --db "$tmp/bench.db" ${CAUSEWAY_SERVE_FLAGS:-} >"$tmp/out" 2>"$tmp/err" &
 "$build/bench/api/bench_bare_http" 18090 &
 "$build/bench/api/bench_bare_http" 18091 5 &
 for _ in $(seq 100); do

@@ -50,9 +50,11 @@ void FeatureService::PublishLocked(std::map<std::string, FeatureConfig, std::les
   }
   set->generation = ++generation_;
   const bool any = !set->by_experiment.empty();
+  const uint64_t generation = set->generation;
   std::lock_guard lock(mu_);
   current_ = std::move(set);
   has_experiment_rules_.store(any, std::memory_order_release);
+  published_generation_.store(generation, std::memory_order_release);
 }
 
 Status FeatureService::Load() {
