@@ -157,6 +157,31 @@ struct Epoll {
   const int wake;
 };
 
+// A loop's thread, its epoll set and its stop flag: what the idle and the stream
+// loops share.
+struct LoopThread {
+  // False when already stopped; else stops the thread (woken, joined).
+  bool Stop() {
+    {
+      std::lock_guard lock(mu);
+      if (stopped) return false;
+      stopped = true;
+    }
+    ep.Wake();
+    if (thread.joinable()) thread.join();
+    return true;
+  }
+  bool Stopped() {
+    std::lock_guard lock(mu);
+    return stopped;
+  }
+
+  Epoll ep;
+  std::thread thread;
+  std::mutex mu;
+  bool stopped = false;  // GUARDED_BY(mu)
+};
+
 size_t DefaultMaxConnections() {
   rlimit r{};
   if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 768;
@@ -178,13 +203,13 @@ class EventedServer::IdleLoop {
   ~IdleLoop() { Stop(); }
 
   void Start() {
-    thread_ = std::thread([this] { Run(); });
+    loop_.thread = std::thread([this] { Run(); });
   }
 
   // Waits for the connection's next request (or its end, or its timeout).
   void Park(std::unique_ptr<Conn> c) {
-    std::unique_lock lock(mu_);
-    if (stopped_) {
+    std::unique_lock lock(loop_.mu);
+    if (loop_.stopped) {
       lock.unlock();
       return server_.Close(std::move(c));
     }
@@ -193,7 +218,7 @@ class EventedServer::IdleLoop {
     const int op = c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     c->in_epoll = true;
     idle_[fd] = std::move(c);
-    if (!ep_.Set(op, fd, EPOLLIN | EPOLLRDHUP | EPOLLONESHOT)) {
+    if (!loop_.ep.Set(op, fd, EPOLLIN | EPOLLRDHUP | EPOLLONESHOT)) {
       std::unique_ptr<Conn> failed = std::move(idle_[fd]);
       idle_.erase(fd);
       lock.unlock();
@@ -202,14 +227,8 @@ class EventedServer::IdleLoop {
   }
 
   void Stop() {
-    {
-      std::lock_guard lock(mu_);
-      if (stopped_) return;
-      stopped_ = true;
-    }
-    ep_.Wake();
-    if (thread_.joinable()) thread_.join();
-    std::lock_guard lock(mu_);
+    if (!loop_.Stop()) return;
+    std::lock_guard lock(loop_.mu);
     for (auto& [fd, c] : idle_) server_.Close(std::move(c));
     idle_.clear();
   }
@@ -219,13 +238,10 @@ class EventedServer::IdleLoop {
     epoll_event events[256];
     auto next_sweep = Clock::now() + std::chrono::seconds(1);
     for (;;) {
-      const int n = ::epoll_wait(ep_.fd, events, 256, 1000);
-      {
-        std::lock_guard lock(mu_);
-        if (stopped_) return;
-      }
+      const int n = ::epoll_wait(loop_.ep.fd, events, 256, 1000);
+      if (loop_.Stopped()) return;
       for (int i = 0; i < n; ++i) {
-        if (events[i].data.fd == ep_.wake) continue;
+        if (events[i].data.fd == loop_.ep.wake) continue;
         std::unique_ptr<Conn> c = Take(events[i].data.fd);
         if (c) server_.Dispatch(std::move(c));
       }
@@ -237,7 +253,7 @@ class EventedServer::IdleLoop {
   }
 
   std::unique_ptr<Conn> Take(int fd) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(loop_.mu);
     auto it = idle_.find(fd);
     if (it == idle_.end()) return nullptr;
     std::unique_ptr<Conn> c = std::move(it->second);
@@ -251,7 +267,7 @@ class EventedServer::IdleLoop {
         Clock::now() - std::chrono::seconds(server_.options_.keep_alive_timeout_sec);
     std::vector<std::unique_ptr<Conn>> expired;
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(loop_.mu);
       for (auto it = idle_.begin(); it != idle_.end();) {
         if (it->second->idle_since < deadline) {
           expired.push_back(std::move(it->second));
@@ -265,11 +281,8 @@ class EventedServer::IdleLoop {
   }
 
   EventedServer& server_;
-  Epoll ep_;
-  std::thread thread_;
-  std::mutex mu_;
-  bool stopped_ = false;                                 // GUARDED_BY(mu_)
-  std::unordered_map<int, std::unique_ptr<Conn>> idle_;  // GUARDED_BY(mu_)
+  LoopThread loop_;
+  std::unordered_map<int, std::unique_ptr<Conn>> idle_;  // GUARDED_BY(loop_.mu)
 };
 
 // ---------------------------------------------------------------- the stream loop
@@ -280,37 +293,27 @@ class EventedServer::StreamLoop {
   ~StreamLoop() { Stop(); }
 
   void Start() {
-    thread_ = std::thread([this] { Run(); });
+    loop_.thread = std::thread([this] { Run(); });
   }
 
   void Add(std::unique_ptr<Conn> c) {
-    std::unique_lock lock(mu_);
-    if (stopped_) {
+    std::unique_lock lock(loop_.mu);
+    if (loop_.stopped) {
       lock.unlock();
       return server_.Close(std::move(c));
     }
     incoming_.push_back(std::move(c));
-    count_.fetch_add(1, std::memory_order_relaxed);
-    ep_.Wake();
+    loop_.ep.Wake();
   }
 
   void Stop() {
-    {
-      std::lock_guard lock(mu_);
-      if (stopped_) return;
-      stopped_ = true;
-    }
-    ep_.Wake();
-    if (thread_.joinable()) thread_.join();
-    std::lock_guard lock(mu_);
+    if (!loop_.Stop()) return;
+    std::lock_guard lock(loop_.mu);
     for (auto& c : incoming_) server_.Close(std::move(c));
     incoming_.clear();
     for (auto& [fd, s] : subs_) server_.Close(std::move(s.conn));
     subs_.clear();
-    count_.store(0);
   }
-
-  size_t count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   struct Sub {
@@ -327,13 +330,13 @@ class EventedServer::StreamLoop {
     for (;;) {
       const auto wait =
           std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now());
-      const int n =
-          ::epoll_wait(ep_.fd, events, 256, static_cast<int>(std::max<int64_t>(0, wait.count())));
+      const int n = ::epoll_wait(loop_.ep.fd, events, 256,
+                                 static_cast<int>(std::max<int64_t>(0, wait.count())));
       std::vector<int> drop;
       for (int i = 0; i < n; ++i) {
         const int fd = events[i].data.fd;
-        if (fd == ep_.wake) {
-          ep_.Drain();
+        if (fd == loop_.ep.wake) {
+          loop_.ep.Drain();
           if (!Admit()) return;
           continue;
         }
@@ -354,8 +357,8 @@ class EventedServer::StreamLoop {
   bool Admit() {
     std::vector<std::unique_ptr<Conn>> fresh;
     {
-      std::lock_guard lock(mu_);
-      if (stopped_) return false;
+      std::lock_guard lock(loop_.mu);
+      if (loop_.stopped) return false;
       fresh.swap(incoming_);
     }
     for (auto& c : fresh) {
@@ -364,7 +367,7 @@ class EventedServer::StreamLoop {
       Sub& s = subs_[fd];
       s.conn = std::move(c);
       // A set of its own: the idle loop's registration stays disarmed (one-shot).
-      const bool ok = ep_.Set(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP);
+      const bool ok = loop_.ep.Set(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP);
       if (!ok || !Send(s, std::make_shared<const std::string>(std::move(s.conn->head))) ||
           !Poll(s)) {
         Drop(fd);
@@ -414,7 +417,7 @@ class EventedServer::StreamLoop {
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
-        if (!s.want_out) s.want_out = ep_.Set(EPOLL_CTL_MOD, s.conn->fd, kWithOut);
+        if (!s.want_out) s.want_out = loop_.ep.Set(EPOLL_CTL_MOD, s.conn->fd, kWithOut);
         return s.want_out;
       }
       s.off += static_cast<size_t>(n);
@@ -424,7 +427,7 @@ class EventedServer::StreamLoop {
         s.out.pop_front();
       }
     }
-    if (s.want_out) s.want_out = !ep_.Set(EPOLL_CTL_MOD, s.conn->fd, EPOLLIN | EPOLLRDHUP);
+    if (s.want_out) s.want_out = !loop_.ep.Set(EPOLL_CTL_MOD, s.conn->fd, EPOLLIN | EPOLLRDHUP);
     return true;
   }
 
@@ -433,20 +436,15 @@ class EventedServer::StreamLoop {
     if (it == subs_.end()) return;
     std::unique_ptr<Conn> c = std::move(it->second.conn);
     subs_.erase(it);
-    count_.fetch_sub(1, std::memory_order_relaxed);
     server_.Close(std::move(c));
   }
 
   static constexpr uint32_t kWithOut = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 
   EventedServer& server_;
-  Epoll ep_;
-  std::thread thread_;
-  std::mutex mu_;
-  bool stopped_ = false;                         // GUARDED_BY(mu_)
-  std::vector<std::unique_ptr<Conn>> incoming_;  // GUARDED_BY(mu_)
+  LoopThread loop_;
+  std::vector<std::unique_ptr<Conn>> incoming_;  // GUARDED_BY(loop_.mu)
   std::unordered_map<int, Sub> subs_;            // the loop thread's
-  std::atomic<size_t> count_{0};
 };
 
 // ------------------------------------------------------------------- the server
@@ -498,8 +496,6 @@ void EventedServer::StopLoops() {
   idle_->Stop();
   streams_->Stop();
 }
-
-size_t EventedServer::open_streams() const { return streams_->count(); }
 
 bool EventedServer::TakeOver(std::string head, std::shared_ptr<ChunkSource> source) {
   Conn* c = current_;

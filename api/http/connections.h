@@ -74,10 +74,6 @@ class EventedServer : public httplib::Server {
   // response's Connection: close.
   static void CloseAfter(httplib::Response& res);
 
-  size_t open_connections() const { return open_.load(std::memory_order_relaxed); }
-  size_t open_streams() const;
-  size_t max_connections() const { return options_.max_connections; }
-
   struct Conn;
 
  private:

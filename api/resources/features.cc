@@ -1,5 +1,7 @@
 #include "api/resources/features.h"
 
+#include <atomic>
+
 #include "api/codec/feature_codec.h"
 #include "api/codec/field_reader.h"
 #include "api/codec/json_util.h"
@@ -155,16 +157,6 @@ std::shared_ptr<const PayloadCache::Entry> PayloadCache::Get(ExperimentService& 
   return entry;
 }
 
-bool PayloadCache::AcquireStream() {
-  int n = streams_.load();
-  do {
-    if (n >= max_streams_) return false;
-  } while (!streams_.compare_exchange_weak(n, n + 1));
-  return true;
-}
-
-void PayloadCache::ReleaseStream() { streams_.fetch_sub(1); }
-
 namespace {
 
 // If-None-Match lists entity tags (weak ones with W/), or "*".
@@ -191,7 +183,6 @@ class PayloadStream final : public ChunkSource {
         payload_key_(std::move(payload_key)),
         auth_(auth),
         client_key_(std::move(client_key)) {}
-  ~PayloadStream() override { cache_.ReleaseStream(); }
 
   bool Poll(std::shared_ptr<const std::string>* out) override {
     static const auto kKeepAlive = std::make_shared<const std::string>(": keep-alive\n\n");
@@ -259,12 +250,6 @@ HandlerResult SdkPayloadRoute(ExperimentService& experiments, PayloadCache& cach
 HandlerResult SdkStreamRoute(ExperimentService& experiments, PayloadCache& cache,
                              const std::string& payload_key, KeyAuthenticator* auth,
                              const std::string& client_key) {
-  if (!cache.AcquireStream()) {
-    return HandlerResult(
-        Status(StatusCode::kUnavailable, "too many open streams on this instance (" +
-                                             std::to_string(cache.streams()) +
-                                             "); the SDK retries, or polls the payload"));
-  }
   HandlerResult r(
       StreamBody{std::make_shared<PayloadStream>(experiments, cache, payload_key, auth, client_key),
                  "text/event-stream"});

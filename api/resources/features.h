@@ -5,9 +5,7 @@
 //   with an ETag (If-None-Match -> 304), Cache-Control and CORS for browser SDKs.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,7 +29,7 @@ HandlerResult EvaluateFeatureRoute(ExperimentService& experiments, std::string_v
 
 // The payload's body and ETag, rebuilt only when the features or the experiments
 // changed (a generation of each); per payload key for encrypted payloads. Also the
-// registry of the server-sent-event streams (GET /sub/{clientKey}). Thread-safe.
+// source of the server-sent-event streams (GET /sub/{clientKey}). Thread-safe.
 class PayloadCache {
  public:
   struct Entry {
@@ -45,27 +43,20 @@ class PayloadCache {
   // key: the body then has encryptedFeatures instead of features.
   std::shared_ptr<const Entry> Get(ExperimentService& experiments, const std::string& payload_key);
 
-  // Streams: at most max_streams at once (the connection limit also bounds them).
-  void set_max_streams(int n) { max_streams_ = n; }
-  bool AcquireStream();
-  void ReleaseStream();
-  int streams() const { return streams_.load(); }
-
  private:
   std::shared_ptr<const Entry> Plain(ExperimentService& experiments);
 
   std::mutex mu_;
   std::shared_ptr<const Entry> plain_;                             // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<const Entry>> encrypted_;  // GUARDED_BY(mu_)
-  std::atomic<int> streams_{0};
-  int max_streams_ = 100000;
 };
 
 HandlerResult SdkPayloadRoute(ExperimentService& experiments, PayloadCache& cache,
                               const std::string& payload_key, std::string_view if_none_match);
 // GET /sub/{clientKey}: text/event-stream; `event: features` with the payload on
 // connect and after every change (checked every kStreamTickMs), a comment every
-// 15 s to keep proxies from closing it. 503 beyond the cache's max_streams.
+// 15 s to keep proxies from closing it. Streams count against the server's
+// connection limit (api/http/connections.h), which answers 503 beyond it.
 // `auth`: when set, the stream ends once `client_key` is no longer active.
 HandlerResult SdkStreamRoute(ExperimentService& experiments, PayloadCache& cache,
                              const std::string& payload_key, KeyAuthenticator* auth,
